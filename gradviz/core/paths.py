@@ -1,0 +1,374 @@
+"""The seven TensorFlow gradient paths, in one dtype, for one problem.
+
+This is the only module that imports TensorFlow. Everything that does not
+depend on x (K, its inverse or factor, the v1 graph and Session, the traced
+``tf.function``) is built once per problem and dtype by :class:`PathSet`; a
+probe only evaluates. Every path computes the seed's
+
+    mu(x) = k(x) K^-1 y,   k_i(x) = exp(-(x - p_i)^2 / (2 l^2)),   K <- K + jitter I
+
+with the problem's solver; with ``inverse`` the seed's order ``(k(x) @ K^-1) @ y``
+is kept, because in float32 ``k(x) @ (K^-1 @ y)`` gives a different number.
+A failure (TensorFlow error, NaN from a non-positive-definite Cholesky, a
+non-finite result) becomes that cell's error text; nothing raises out of
+:meth:`PathSet.evaluate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradviz.core.data import problem_data
+from gradviz.core.problem import Problem
+from gradviz.core.results import PATHS, Cell
+
+VERBOSE_ENV = "GRADVIZ_VERBOSE"
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null: TensorFlow's start-up notices (CUDA stubs,
+    oneDNN, CPU features) are written by C++ before its log level applies."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _import_tensorflow() -> types.ModuleType:
+    """Import TensorFlow and start its runtime, quietly unless $GRADVIZ_VERBOSE is set."""
+    if os.environ.get(VERBOSE_ENV):
+        import tensorflow
+
+        return tensorflow
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_silenced():
+        import tensorflow
+
+        tensorflow.constant(0.0).numpy()  # runtime start-up notices happen here
+    return tensorflow
+
+
+tf = _import_tensorflow()
+if not os.environ.get(VERBOSE_ENV):
+    # One tf.function per problem is by design; TensorFlow's retracing warning is noise here.
+    tf.get_logger().setLevel("ERROR")
+TF_DTYPES = {"float32": tf.float32, "float64": tf.float64}
+
+
+class PathError(Exception):
+    """A path cannot produce a number; the message is the one-line reason."""
+
+
+def _one_line(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
+def _const(value: float, dtype: tf.DType) -> tf.Tensor:
+    """A Python float as a tensor of ``dtype`` without a detour through float32."""
+    return tf.convert_to_tensor(value, dtype=dtype)
+
+
+# --- the seed's expression, in pieces shared by every path ---------------------------
+
+
+def _grid_column(problem: Problem, dtype: tf.DType) -> tf.Tensor:
+    """The seed's ``tf.reshape(tf.linspace(lo, hi, n), (n, 1))``. [n, 1]"""
+    lo, hi = problem.domain
+    return tf.reshape(tf.linspace(_const(lo, dtype), _const(hi, dtype), problem.n), (problem.n, 1))
+
+
+def _kernel_matrix(point: tf.Tensor, problem: Problem) -> tf.Tensor:
+    """``exp(-(p - p^T)^2 / (2 l^2)) + jitter I`` with the seed's operations. [n, n]"""
+    kernel = tf.exp(-((point - tf.transpose(point)) ** 2) / (2 * problem.length_scale**2))
+    if problem.jitter:
+        kernel += _const(problem.jitter, point.dtype) * tf.eye(problem.n, dtype=point.dtype)
+    return kernel
+
+
+def _kernel_vector(x: tf.Tensor, row: tf.Tensor, problem: Problem) -> tf.Tensor:
+    """``k(x)``: one row per x, the seed's ``exp(-(x - p^T)^2 / (2 l^2))``. [m, n]"""
+    return tf.exp(-((x - row) ** 2) / (2 * problem.length_scale**2))
+
+
+def _factor(kernel: tf.Tensor, y: tf.Tensor, solver: str) -> tf.Tensor:
+    """The x-independent part: K^-1 for ``inverse``, alpha = K^-1 y otherwise. [n, n] or [n, 1]"""
+    if solver == "inverse":
+        return tf.linalg.inv(kernel)
+    if solver == "solve":
+        return tf.linalg.solve(kernel, y)
+    return tf.linalg.cholesky_solve(tf.linalg.cholesky(kernel), y)
+
+
+def _apply(weights: tf.Tensor, factor: tf.Tensor, y: tf.Tensor, solver: str) -> tf.Tensor:
+    """``(w @ K^-1) @ y`` (the seed's order) or ``w @ alpha``. [m, 1]"""
+    if solver == "inverse":
+        return tf.matmul(tf.matmul(weights, factor), y)
+    return tf.matmul(weights, factor)
+
+
+def _check_factor(factor: np.ndarray | tf.Tensor, problem: Problem, dtype: str) -> None:
+    """TensorFlow's CPU Cholesky returns NaN instead of raising, and ``inv`` returns
+    finite garbage or Inf on a near-singular K: check, never rely on exceptions."""
+    if np.all(np.isfinite(factor)):
+        return
+    if problem.solver == "cholesky":
+        raise PathError(
+            f"Cholesky failed in {dtype}: K + jitter I is not positive definite at this "
+            "precision (NaN in the factor); add jitter"
+        )
+    what = "K^-1" if problem.solver == "inverse" else "alpha = K^-1 y"
+    raise PathError(f"{what} has NaN or Inf in {dtype}: K + jitter I is singular; add jitter")
+
+
+# --- path builders -------------------------------------------------------------------
+
+PathValue = tuple[float, float, dict[str, float]]  # mu, d mu/dx, extra
+
+
+@dataclass(frozen=True)
+class _Eager:
+    """K, its inverse or factor, computed once eagerly; shared by the eager paths."""
+
+    row: tf.Tensor  # [1, n]
+    factor: tf.Tensor  # [n, n] or [n, 1]
+    y: tf.Tensor  # [n, 1]
+    problem: Problem
+
+    def mu(self, xs: tf.Tensor) -> tf.Tensor:
+        """mu at a scalar x or at a column of x. [m, 1]"""
+        weights = _kernel_vector(xs, self.row, self.problem)
+        return _apply(weights, self.factor, self.y, self.problem.solver)
+
+
+def _build_eager(problem: Problem, dtype: str) -> _Eager:
+    tf_dtype = TF_DTYPES[dtype]
+    point = _grid_column(problem, tf_dtype)  # [n, 1]
+    y = _const(problem_data(problem).y, tf_dtype)[:, None]  # [n, 1]
+    factor = _factor(_kernel_matrix(point, problem), y, problem.solver)
+    _check_factor(factor, problem, dtype)
+    return _Eager(row=tf.transpose(point), factor=factor, y=y, problem=problem)
+
+
+class _SeedGraph:
+    """The seed's program, generalised: one tf.compat.v1 graph and Session holding
+    ``AdamOptimizer().compute_gradients(expectation(x))`` and
+    ``tf.gradients(expectation(x), [x])``, each from its own call of expectation."""
+
+    def __init__(self, problem: Problem, dtype: str) -> None:
+        tf_dtype = TF_DTYPES[dtype]
+        v1 = tf.compat.v1
+        y_np = problem_data(problem).y
+        factors = []
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+
+            def expectation(x: tf.Variable) -> tf.Tensor:
+                ref_point = tf.transpose(tf.convert_to_tensor(y_np, dtype=tf_dtype))
+                point = _grid_column(problem, tf_dtype)
+                kernel = _kernel_matrix(point, problem)
+                ref_point = tf.expand_dims(ref_point, axis=1)
+                factors.append(_factor(kernel, ref_point, problem.solver))
+                weights = _kernel_vector(x, tf.transpose(point), problem)
+                return _apply(weights, factors[-1], ref_point, problem.solver)
+
+            self.x = v1.Variable(2.0, dtype=tf_dtype, name="x")
+            self.mu_optimizer = expectation(self.x)
+            self.optimizer_grads = v1.train.AdamOptimizer().compute_gradients(
+                self.mu_optimizer, var_list=[self.x]
+            )
+            self.mu_gradients = expectation(self.x)
+            self.gradients = v1.gradients(self.mu_gradients, [self.x])
+            self.x_in = v1.placeholder(tf_dtype, shape=())
+            self.assign = self.x.assign(self.x_in)
+            init = v1.global_variables_initializer()
+        self.graph.finalize()
+        self.session = v1.Session(graph=self.graph)
+        self.session.run(init)
+        _check_factor(self.session.run(factors[0]), problem, dtype)
+        self._x_loaded: float | None = None
+
+    def _load(self, x: float) -> None:
+        """Assign x to the variable once per probe, shared by both seed paths."""
+        if self._x_loaded != x:
+            self._x_loaded = None
+            self.session.run(self.assign, {self.x_in: x})
+            self._x_loaded = x
+
+    def optimizer(self, x: float) -> PathValue:
+        self._load(x)
+        [(grad, var)], mu = self.session.run([self.optimizer_grads, self.mu_optimizer])
+        return float(mu[0, 0]), float(grad), {"x": float(var)}
+
+    def gradients_path(self, x: float) -> PathValue:
+        self._load(x)
+        [grad], mu = self.session.run([self.gradients, self.mu_gradients])
+        return float(mu[0, 0]), float(grad), {}
+
+
+class _Function:
+    """The ``tf.function`` path: the factor computed in a graph (grappler on), then a
+    batched evaluation traced once with the fixed signature ``[None]``."""
+
+    def __init__(self, problem: Problem, dtype: str) -> None:
+        tf_dtype = TF_DTYPES[dtype]
+        y_np = problem_data(problem).y
+
+        @tf.function
+        def factor() -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+            point = _grid_column(problem, tf_dtype)  # [n, 1]
+            y = tf.convert_to_tensor(y_np, dtype=tf_dtype)[:, None]  # [n, 1]
+            return (
+                tf.transpose(point),
+                _factor(_kernel_matrix(point, problem), y, problem.solver),
+                y,
+            )
+
+        row, weights, y = factor()
+        _check_factor(weights, problem, dtype)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf_dtype)])
+        def evaluate(xs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            with tf.GradientTape() as tape:
+                tape.watch(xs)
+                mu = _apply(_kernel_vector(xs[:, None], row, problem), weights, y, problem.solver)
+                mu = mu[:, 0]  # [m]
+            # mu_j depends on xs_j only, so the gradient of the sum is the per-x derivative.
+            return mu, tape.gradient(mu, xs)
+
+        self.evaluate = evaluate
+
+
+def _build_forward(model: _Eager, dtype: str) -> tf.types.experimental.PolymorphicFunction:
+    """Forward mode over the eager model's cached factor, traced once: an eager
+    ForwardAccumulator costs ~6 ms a call here, twice a whole probe's budget."""
+
+    @tf.function(input_signature=[tf.TensorSpec([], TF_DTYPES[dtype])])
+    def forward(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.autodiff.ForwardAccumulator(x, tf.ones_like(x)) as accumulator:
+            mu = model.mu(x)
+        return mu[0, 0], accumulator.jvp(mu)[0, 0]
+
+    return forward
+
+
+class PathSet:
+    """All seven paths of one problem in one dtype, built lazily and kept."""
+
+    def __init__(self, problem: Problem, dtype: str) -> None:
+        self.problem = problem
+        self.dtype = dtype
+        self._tf_dtype = TF_DTYPES[dtype]
+        self._built: dict[str, object] = {}
+        self._failed: dict[str, str] = {}
+
+    def _shared(self, key: str, build: Callable[[], object]) -> object:
+        """Build each shared model once; remember a failure as text, not an exception."""
+        if key in self._failed:
+            raise PathError(self._failed[key])
+        if key not in self._built:
+            try:
+                self._built[key] = build()
+            except (PathError, tf.errors.OpError, ValueError) as error:
+                self._failed[key] = _one_line(error)
+                raise PathError(self._failed[key]) from error
+        return self._built[key]
+
+    def _eager(self) -> _Eager:
+        return self._shared("eager", lambda: _build_eager(self.problem, self.dtype))
+
+    def _seed(self) -> _SeedGraph:
+        return self._shared("seed", lambda: _SeedGraph(self.problem, self.dtype))
+
+    def _graph_function(self) -> _Function:
+        return self._shared("function", lambda: _Function(self.problem, self.dtype))
+
+    def _forward_function(self) -> tf.types.experimental.PolymorphicFunction:
+        return self._shared("forward", lambda: _build_forward(self._eager(), self.dtype))
+
+    def _x(self, x: float | list[float]) -> tf.Tensor:
+        return _const(x, self._tf_dtype)
+
+    def _seed_optimizer(self, x: float) -> PathValue:
+        return self._seed().optimizer(x)
+
+    def _seed_gradients(self, x: float) -> PathValue:
+        return self._seed().gradients_path(x)
+
+    def _tape(self, x: float) -> PathValue:
+        model, xt = self._eager(), self._x(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            mu = model.mu(xt)
+        return float(mu[0, 0]), float(tape.gradient(mu, xt)), {}
+
+    def _function(self, x: float) -> PathValue:
+        mu, grad = self._graph_function().evaluate(self._x([x]))
+        return float(mu[0]), float(grad[0]), {}
+
+    def _forward(self, x: float) -> PathValue:
+        mu, grad = self._forward_function()(self._x(x))
+        return float(mu), float(grad), {}
+
+    def _closed_form(self, x: float) -> PathValue:
+        """mu'(x) = sum_i -(x - p_i) / l^2 k_i(x) alpha_i, in the solver's order."""
+        model, xt = self._eager(), self._x(x)
+        weights = _kernel_vector(xt, model.row, self.problem)  # [1, n]
+        slopes = -(xt - model.row) / self.problem.length_scale**2 * weights  # [1, n]
+        both = _apply(tf.concat([weights, slopes], 0), model.factor, model.y, self.problem.solver)
+        return float(both[0, 0]), float(both[1, 0]), {}
+
+    def _central_difference(self, x: float) -> PathValue:
+        """(mu(x + h) - mu(x - h)) / 2h in this dtype, h = cbrt(eps) max(1, |x|)."""
+        h = self._x(math.cbrt(float(np.finfo(self.dtype).eps)) * max(1.0, abs(x)))
+        xt = self._x(x)
+        mu = self._eager().mu(tf.stack([xt - h, xt, xt + h])[:, None])  # [3, 1]
+        grad = (mu[2, 0] - mu[0, 0]) / (2 * h)
+        return float(mu[1, 0]), float(grad), {"h": float(h)}
+
+    def evaluate(self, path: str, x: float) -> Cell:
+        """mu and d mu/dx of ``path`` at x, or the reason it failed. Never raises."""
+        if path not in PATHS:
+            raise KeyError(path)
+        try:
+            mu, grad, extra = getattr(self, "_" + path)(x)
+        except (PathError, tf.errors.OpError, ValueError) as error:
+            return Cell(path, self.dtype, None, None, error=_one_line(error))
+        if not (math.isfinite(mu) and math.isfinite(grad)):
+            error = f"non-finite result in {self.dtype} (mu = {mu}, d mu/dx = {grad})"
+            return Cell(path, self.dtype, None, None, error=error, extra=extra)
+        return Cell(path, self.dtype, mu, grad, extra=extra)
+
+    def curves(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """mu and d mu/dx of the ``function`` path at every x, in one batched call.
+        Raises PathError when the path cannot be built."""
+        mu, grad = self._graph_function().evaluate(self._x(xs))
+        return mu.numpy().astype(np.float64), grad.numpy().astype(np.float64)
+
+    def close(self) -> None:
+        """Release the v1 Session; the set must not be used afterwards."""
+        seed = self._built.get("seed")
+        if isinstance(seed, _SeedGraph):
+            seed.session.close()
+        self._built.clear()
+
+    def tracing_counts(self) -> dict[str, int]:
+        """Traces of every tf.function built so far, keyed by name."""
+        counts = {}
+        if isinstance(self._built.get("function"), _Function):
+            counts["function"] = self._built["function"].evaluate.experimental_get_tracing_count()
+        if "forward" in self._built:
+            counts["forward"] = self._built["forward"].experimental_get_tracing_count()
+        return counts

@@ -1,0 +1,73 @@
+"""Run every path in both dtypes at one x, keeping the builds of recent problems.
+
+A probe at a new x only evaluates: K, its factor, graphs, sessions and traced
+functions live in :class:`~gradviz.core.paths.PathSet` objects cached per
+problem. Importing this module imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from gradviz.core.paths import PathError, PathSet
+from gradviz.core.problem import Problem
+from gradviz.core.results import DTYPES, PATHS, Curves, ProbeResult
+
+CURVE_POINTS = 1000
+
+
+def curve_grid(problem: Problem, points: int = CURVE_POINTS) -> np.ndarray:
+    """The x at which curves are drawn: ``points`` evenly spaced over the domain. [points]"""
+    return np.linspace(*problem.domain, points)
+
+
+class ProbeEngine:
+    """Evaluates problems, keeping the builds of the ``keep`` most recent ones.
+
+    Older builds are dropped (their Sessions closed) so that dragging through
+    many problems does not accumulate graphs and matrices.
+    """
+
+    def __init__(self, keep: int = 2) -> None:
+        self._keep = keep
+        self._sets: OrderedDict[Problem, dict[str, PathSet]] = OrderedDict()
+
+    def _path_sets(self, problem: Problem) -> dict[str, PathSet]:
+        if problem in self._sets:
+            self._sets.move_to_end(problem)
+        else:
+            self._sets[problem] = {dtype: PathSet(problem, dtype) for dtype in DTYPES}
+            while len(self._sets) > self._keep:
+                for path_set in self._sets.popitem(last=False)[1].values():
+                    path_set.close()
+        return self._sets[problem]
+
+    def probe(self, problem: Problem, x: float) -> ProbeResult:
+        """mu and d mu/dx by every path in every dtype at x; failures are cells."""
+        sets = self._path_sets(problem)
+        cells = tuple(sets[dtype].evaluate(path, x) for dtype in DTYPES for path in PATHS)
+        return ProbeResult(problem=problem, x=x, cells=cells)
+
+    def curves(self, problem: Problem, xs: np.ndarray | None = None) -> Curves:
+        """The ``function`` path over ``xs`` (default: the curve grid), both dtypes."""
+        xs = curve_grid(problem) if xs is None else xs
+        mu, grad, errors = {}, {}, {}
+        for dtype, path_set in self._path_sets(problem).items():
+            try:
+                mu[dtype], grad[dtype] = path_set.curves(xs)
+                errors[dtype] = None
+            except PathError as error:
+                mu[dtype] = grad[dtype] = np.full(xs.shape, np.nan)
+                errors[dtype] = str(error)
+        return Curves(problem=problem, x=xs, mu=mu, grad=grad, errors=errors)
+
+    def tracing_counts(self) -> dict[str, int]:
+        """Trace count of every tf.function alive, keyed ``"<dtype> <name> <problem>"``."""
+        return {
+            f"{dtype} {name} {problem.summary()}": count
+            for problem, sets in self._sets.items()
+            for dtype, path_set in sets.items()
+            for name, count in path_set.tracing_counts().items()
+        }
