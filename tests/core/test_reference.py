@@ -1,0 +1,274 @@
+"""The ball-arithmetic reference, checked against computations written here.
+
+numpy float64 (with a tolerance from cond * eps) checks the maths; python-flint
+at a much higher precision, by a plain loop-and-solve path, checks the rigour
+(the returned balls must contain it, not just come close).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from flint import arb, arb_mat, ctx
+
+from gradviz.core.data import problem_data
+from gradviz.core.problem import Problem
+from gradviz.core.reference import Cancelled, ReferenceSolver
+from gradviz.core.results import Ball, Reference
+
+WELL_CONDITIONED = [
+    Problem(n=20, jitter=1e-6, solver="cholesky"),
+    Problem(n=40, length_scale=0.7, domain=(-2.0, 3.0), seed=7, jitter=1e-4),
+    Problem(n=60, length_scale=0.3, domain=(0.0, 10.0), seed=3, mean=-2.0),
+]
+# cond ~ 1e18: numpy float64 is lost, ball arithmetic certifies it at 256 bits.
+ILL_CONDITIONED = Problem(n=40, length_scale=0.7, domain=(-2.0, 3.0), seed=7)
+OUTSIDE_PRECISION = 71  # an odd ctx.prec, so a solver that resets it to 53 is caught
+
+
+@pytest.fixture(autouse=True)
+def precision_guard() -> Iterator[None]:
+    """Every test (success, failure, cancellation) must leave ctx.prec as it found it."""
+    saved = ctx.prec
+    ctx.prec = OUTSIDE_PRECISION
+    try:
+        yield
+        assert ctx.prec == OUTSIDE_PRECISION
+    finally:
+        ctx.prec = saved
+
+
+def probe_xs(problem: Problem) -> list[float]:
+    lo, hi = problem.domain
+    return [lo, 0.3 * lo + 0.7 * hi, (lo + hi) / 2 + 0.01, hi + 0.5]
+
+
+def numpy_reference(problem: Problem, x: float, jitter: float) -> tuple[float, float, float, float]:
+    """(mu, mu', bound on mu's error, bound on mu''s error) in float64.
+
+    A backward-stable solve gets alpha to |d alpha| <~ cond eps |alpha|, so k . alpha is off by
+    at most about cond eps |k| |alpha| (times 10 for the kernel's own rounding and slack).
+    """
+    data = problem_data(problem)
+    p, l2 = data.grid, problem.length_scale**2
+    kernel = np.exp(-((p[:, None] - p[None, :]) ** 2) / (2 * l2)) + jitter * np.eye(problem.n)
+    alpha = np.linalg.solve(kernel, data.y)  # [n]
+    k = np.exp(-((x - p) ** 2) / (2 * l2))  # [n]
+    dk = -(x - p) / l2 * k  # [n]
+    scale = 10 * np.linalg.cond(kernel) * np.finfo(np.float64).eps * np.linalg.norm(alpha)
+    return (
+        float(k @ alpha),
+        float(dk @ alpha),
+        float(scale * np.linalg.norm(k)),
+        float(scale * np.linalg.norm(dk)),
+    )
+
+
+def flint_reference(problem: Problem, x: float, jitter: float, bits: int) -> tuple[arb, arb]:
+    """(mu, mu') at ``bits`` by the plainest path: explicit K, one solve, summed loops."""
+    data = problem_data(problem)
+    saved = ctx.prec
+    ctx.prec = bits
+    try:
+        p = [arb(v) for v in data.grid.tolist()]
+        l2 = arb(problem.length_scale) ** 2
+        rows = [[(-((a - b) ** 2) / (2 * l2)).exp() for b in p] for a in p]
+        for i in range(problem.n):
+            rows[i][i] += arb(jitter)
+        alpha = arb_mat(rows).solve(arb_mat([[v] for v in data.y.tolist()]))
+        mu, grad = arb(0), arb(0)
+        for i, pi in enumerate(p):
+            ki = (-((arb(x) - pi) ** 2) / (2 * l2)).exp()
+            mu += ki * alpha[i, 0]
+            grad += -(arb(x) - pi) / l2 * ki * alpha[i, 0]
+        return mu, grad
+    finally:
+        ctx.prec = saved
+
+
+def contains(ball: Ball, value: arb) -> bool:
+    """[mid - radius, mid + radius] contains every point of ``value`` (exact endpoints)."""
+    saved = ctx.prec
+    ctx.prec = 2048
+    try:
+        lo, hi = arb(ball.mid) - arb(ball.radius), arb(ball.mid) + arb(ball.radius)
+        return bool(lo <= value.lower() and value.upper() <= hi)
+    finally:
+        ctx.prec = saved
+
+
+def overlap(a: Ball, b: Ball) -> bool:
+    return abs(a.mid - b.mid) <= a.radius + b.radius
+
+
+@pytest.mark.parametrize("problem", WELL_CONDITIONED, ids=Problem.summary)
+def test_well_conditioned_agrees_with_numpy(problem: Problem) -> None:
+    solver = ReferenceSolver(problem)
+    for x in probe_xs(problem):
+        ref = solver.evaluate(x)
+        assert ref.status == "exact"
+        assert ref.precision_bits == 128
+        assert ref.reason is None
+        assert ref.limit is None
+        assert ref.mu is not None and ref.grad is not None
+        mu, grad, mu_bound, grad_bound = numpy_reference(problem, x, problem.jitter)
+        assert ref.mu.mid == pytest.approx(mu, rel=0, abs=mu_bound)
+        assert ref.grad.mid == pytest.approx(grad, rel=0, abs=grad_bound)
+        for ball in (ref.mu, ref.grad):
+            # The ball itself is ~1e-35 wide; what is left is rounding the midpoint to a double.
+            assert 0 < ball.radius <= math.ulp(ball.mid)
+
+
+@pytest.mark.parametrize("problem", [*WELL_CONDITIONED, ILL_CONDITIONED], ids=Problem.summary)
+def test_evaluate_many_matches_evaluate(problem: Problem) -> None:
+    solver = ReferenceSolver(problem)
+    xs = probe_xs(problem)
+    many = solver.evaluate_many(xs)
+    assert len(many) == len(xs)
+    for x, together in zip(xs, many, strict=True):
+        alone = solver.evaluate(x)
+        assert together.status == alone.status == "exact"
+        assert together.precision_bits == alone.precision_bits
+        assert overlap(together.mu, alone.mu)
+        assert overlap(together.grad, alone.grad)
+    assert solver.evaluate_many([]) == []
+
+
+@pytest.mark.parametrize("problem", [WELL_CONDITIONED[0], ILL_CONDITIONED], ids=Problem.summary)
+def test_balls_contain_the_1024_bit_value(problem: Problem) -> None:
+    solver = ReferenceSolver(problem)
+    for x in probe_xs(problem):
+        ref = solver.evaluate(x)
+        mu, grad = flint_reference(problem, x, problem.jitter, bits=1024)
+        assert contains(ref.mu, mu)
+        assert contains(ref.grad, grad)
+
+
+def test_ill_conditioned_problem_needs_more_bits() -> None:
+    """numpy's cond(K) ~ 1e18 here: 128 bits cannot certify K, 256 bits can."""
+    messages: list[str] = []
+    ref = ReferenceSolver(ILL_CONDITIONED, on_progress=messages.append).evaluate(1.0)
+    assert ref.status == "exact"
+    assert ref.precision_bits == 256
+    assert any("not certified at 128 bits" in m for m in messages)
+
+
+@pytest.fixture(scope="module")
+def seed() -> tuple[Reference, list[str], float]:
+    """The Stack Overflow problem at x = 2.0, solved once (a few seconds)."""
+    messages: list[str] = []
+    start = time.perf_counter()
+    ref = ReferenceSolver(Problem(), on_progress=messages.append).evaluate(2.0)
+    return ref, messages, time.perf_counter() - start
+
+
+@pytest.mark.timeout(60)
+def test_seed_is_undetermined_with_a_jitter_limit(seed: tuple[Reference, list[str], float]) -> None:
+    ref, messages, seconds = seed
+    assert ref.status == "undetermined"
+    assert ref.mu is None and ref.grad is None and ref.precision_bits is None
+    assert ref.reason is not None and "singular" in ref.reason
+    assert ref.limit is not None
+    assert ref.limit.jitter == 1e-12
+    assert any("512 bits" in m for m in messages)  # every precision was tried first
+    assert seconds < 10 + 2  # the default budget, plus the sample and one evaluation
+
+
+@pytest.mark.timeout(60)
+def test_seed_limit_agrees_with_numpy(seed: tuple[Reference, list[str], float]) -> None:
+    limit = seed[0].limit
+    assert limit is not None
+    _, grad, _, _ = numpy_reference(Problem(), 2.0, 1e-12)
+    # cond(K + 1e-12 I) ~ 1e12: numpy carries only ~4 correct digits here.
+    assert limit.grad.mid == pytest.approx(grad, rel=1e-3)
+    assert -0.74 < limit.grad.mid < -0.72
+
+
+@pytest.mark.timeout(60)
+def test_seed_limit_contains_the_512_bit_value(seed: tuple[Reference, list[str], float]) -> None:
+    limit = seed[0].limit
+    assert limit is not None
+    mu, grad = flint_reference(Problem(), 2.0, 1e-12, bits=512)
+    assert contains(limit.mu, mu)
+    assert contains(limit.grad, grad)
+
+
+@pytest.mark.timeout(60)
+def test_jitter_1e_12_resolves_directly(seed: tuple[Reference, list[str], float]) -> None:
+    ref = ReferenceSolver(Problem(jitter=1e-12)).evaluate(2.0)
+    assert ref.status == "exact"
+    assert ref.precision_bits == 128
+    assert ref.limit is None and ref.reason is None
+    limit = seed[0].limit
+    assert limit is not None
+    assert overlap(ref.grad, limit.grad) and overlap(ref.mu, limit.mu)
+
+
+def test_should_stop_cancels_before_the_first_step() -> None:
+    messages: list[str] = []
+    solver = ReferenceSolver(Problem(), should_stop=lambda: True, on_progress=messages.append)
+    start = time.perf_counter()
+    with pytest.raises(Cancelled):
+        solver.solve()
+    assert time.perf_counter() - start < 0.5
+    assert messages == []
+
+
+def test_should_stop_cancels_between_steps() -> None:
+    """ILL_CONDITIONED fails at 128 bits; a stop requested then prevents the 256-bit step."""
+    calls: list[None] = []
+    messages: list[str] = []
+
+    def stop_after_first_step() -> bool:
+        calls.append(None)
+        return len(calls) > 1
+
+    solver = ReferenceSolver(
+        ILL_CONDITIONED, should_stop=stop_after_first_step, on_progress=messages.append
+    )
+    with pytest.raises(Cancelled):
+        solver.evaluate(1.0)
+    assert messages == ["reference: 128 bits for K"]
+
+
+def test_solve_runs_again_after_cancellation() -> None:
+    stop = [True]
+    solver = ReferenceSolver(WELL_CONDITIONED[0], should_stop=lambda: stop[0])
+    with pytest.raises(Cancelled):
+        solver.solve()
+    stop[0] = False
+    assert solver.evaluate(1.0).status == "exact"
+
+
+@pytest.mark.parametrize("jitter", [0.0, 1e-6])
+def test_tiny_budget_starts_no_step_it_cannot_finish(jitter: float) -> None:
+    solver = ReferenceSolver(Problem(jitter=jitter), budget_s=0.05)
+    start = time.perf_counter()
+    ref = solver.evaluate(2.0)
+    assert time.perf_counter() - start < 2.0  # a 128-bit step alone takes ~0.5 s at n = 300
+    assert ref.status == "undetermined"
+    assert ref.reason is not None and "out of time" in ref.reason
+    assert ref.limit is None
+    assert ref.mu is None and ref.grad is None and ref.precision_bits is None
+
+
+def test_progress_messages() -> None:
+    messages: list[str] = []
+    ReferenceSolver(WELL_CONDITIONED[0], on_progress=messages.append).solve()
+    assert messages
+    assert all(m.startswith("reference: ") for m in messages)
+    assert any("128 bits" in m for m in messages)
+
+
+def test_solve_is_idempotent() -> None:
+    messages: list[str] = []
+    solver = ReferenceSolver(WELL_CONDITIONED[0], on_progress=messages.append)
+    solver.solve()
+    count = len(messages)
+    solver.solve()
+    solver.evaluate(0.0)
+    assert len(messages) == count
