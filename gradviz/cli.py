@@ -1,0 +1,162 @@
+"""Command line: ``gradviz [gui|report|screenshot] [problem options]``.
+
+Arguments are parsed and validated before anything heavy is imported, so a
+typo costs milliseconds and ``gradviz --help`` never loads TensorFlow or Qt.
+Bad input exits with status 2 and one line on stderr naming the field, the
+value and the allowed range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from gradviz import __version__
+from gradviz.core.problem import SOLVERS, Problem, ProblemError, check_x
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+FORMATS = ("table", "json")
+
+
+class UsageError(Exception):
+    """A command-line mistake; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints usage plus a message; gradviz prints the message alone."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def parse_number(text: str) -> int | float | str:
+    """Read a number as typed: an int when it looks like one, else a float, else the
+    text itself, so that validation can quote the value exactly as given."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def _problem_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("problem (defaults: the Stack Overflow 51006474 seed)")
+    group.add_argument("--n", metavar="N", help="grid points, 2..5000 (300)")
+    group.add_argument(
+        "--domain", nargs=2, metavar=("LO", "HI"), help="grid interval, lo < hi (-5 5)"
+    )
+    group.add_argument("--length-scale", metavar="L", help="RBF length scale (1.5)")
+    group.add_argument("--seed", metavar="S", help="numpy seed, 0..2**32-1 (100)")
+    group.add_argument("--mean", metavar="M", help="prior mean of the sample (1)")
+    group.add_argument("--jitter", metavar="J", help="added to K's diagonal, >= 0 (0)")
+    group.add_argument("--solver", metavar="|".join(SOLVERS), help="how K is used (inverse)")
+    group.add_argument("--x", metavar="X", help="probe position (2.0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gradviz",
+        description="A precision lab for TensorFlow gradients of a GP posterior mean. "
+        "Without a command, opens the window on the seed scenario.",
+    )
+    parser.add_argument("--version", action="version", version=f"gradviz {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    gui = commands.add_parser("gui", help="open the window (the default command)")
+    _problem_options(gui)
+    gui.add_argument("--reset", action="store_true", help="ignore remembered settings")
+
+    report = commands.add_parser("report", help="print every path's gradient and a diagnosis")
+    _problem_options(report)
+    report.add_argument("--no-reference", action="store_true", help="skip the ball arithmetic")
+    report.add_argument("--budget", metavar="SECONDS", help="reference time budget (10)")
+    report.add_argument("--format", default="table", metavar="|".join(FORMATS))
+    report.add_argument("--verbose", action="store_true", help="show TensorFlow's log")
+    return parser
+
+
+def problem_from_args(args: argparse.Namespace, base: Problem | None = None) -> Problem:
+    """The problem the options describe, on top of ``base``; raises ProblemError."""
+    fields = {
+        "n": args.n,
+        "domain": None if args.domain is None else tuple(parse_number(v) for v in args.domain),
+        "length_scale": args.length_scale,
+        "seed": args.seed,
+        "mean": args.mean,
+        "jitter": args.jitter,
+        "solver": args.solver,
+    }
+    changes = {
+        name: value if name in ("domain", "solver") else parse_number(value)
+        for name, value in fields.items()
+        if value is not None
+    }
+    return (base or Problem()).replace(**changes)
+
+
+def x_from_args(args: argparse.Namespace, default: float) -> float:
+    return default if args.x is None else check_x(parse_number(args.x))
+
+
+def _positive_seconds(text: str | None, default: float) -> float:
+    if text is None:
+        return default
+    value = parse_number(text)
+    if isinstance(value, str) or not 0 < value <= 3600:
+        raise ProblemError("budget", text, "a number of seconds, 0 < budget <= 3600")
+    return float(value)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    if args.format not in FORMATS:
+        raise ProblemError("format", args.format, "one of " + ", ".join(FORMATS))
+    problem = problem_from_args(args)
+    x = x_from_args(args, 2.0)
+    from gradviz.core.reference import DEFAULT_BUDGET_S
+
+    budget = _positive_seconds(args.budget, DEFAULT_BUDGET_S)
+    if args.verbose:
+        os.environ["GRADVIZ_VERBOSE"] = "1"
+
+    from gradviz.core.diagnosis import conditioning, diagnose
+    from gradviz.core.probe import ProbeEngine
+    from gradviz.core.reference import ReferenceSolver
+    from gradviz.core.report import Report, to_json, to_table
+
+    result = ProbeEngine().probe(problem, x)
+    reference = None if args.no_reference else ReferenceSolver(problem, budget).evaluate(x)
+    diagnosis = diagnose(result, reference, conditioning(problem))
+    report = Report(result=result, reference=reference, diagnosis=diagnosis)
+    print(to_json(report) if args.format == "json" else to_table(report))
+    return 0
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    problem = problem_from_args(args)
+    from gradviz.gui.app import run_app
+
+    return run_app(problem, None if args.x is None else x_from_args(args, 2.0), args.reset)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gradviz`` script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "gui")
+    try:
+        args = parser.parse_args(argv)
+        runners = {"gui": _run_gui, "report": _run_report}
+        return runners[args.command](args)
+    except (UsageError, ProblemError) as error:
+        print(f"gradviz: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
