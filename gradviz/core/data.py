@@ -14,7 +14,8 @@ the same seed can give a slightly different ``y`` (and a different limit).
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,22 +37,72 @@ def rbf(a: np.ndarray, b: np.ndarray, length_scale: float) -> np.ndarray:
     return np.exp(-((a[:, None] - b[None, :]) ** 2) / (2 * length_scale**2))
 
 
-@functools.lru_cache(maxsize=2)
-def _sample(
-    n: int, domain: tuple[float, float], length_scale: float, seed: int, mean: float
-) -> ProblemData:
-    grid = np.linspace(domain[0], domain[1], n)
-    kernel = rbf(grid, grid, length_scale)
-    # check_valid="ignore": K is numerically indefinite for most problems worth
-    # studying; the check only warns and does not change the stream.
-    y = np.random.RandomState(seed).multivariate_normal(
-        mean * np.ones(n), kernel, check_valid="ignore"
-    )
+_Key = tuple[int, tuple[float, float], float, int, float]
+
+
+class _SampleCache:
+    """The last few samples, keyed on the fields that change them (not jitter or solver).
+
+    Drawing is an O(n^3) SVD (2.8 s at n = 2000 here), so a sample drawn in one
+    process can be handed to another with :func:`adopt_sample` instead of redrawn.
+    """
+
+    def __init__(self, size: int = 2) -> None:
+        self._size = size
+        self._items: OrderedDict[_Key, ProblemData] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _Key) -> ProblemData | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: _Key, data: ProblemData) -> None:
+        with self._lock:
+            self._items[key] = data
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_CACHE = _SampleCache()
+
+
+def _key(problem: Problem) -> _Key:
+    return (problem.n, problem.domain, problem.length_scale, problem.seed, problem.mean)
+
+
+def _grid_and_kernel(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    grid = np.linspace(problem.domain[0], problem.domain[1], problem.n)  # [n]
+    return grid, rbf(grid, grid, problem.length_scale)  # [n], [n, n]
+
+
+def _store(problem: Problem, grid: np.ndarray, kernel: np.ndarray, y: np.ndarray) -> ProblemData:
     for array in (grid, kernel, y):
         array.setflags(write=False)
-    return ProblemData(grid=grid, kernel=kernel, y=y)
+    data = ProblemData(grid=grid, kernel=kernel, y=y)
+    _CACHE.put(_key(problem), data)
+    return data
 
 
 def problem_data(problem: Problem) -> ProblemData:
-    """Data of ``problem``; cached on the fields that change it (not jitter or solver)."""
-    return _sample(problem.n, problem.domain, problem.length_scale, problem.seed, problem.mean)
+    """Data of ``problem``, drawn once and cached."""
+    cached = _CACHE.get(_key(problem))
+    if cached is not None:
+        return cached
+    grid, kernel = _grid_and_kernel(problem)
+    # check_valid="ignore": K is numerically indefinite for most problems worth
+    # studying; the check only warns and does not change the stream.
+    y = np.random.RandomState(problem.seed).multivariate_normal(
+        problem.mean * np.ones(problem.n), kernel, check_valid="ignore"
+    )
+    return _store(problem, grid, kernel, y)
+
+
+def adopt_sample(problem: Problem, y: np.ndarray) -> None:
+    """Use ``y`` drawn elsewhere by :func:`problem_data` for ``problem`` (same fields)."""
+    if y.shape != (problem.n,):
+        raise ValueError(f"sample has shape {y.shape}, expected ({problem.n},)")
+    if _CACHE.get(_key(problem)) is None:
+        _store(problem, *_grid_and_kernel(problem), np.array(y, dtype=np.float64))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ COORDINATE_LIMIT = 1e6
 LENGTH_SCALE_RANGE = (1e-6, 1e6)
 
 DEFAULT_X = 2.0
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
 class ProblemError(ValueError):
@@ -149,3 +151,18 @@ def check_x(value: object) -> float:
     """Validate a probe position. The GP is defined everywhere, so any finite
     x with |x| <= 1e6 is accepted, inside the domain or not."""
     return check_coordinate("x", value)
+
+
+def parse_number(text: str) -> int | float | str:
+    """Read a typed value: an int when it looks like one, else a float, else the text.
+
+    The CLI and the editor both use it; conversion never fails, so validation (which
+    names the field and the range) sees the value exactly as the user typed it.
+    """
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped):
+        return int(stripped)
+    try:
+        return float(stripped)
+    except ValueError:
+        return stripped

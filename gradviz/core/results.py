@@ -128,6 +128,7 @@ class Curves:
     x: np.ndarray  # [m]
     mu: Mapping[str, np.ndarray]  # dtype -> [m]
     grad: Mapping[str, np.ndarray]  # dtype -> [m]
+    gap: np.ndarray  # [m], log10 |grad float32 - grad float64|; -inf where they agree exactly
     errors: Mapping[str, str | None]
 
 
@@ -136,11 +137,13 @@ class ProbeReport:
     """What the panel shows for one x: every cell, the reference as far as it is
     known, and the diagnosis of the two together.
 
-    ``reference`` is None while it is pending or switched off; ``reference_note``
-    says which, in words (e.g. "reference: 256 bits..." or "reference off").
+    ``reference`` is None while it is pending or when it is off or failed;
+    ``reference_note`` says which, in words (e.g. "reference: 256 bits..." or
+    "reference off"), and ``reference_pending`` is true while it may still come.
     """
 
     result: ProbeResult
     reference: Reference | None
     reference_note: str
     diagnosis: Diagnosis
+    reference_pending: bool = False
