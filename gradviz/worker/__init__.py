@@ -1,0 +1,1 @@
+"""Background work for the GUI: one worker thread driving compute processes."""

@@ -1,0 +1,79 @@
+"""The loops that run inside the two compute processes.
+
+Why processes and not the worker thread itself: python-flint holds the GIL for
+a whole solve (1 s at n = 300, 256 bits: measured), TensorFlow's import holds it
+for hundreds of ms, and neither can be interrupted. In a child process they
+cannot stall the GUI, a stale computation is cancelled by terminating it, and a
+crash in native code ends the child, not the app. Messages are tuples whose first
+item names them; every reply carries what it answers, so the parent can drop
+stale ones. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import time
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+from gradviz.core.data import adopt_sample
+from gradviz.core.problem import Problem
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())
+
+
+def serve_paths(conn: Connection) -> None:
+    """TensorFlow side: ("data", problem, y) | ("probe", problem, x) | ("curves", problem)
+    | ("traces",) | ("stop",). Replies ("ready", import_s), ("probe", result),
+    ("curves", curves), ("traces", counts) or ("error", request, message)."""
+    started = time.perf_counter()
+    from gradviz.core.probe import ProbeEngine
+
+    engine = ProbeEngine()
+    conn.send(("ready", time.perf_counter() - started))
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        kind = request[0]
+        if kind == "stop":
+            return
+        try:
+            if kind == "data":
+                adopt_sample(request[1], request[2])
+            elif kind == "probe":
+                conn.send(("probe", engine.probe(request[1], request[2])))
+            elif kind == "curves":
+                conn.send(("curves", engine.curves(request[1])))
+            elif kind == "traces":
+                conn.send(("traces", engine.tracing_counts()))
+        except Exception as error:  # any failure is a result to show, not a reason to die
+            conn.send(("error", request[:3], _one_line(error)))
+
+
+def serve_reference(conn: Connection, problem: Problem, y: np.ndarray, budget_s: float) -> None:
+    """Ball-arithmetic side, one process per problem: sends ("conditioning", c),
+    ("progress", text) messages, then ("solved",); afterwards answers ("eval", x)
+    with ("reference", x, Reference). Terminated when the problem changes."""
+    from gradviz.core.diagnosis import conditioning
+    from gradviz.core.reference import ReferenceSolver
+
+    try:
+        adopt_sample(problem, y)
+        conn.send(("conditioning", conditioning(problem)))
+        solver = ReferenceSolver(
+            problem, budget_s, on_progress=lambda text: conn.send(("progress", text))
+        )
+        solver.solve()
+        conn.send(("solved",))
+        while True:
+            request = conn.recv()
+            if request[0] == "eval":
+                conn.send(("reference", request[1], solver.evaluate(request[1])))
+    except EOFError:
+        return
+    except Exception as error:  # any failure is a result to show, not a reason to die
+        conn.send(("error", ("reference",), _one_line(error)))
