@@ -169,3 +169,40 @@ def to_table(report: Report) -> str:
     for text in [*notes, *diagnosis.verdicts.values()]:
         lines += textwrap.wrap(text, WIDTH, subsequent_indent="    ")
     return "\n".join(lines)
+
+
+def split_correct_digits(text: str, digits: float | None) -> tuple[str, str]:
+    """Split a number printed by :func:`format_value` after its first ``floor(digits)``
+    correct significant digits: ``("-0.729", "10845360340196")`` for 3 digits.
+
+    Significant digits start at the first non-zero digit of the mantissa. The sign,
+    leading zeros and the decimal point stay with the prefix when the scan reaches
+    them before the first wrong digit. The exponent stays with the suffix unless every
+    mantissa digit is correct. ``"".join`` of the two parts is always ``text``; None,
+    NaN or fewer than one digit gives ``("", text)``.
+    """
+    if digits is None or math.isnan(digits) or digits < 1:
+        return "", text
+    wanted = math.inf if math.isinf(digits) else math.floor(digits)
+    mantissa = _mantissa(text)
+    seen = 0
+    started = False
+    for index, char in enumerate(mantissa):
+        if not char.isdigit():
+            continue
+        started = started or char != "0"
+        if started:
+            if seen == wanted:
+                return text[:index], text[index:]
+            seen += 1
+    return text, ""
+
+
+def _mantissa(text: str) -> str:
+    """``text`` without a trailing exponent such as ``e-07`` or ``E+20``."""
+    for index in range(1, len(text)):
+        if text[index] in "eE" and text[index - 1].isdigit():
+            rest = text[index + 1 :].removeprefix("+").removeprefix("-")
+            if rest.isdigit():
+                return text[:index]
+    return text
