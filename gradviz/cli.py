@@ -12,14 +12,20 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from gradviz import __version__
-from gradviz.core.problem import SOLVERS, Problem, ProblemError, check_x
+from gradviz.core.problem import SOLVERS, Problem, ProblemError, check_x, parse_number
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 FORMATS = ("table", "json")
+WHATS = ("window", "plots")
+EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg")}
+DEFAULT_SIZE = "1440x900"
+WIDTH_RANGE = (320, 7680)
+HEIGHT_RANGE = (240, 4320)
 
 
 class UsageError(Exception):
@@ -31,17 +37,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
-
-
-def parse_number(text: str) -> int | float | str:
-    """Read a number as typed: an int when it looks like one, else a float, else the
-    text itself, so that validation can quote the value exactly as given."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
 
 
 def _problem_options(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     _problem_options(gui)
     gui.add_argument("--reset", action="store_true", help="ignore remembered settings")
 
+    shot = commands.add_parser("screenshot", help="render the window headless to PNG or SVG")
+    shot.add_argument("out", metavar="OUT.png|OUT.svg", help="file to write")
+    _problem_options(shot)
+    shot.add_argument("--what", default="window", metavar="|".join(WHATS), help="(window)")
+    shot.add_argument("--size", metavar="WxH", help=f"window size in pixels ({DEFAULT_SIZE})")
+    shot.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+
     report = commands.add_parser("report", help="print every path's gradient and a diagnosis")
     _problem_options(report)
     report.add_argument("--no-reference", action="store_true", help="skip the ball arithmetic")
@@ -80,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def problem_from_args(args: argparse.Namespace, base: Problem | None = None) -> Problem:
-    """The problem the options describe, on top of ``base``; raises ProblemError."""
+def problem_changes(args: argparse.Namespace) -> dict[str, object]:
+    """The problem fields given on the command line, as typed (validated by Problem)."""
     fields = {
         "n": args.n,
         "domain": None if args.domain is None else tuple(parse_number(v) for v in args.domain),
@@ -91,12 +93,16 @@ def problem_from_args(args: argparse.Namespace, base: Problem | None = None) -> 
         "jitter": args.jitter,
         "solver": args.solver,
     }
-    changes = {
+    return {
         name: value if name in ("domain", "solver") else parse_number(value)
         for name, value in fields.items()
         if value is not None
     }
-    return (base or Problem()).replace(**changes)
+
+
+def problem_from_args(args: argparse.Namespace, base: Problem | None = None) -> Problem:
+    """The problem the options describe, on top of ``base``; raises ProblemError."""
+    return (base or Problem()).replace(**problem_changes(args))
 
 
 def x_from_args(args: argparse.Namespace, default: float) -> float:
@@ -136,11 +142,45 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_gui(args: argparse.Namespace) -> int:
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1440x900"`` -> (1440, 900), within what a screen and an image can hold."""
+    (w_lo, w_hi), (h_lo, h_hi) = WIDTH_RANGE, HEIGHT_RANGE
+    allowed = f"WIDTHxHEIGHT in pixels, {w_lo} <= WIDTH <= {w_hi}, {h_lo} <= HEIGHT <= {h_hi}"
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        raise ProblemError("size", text, allowed)
+    width, height = int(parts[0]), int(parts[1])
+    if not (w_lo <= width <= w_hi and h_lo <= height <= h_hi):
+        raise ProblemError("size", text, allowed)
+    return width, height
+
+
+def _run_screenshot(args: argparse.Namespace) -> int:
     problem = problem_from_args(args)
+    x = None if args.x is None else x_from_args(args, 2.0)
+    if args.what not in WHATS:
+        raise ProblemError("what", args.what, "one of " + ", ".join(WHATS))
+    size = parse_size(args.size or DEFAULT_SIZE)
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() not in EXTENSIONS[args.what]:
+        allowed = " or ".join(EXTENSIONS[args.what])
+        raise ProblemError(
+            "OUT", args.out, f"a file name ending in {allowed} for --what {args.what}"
+        )
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    from gradviz.gui.app import run_screenshot
+    from gradviz.gui.export_dialog import ExportChoice
+
+    return run_screenshot(problem, x, ExportChoice(args.what, out, None), size)
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    problem_from_args(args)  # fail fast, before Qt loads
+    x = None if args.x is None else x_from_args(args, 2.0)
     from gradviz.gui.app import run_app
 
-    return run_app(problem, None if args.x is None else x_from_args(args, 2.0), args.reset)
+    return run_app(problem_changes(args), x, reset=args.reset)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "gui")
     try:
         args = parser.parse_args(argv)
-        runners = {"gui": _run_gui, "report": _run_report}
+        runners = {"gui": _run_gui, "report": _run_report, "screenshot": _run_screenshot}
         return runners[args.command](args)
     except (UsageError, ProblemError) as error:
         print(f"gradviz: error: {error}", file=sys.stderr)

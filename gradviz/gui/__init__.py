@@ -1,0 +1,1 @@
+"""The Qt layer: the only package importing QtWidgets and pyqtgraph; it computes nothing."""

@@ -1,0 +1,124 @@
+"""Start the application: the interactive window, or a headless screenshot.
+
+TensorFlow is never imported here: the window paints first, the worker's
+process loads TensorFlow while the status bar says so.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyqtgraph as pg
+from PyQt6.QtCore import (
+    QEventLoop,
+    QMessageLogContext,
+    QSettings,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
+from PyQt6.QtGui import QIcon
+from PyQt6.QtWidgets import QApplication
+
+from gradviz.core.problem import DEFAULT_X, Problem
+from gradviz.gui.export import ExportError
+from gradviz.gui.export_dialog import ExportChoice
+from gradviz.gui.main_window import MainWindow
+from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings
+from gradviz.resources import resource_path
+from gradviz.worker.thread import ComputeWorker
+
+SCREENSHOT_TIMEOUT_S = 300.0
+OFFSCREEN_NOTICE = "This plugin does not support propagateSizeHints()"
+
+
+def has_display() -> bool:
+    """Whether a windowing system is reachable (or a platform was chosen explicitly)."""
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def application() -> QApplication:
+    """The QApplication, created once, with gradviz's names, icon and a C numeric locale."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
+    # QApplication adopts the environment's numeric locale; gradviz parses "1.5" everywhere.
+    locale.setlocale(locale.LC_NUMERIC, "C")
+    pg.setConfigOptions(antialias=True)
+    return app
+
+
+def run_app(changes: Mapping[str, object], x: float | None, reset: bool) -> int:
+    """Open the window on the remembered problem with ``changes`` applied."""
+    if not has_display():
+        print(
+            "gradviz: error: no display (DISPLAY is not set); run it on a desktop, under "
+            "xvfb-run, or use 'gradviz screenshot OUT.png' for a headless picture",
+            file=sys.stderr,
+        )
+        return 1
+    app = application()
+    settings = WindowSettings(QSettings(ORGANIZATION, APPLICATION))
+    if reset:
+        settings.clear()
+    problem = settings.problem().replace(**changes)
+    start_x = settings.x() if x is None else x
+    window = MainWindow(problem, start_x, ComputeWorker(), settings)
+    window.show()
+    return app.exec()
+
+
+def _drop_offscreen_notice(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's offscreen plugin warns on every window shown; headless that is expected."""
+    if message != OFFSCREEN_NOTICE:
+        print(message, file=sys.stderr)
+
+
+def wait_until_complete(window: MainWindow, timeout_s: float) -> bool:
+    """Run the event loop until ``window.complete`` fires or the time is up."""
+    if window.is_complete():
+        return True
+    loop = QEventLoop()
+    window.complete.connect(loop.quit)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(int(timeout_s * 1000))
+    loop.exec()
+    return window.is_complete()
+
+
+def run_screenshot(
+    problem: Problem,
+    x: float | None,
+    choice: ExportChoice,
+    size: tuple[int, int],
+    timeout_s: float = SCREENSHOT_TIMEOUT_S,
+) -> int:
+    """Render the window without a screen, wait for every result, write one file."""
+    if not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    qInstallMessageHandler(_drop_offscreen_notice)
+    app = application()  # keep the reference: a collected QApplication takes the widgets down
+    window = MainWindow(problem, DEFAULT_X if x is None else x, ComputeWorker())
+    window.resize(*size)
+    window.show()
+    try:
+        if not wait_until_complete(window, timeout_s):
+            print(f"gradviz: error: results not ready after {timeout_s:g} s", file=sys.stderr)
+            return 1
+        QApplication.processEvents()
+        window.export(choice)
+    except ExportError as error:
+        print(f"gradviz: error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        window.close()
+        app.processEvents()
+    print(Path(choice.path))
+    return 0

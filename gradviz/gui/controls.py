@@ -1,0 +1,379 @@
+"""The problem editor: one field per :class:`Problem` field, a log slider for the
+jitter, the solver, presets and Apply.
+
+Invalid values are flagged, never applied: applying validates every field
+against the last valid problem (so all bad fields are flagged at once, each with
+Problem's own message naming the field and its allowed range), emits nothing
+and keeps the last valid problem. Model-to-view writes happen inside a
+QSignalBlocker, so filling the form never echoes back as an edit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QFontDatabase, QStandardItemModel
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradviz.core.presets import Preset, load_presets
+from gradviz.core.problem import (
+    COORDINATE_LIMIT,
+    LENGTH_SCALE_RANGE,
+    N_RANGE,
+    SEED_RANGE,
+    SOLVER_HELP,
+    SOLVERS,
+    Problem,
+    ProblemError,
+    check_coordinate,
+    parse_number,
+)
+from gradviz.gui import style
+
+FIELDS: tuple[str, ...] = ("n", "domain_lo", "domain_hi", "length_scale", "seed", "mean", "jitter")
+# Problem field each line edit feeds.
+PROBLEM_FIELD: dict[str, str] = {
+    "n": "n",
+    "domain_lo": "domain",
+    "domain_hi": "domain",
+    "length_scale": "length_scale",
+    "seed": "seed",
+    "mean": "mean",
+    "jitter": "jitter",
+}
+CUSTOM = "Custom"
+
+# Jitter slider: position 0 is no jitter; positions 1..JITTER_POSITIONS run log-uniformly
+# from 1e-14 to 1 with JITTER_STEPS_PER_DECADE steps per decade.
+JITTER_MIN_EXPONENT = -14
+JITTER_MAX_EXPONENT = 0
+JITTER_STEPS_PER_DECADE = 10
+JITTER_POSITIONS = (JITTER_MAX_EXPONENT - JITTER_MIN_EXPONENT) * JITTER_STEPS_PER_DECADE + 1
+
+_HINTS: dict[str, tuple[str, str]] = {  # field -> (placeholder, tooltip)
+    "n": (
+        f"{N_RANGE[0]}..{N_RANGE[1]}",
+        f"Grid points n: an integer from {N_RANGE[0]} to {N_RANGE[1]}",
+    ),
+    "domain_lo": (
+        "lo",
+        f"Grid start lo: a finite number, |lo| <= {COORDINATE_LIMIT:g}, lo < hi",
+    ),
+    "domain_hi": (
+        "hi",
+        f"Grid end hi: a finite number, |hi| <= {COORDINATE_LIMIT:g}, hi > lo",
+    ),
+    "length_scale": (
+        f"{LENGTH_SCALE_RANGE[0]:g}..{LENGTH_SCALE_RANGE[1]:g}",
+        f"RBF length scale l: from {LENGTH_SCALE_RANGE[0]:g} to {LENGTH_SCALE_RANGE[1]:g}",
+    ),
+    "seed": (
+        f"{SEED_RANGE[0]}..{SEED_RANGE[1]}",
+        f"numpy seed of the data y: an integer from {SEED_RANGE[0]} to {SEED_RANGE[1]}",
+    ),
+    "mean": ("finite", "Prior mean of the data y: any finite number"),
+    "jitter": (
+        ">= 0",
+        "Jitter added to the diagonal of K: a finite number >= 0 (0 = none, as the seed)",
+    ),
+}
+
+
+def format_number(value: float) -> str:
+    """Shortest text that reads back as the same number: ``-5``, ``1.5``, ``1e-6``."""
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    mantissa, _, exponent = repr(value).partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+def position_to_jitter(position: int) -> float:
+    """The jitter at a slider position, rounded to 3 significant digits (0 at position 0)."""
+    if position <= 0:
+        return 0.0
+    exponent = JITTER_MIN_EXPONENT + (position - 1) / JITTER_STEPS_PER_DECADE
+    return float(f"{10.0**exponent:.3g}")
+
+
+def jitter_to_position(jitter: float) -> int:
+    """The slider position nearest to ``jitter`` on the log scale (0 for no jitter)."""
+    if not jitter > 0:
+        return 0
+    if math.isinf(jitter):
+        return JITTER_POSITIONS
+    steps = round((math.log10(jitter) - JITTER_MIN_EXPONENT) * JITTER_STEPS_PER_DECADE)
+    return min(max(steps + 1, 1), JITTER_POSITIONS)
+
+
+class ProblemEditor(QWidget):
+    """Edit every field of a :class:`Problem`; emits ``problem_applied`` with a valid one."""
+
+    problem_applied = pyqtSignal(object)  # a valid Problem
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._problem = Problem()
+        self._errors: dict[str, str] = {}  # line-edit name -> message
+        self._presets: tuple[Preset, ...] = load_presets()
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+        self._edits: dict[str, QLineEdit] = {}
+        for name in FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(name)
+            edit.setFont(mono)
+            placeholder, tip = _HINTS[name]
+            edit.setPlaceholderText(placeholder)
+            edit.setToolTip(tip)
+            edit.returnPressed.connect(self.apply)
+            self._edits[name] = edit
+        self._edits["jitter"].textEdited.connect(self._on_jitter_text_changed)
+
+        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider.setObjectName("jitter_slider")
+        self._slider.setRange(0, JITTER_POSITIONS)
+        self._slider.setPageStep(JITTER_STEPS_PER_DECADE)
+        self._slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self._slider.setTickInterval(2 * JITTER_STEPS_PER_DECADE)
+        self._slider.setToolTip(
+            "Jitter on a log scale: far left 0, then 1e-14 to 1, "
+            f"{JITTER_STEPS_PER_DECADE} steps per decade"
+        )
+        self._slider.valueChanged.connect(self._on_jitter_slider_changed)
+        self._slider.sliderReleased.connect(self.apply)
+
+        self._solver = self._build_solver_box()
+        self._preset_box = self._build_preset_box()
+
+        self._error_label = QLabel()
+        self._error_label.setObjectName("error")
+        self._error_label.setWordWrap(True)
+        self._error_label.setStyleSheet(f"color: {style.ERROR_COLOR};")
+        self._error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._error_label.hide()
+
+        self._apply_button = QPushButton("Apply")
+        self._apply_button.setObjectName("apply")
+        self._apply_button.setToolTip("Validate and apply (Enter in any field does the same)")
+        self._apply_button.setAutoDefault(False)
+        self._apply_button.clicked.connect(self.apply)
+
+        self.setStyleSheet(
+            f'QLineEdit[invalid="true"] {{ border: 1px solid {style.ERROR_COLOR}; '
+            "border-radius: 2px; padding: 1px; }"
+        )
+        self._build_layout()
+        self.set_problem(self._problem)
+
+    def _build_solver_box(self) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName("solver")
+        for solver in SOLVERS:
+            box.addItem(solver, solver)
+            box.setItemData(box.count() - 1, SOLVER_HELP[solver], Qt.ItemDataRole.ToolTipRole)
+        box.setToolTip("How K + jitter I is solved; hover an entry for details")
+        box.currentIndexChanged.connect(self._on_solver_changed)
+        return box
+
+    def _build_preset_box(self) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName("presets")
+        for preset in self._presets:
+            box.addItem(preset.name, preset.problem)
+            box.setItemData(box.count() - 1, preset.problem.summary(), Qt.ItemDataRole.ToolTipRole)
+        box.addItem(CUSTOM, None)
+        model = box.model()
+        if isinstance(model, QStandardItemModel):  # "Custom" is shown, never chosen
+            custom = model.item(box.count() - 1)
+            if custom is not None:
+                custom.setEnabled(False)
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(18)  # long names elide; the popup shows them whole
+        box.setToolTip("Problems worth comparing; choosing one applies it")
+        box.currentIndexChanged.connect(self._on_preset_changed)
+        return box
+
+    def _build_layout(self) -> None:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.addRow("Preset", self._preset_box)
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Sunken)
+        form.addRow(rule)
+        form.addRow("Grid points n", self._edits["n"])
+        domain = QHBoxLayout()
+        domain.addWidget(self._edits["domain_lo"])
+        domain.addWidget(QLabel("to"))
+        domain.addWidget(self._edits["domain_hi"])
+        form.addRow("Domain", domain)
+        form.addRow("Length scale l", self._edits["length_scale"])
+        form.addRow("Seed", self._edits["seed"])
+        form.addRow("Prior mean", self._edits["mean"])
+        jitter = QHBoxLayout()
+        self._edits["jitter"].setMaximumWidth(
+            self._edits["jitter"].fontMetrics().horizontalAdvance("0" * 11)
+        )
+        jitter.addWidget(self._edits["jitter"])
+        jitter.addWidget(self._slider, 1)
+        form.addRow("Jitter", jitter)
+        form.addRow("Solver", self._solver)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self._apply_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self._error_label)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+    # --- public API ------------------------------------------------------------------
+
+    def set_problem(self, problem: Problem) -> None:
+        """Show ``problem`` (the new last valid one), clear flags; emits nothing."""
+        self._problem = problem
+        self._fill(problem)
+        self._set_errors({})
+
+    def problem(self) -> Problem:
+        """The last valid problem, applied or set."""
+        return self._problem
+
+    def field_error(self, field: str) -> str | None:
+        """The message flagged on a Problem field ("n", "domain", ...), None if clean."""
+        if field == "domain":
+            return self._errors.get("domain_lo") or self._errors.get("domain_hi")
+        return self._errors.get(field)
+
+    def line_edit(self, field: str) -> QLineEdit:
+        """The line edit of ``field`` ("n", "domain_lo", "domain_hi", ...)."""
+        return self._edits[field]
+
+    def apply(self) -> bool:
+        """Validate the form; emit ``problem_applied`` and return True if it is valid,
+        otherwise flag every invalid field and keep the last valid problem."""
+        values = {name: parse_number(edit.text()) for name, edit in self._edits.items()}
+        changes: dict[str, object] = {
+            "n": values["n"],
+            "domain": (values["domain_lo"], values["domain_hi"]),
+            "length_scale": values["length_scale"],
+            "seed": values["seed"],
+            "mean": values["mean"],
+            "jitter": values["jitter"],
+            "solver": self._solver.currentData(),
+        }
+        errors: dict[str, str] = {}
+        for field, value in changes.items():
+            try:
+                self._problem.replace(**{field: value})
+            except ProblemError as error:
+                errors.update(self._flags_for(error, values))
+        problem = None
+        if not errors:
+            try:
+                problem = Problem(**changes)  # type: ignore[arg-type]
+            except ProblemError as error:
+                errors.update(self._flags_for(error, values))
+        self._set_errors(errors)
+        if problem is None:
+            return False
+        self._problem = problem
+        self._fill(problem)
+        self.problem_applied.emit(problem)
+        return True
+
+    # --- handlers --------------------------------------------------------------------
+
+    def _on_jitter_slider_changed(self, position: int) -> None:
+        edit = self._edits["jitter"]
+        with QSignalBlocker(edit):
+            edit.setText(format_number(position_to_jitter(position)))
+        if not self._slider.isSliderDown():
+            self.apply()
+
+    def _on_jitter_text_changed(self, text: str) -> None:
+        value = parse_number(text)
+        if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0:
+            with QSignalBlocker(self._slider):
+                self._slider.setValue(jitter_to_position(float(value)))
+
+    def _on_solver_changed(self, _index: int) -> None:
+        self.apply()
+
+    def _on_preset_changed(self, index: int) -> None:
+        problem = self._preset_box.itemData(index)
+        if isinstance(problem, Problem):
+            self._fill(problem)
+            self.apply()
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _flags_for(self, error: ProblemError, values: dict[str, object]) -> dict[str, str]:
+        """Line edits to flag for ``error``: for the domain, the end that is out of range,
+        or both when each end is fine but lo >= hi."""
+        message = str(error)
+        if error.field == "solver":
+            return {"solver": message}
+        if error.field != "domain":
+            return {error.field: message}
+        flagged = {}
+        for name in ("domain_lo", "domain_hi"):
+            try:
+                check_coordinate("domain", values[name])
+            except ProblemError:
+                flagged[name] = message
+        return flagged or {"domain_lo": message, "domain_hi": message}
+
+    def _fill(self, problem: Problem) -> None:
+        texts = {
+            "n": format_number(problem.n),
+            "domain_lo": format_number(problem.domain[0]),
+            "domain_hi": format_number(problem.domain[1]),
+            "length_scale": format_number(problem.length_scale),
+            "seed": format_number(problem.seed),
+            "mean": format_number(problem.mean),
+            "jitter": format_number(problem.jitter),
+        }
+        for name, text in texts.items():
+            edit = self._edits[name]
+            with QSignalBlocker(edit):
+                edit.setText(text)
+                edit.setCursorPosition(0)
+        with QSignalBlocker(self._slider):
+            self._slider.setValue(jitter_to_position(problem.jitter))
+        with QSignalBlocker(self._solver):
+            self._solver.setCurrentIndex(SOLVERS.index(problem.solver))
+        matching = [i for i, preset in enumerate(self._presets) if preset.problem == problem]
+        with QSignalBlocker(self._preset_box):
+            self._preset_box.setCurrentIndex(
+                matching[0] if matching else self._preset_box.count() - 1
+            )
+
+    def _set_errors(self, errors: dict[str, str]) -> None:
+        self._errors = dict(errors)
+        for name, edit in self._edits.items():
+            message = errors.get(name)
+            edit.setProperty("invalid", message is not None)
+            edit.setToolTip(message if message is not None else _HINTS[name][1])
+            edit.style().unpolish(edit)
+            edit.style().polish(edit)
+        messages = list(dict.fromkeys(errors.values()))
+        self._error_label.setText("\n".join(messages))
+        self._error_label.setVisible(bool(messages))

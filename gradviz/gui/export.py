@@ -1,0 +1,242 @@
+"""Screenshots: the whole window as PNG, the plots as PNG or SVG.
+
+Every file is written atomically: the image goes to a temporary file in the
+target folder, which then replaces the target in one ``os.replace``. A failed
+export leaves no partial, empty or temporary file behind, and an existing file
+at the target stays as it was. Every failure becomes an :class:`ExportError`
+whose message names the path and says why, in words the GUI can show as is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import os
+import tempfile
+import xml.dom.minidom
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph.exporters
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QImage
+from PyQt6.QtWidgets import QApplication, QGraphicsScene, QWidget
+
+from gradviz.gui.plots import PlotStack
+
+SUPPORTED: dict[str, tuple[str, ...]] = {"window": (".png",), "plots": (".png", ".svg")}
+MAX_WIDTH = 20000
+NEW_FILE_MODE = 0o644  # mkstemp creates 0o600; a screenshot is an ordinary file
+
+# The module, not the class of the same name that pyqtgraph.exporters re-exports.
+_SVG_MODULE = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+_CLOSEPATH = ("Z", "z")
+
+
+class ExportError(Exception):
+    """A screenshot could not be written; the message names the path and the reason."""
+
+
+def window_image(widget: QWidget) -> QImage:
+    """The widget as it looks now, for "Copy screenshot" to the clipboard."""
+    QApplication.processEvents()  # a freshly shown widget is laid out first
+    return widget.grab().toImage()
+
+
+def export_window(widget: QWidget, path: Path, width: int | None = None) -> None:
+    """PNG of the whole widget; ``width`` in pixels scales it smoothly, keeping the aspect."""
+    path = _checked_target(Path(path), "window", width)
+    QApplication.processEvents()
+    pixmap = widget.grab()
+    if pixmap.isNull():
+        raise ExportError(f"Cannot save {path}: the window has no size yet.")
+    if width is not None:
+        pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+
+    def write(temporary: str) -> None:
+        if not pixmap.save(temporary, "PNG"):
+            raise OSError("Qt could not write the PNG image")
+
+    _write_atomically(path, write)
+
+
+def export_plots(stack: PlotStack, path: Path, width: int | None = None) -> None:
+    """The three plots as .png (``width`` in pixels; by default the on-screen size in
+    device pixels) or .svg (``width`` sets the display width; the drawing stays vector)."""
+    path = _checked_target(Path(path), "plots", width)
+    QApplication.processEvents()  # an unlaid-out scene exports at size 0
+    graphics = stack.graphics()
+    scene = graphics.scene()
+    if path.suffix.lower() == ".svg":
+        _write_atomically(path, lambda temporary: _write_svg(scene, temporary, width))
+    else:
+        ratio = graphics.devicePixelRatioF()
+        _write_atomically(path, lambda temporary: _write_png(scene, temporary, width, ratio))
+
+
+def _write_png(scene: QGraphicsScene, temporary: str, width: int | None, ratio: float) -> None:
+    """Render the scene through pyqtgraph's ImageExporter. Its default width is in logical
+    pixels, so without an explicit width it gets logical width x devicePixelRatio."""
+    exporter = pyqtgraph.exporters.ImageExporter(scene)
+    if width is None:
+        width = round(exporter.parameters()["width"] * ratio)
+    exporter.parameters().param("width").setValue(width)
+    image = exporter.export(toBytes=True)
+    if not isinstance(image, QImage) or not image.save(temporary, "PNG"):
+        raise OSError("Qt could not write the PNG image")
+
+
+def _write_svg(scene: QGraphicsScene, temporary: str, width: int | None) -> None:
+    """Render the scene through pyqtgraph's SVGExporter; an explicit width becomes the
+    document's display size, the viewBox keeps the on-screen coordinates."""
+    exporter = pyqtgraph.exporters.SVGExporter(scene)
+    with _svg_closepath_workaround():
+        data = exporter.export(toBytes=True)
+    if width is not None:
+        logical_width = exporter.parameters()["width"]
+        logical_height = exporter.parameters()["height"]
+        document = xml.dom.minidom.parseString(data)
+        document.documentElement.setAttribute("width", str(width))
+        height = round(width * logical_height / logical_width)
+        document.documentElement.setAttribute("height", str(height))
+        data = document.toxml(encoding="UTF-8")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+
+
+def _checked_target(path: Path, kind: str, width: int | None) -> Path:
+    """Reject a bad width, extension or folder before anything is rendered."""
+    if width is not None and (
+        isinstance(width, bool) or not isinstance(width, int) or not 0 < width <= MAX_WIDTH
+    ):
+        raise ExportError(
+            f"Cannot save {path}: the width must be a whole number of pixels "
+            f"from 1 to {MAX_WIDTH}, not {width!r}."
+        )
+    allowed = SUPPORTED[kind]
+    if path.suffix.lower() not in allowed:
+        found = f"'{path.suffix}'" if path.suffix else "no extension"
+        raise ExportError(
+            f"Cannot save {path}: {kind} screenshots are saved as "
+            f"{' or '.join(allowed)}, and this name has {found}."
+        )
+    if path.is_dir():
+        raise ExportError(f"Cannot save {path}: that is a folder, not a file name.")
+    if not path.parent.is_dir():
+        raise ExportError(f"Cannot save {path}: the folder {path.parent} does not exist.")
+    return path
+
+
+def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
+    """Run ``write`` on a temporary file next to ``path``, then move it onto ``path``.
+
+    Any failure, including one raised by a pyqtgraph exporter, removes the
+    temporary file and becomes an ExportError; ``path`` is untouched.
+    """
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix.lower()
+        )
+    except OSError as error:
+        raise ExportError(
+            f"Cannot save {path}: no file can be created in {path.parent} ({_reason(error)})."
+        ) from error
+    os.close(handle)
+    try:
+        write(temporary)
+        if os.path.getsize(temporary) == 0:
+            raise OSError("the exporter wrote nothing")
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.chmod(temporary, _final_mode(path))
+        os.replace(temporary, path)
+    except Exception as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise ExportError(f"Cannot save {path}: {_reason(error)}.") from error
+
+
+def _final_mode(path: Path) -> int:
+    """Keep the permissions of a file being replaced; new files get NEW_FILE_MODE."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return NEW_FILE_MODE
+
+
+def _reason(error: BaseException) -> str:
+    """The words of an error without Python's decoration (errno, repeated file name)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror[0].lower() + error.strerror[1:]
+    return str(error) or type(error).__name__
+
+
+# --------------------------------------------------------------------------- SVG
+# pyqtgraph 0.14.0's SVGExporter.correctCoordinates reads every token of a
+# <path d="..."> as "x,y". Recent Qt (6.11 here) QSvgGenerator closes paths with a bare
+# "Z", so every plot fails with "ValueError: not enough values to unpack"
+# (pyqtgraph issues #3495 and #3485; an upstream fix is proposed in pull request #3458).
+# While an SVG export runs, the close-path tokens are taken out of each path
+# before the original function transforms the coordinates and put back at the
+# same positions afterwards. The patch is only installed when the installed
+# pyqtgraph actually fails on a closed path, and only for the duration of one export.
+
+
+@functools.cache
+def _svg_needs_closepath_fix() -> bool:
+    """Whether the installed pyqtgraph's correctCoordinates fails on a closed path."""
+    probe = xml.dom.minidom.parseString('<g><g><path d="M0,0 L1,0 L1,1 Z"/></g></g>')
+    try:
+        _SVG_MODULE.correctCoordinates(probe.documentElement, [], None, {})
+    except ValueError:
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _svg_closepath_workaround() -> Iterator[None]:
+    """Wrap pyqtgraph's correctCoordinates for one SVG export, if it needs it."""
+    if not _svg_needs_closepath_fix():
+        yield
+        return
+    original = _SVG_MODULE.correctCoordinates
+
+    def correct_coordinates(node: Any, defs: Any, item: Any, options: Any) -> None:
+        removed = _remove_closepath(node)
+        original(node, defs, item, options)
+        _restore_closepath(removed)
+
+    _SVG_MODULE.correctCoordinates = correct_coordinates
+    try:
+        yield
+    finally:
+        _SVG_MODULE.correctCoordinates = original
+
+
+def _remove_closepath(node: Any) -> list[tuple[Any, list[tuple[int, str]]]]:
+    """Strip "Z"/"z" tokens from every path below ``node``; return, per path, each token
+    with the number of coordinate tokens before it (what the original keeps one to one)."""
+    removed = []
+    for path in node.getElementsByTagName("path"):
+        kept: list[str] = []
+        marks: list[tuple[int, str]] = []
+        for token in path.getAttribute("d").split():
+            if token in _CLOSEPATH:
+                marks.append((len(kept), token))
+            else:
+                kept.append(token)
+        if marks:
+            path.setAttribute("d", " ".join(kept))
+            removed.append((path, marks))
+    return removed
+
+
+def _restore_closepath(removed: list[tuple[Any, list[tuple[int, str]]]]) -> None:
+    """Put the close-path tokens back after the transformed coordinates they followed."""
+    for path, marks in removed:
+        tokens = path.getAttribute("d").split()
+        for position, token in reversed(marks):
+            tokens.insert(position, token)
+        path.setAttribute("d", " ".join(tokens))

@@ -1,0 +1,565 @@
+"""The results panel: every gradient path in both dtypes at one x, digit by digit.
+
+It computes nothing. Every number arrives in a :class:`ProbeReport`; this
+module only turns numbers into text: each gradient is printed as
+:func:`~gradviz.core.report.format_value` prints it, its correct leading
+digits (from the diagnosis) in the normal text colour and the wrong ones
+greyed, so agreement between paths can be told apart from correctness.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import numpy as np
+from PyQt6.QtCore import QRect, QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import (
+    QAction,
+    QFont,
+    QFontDatabase,
+    QFontInfo,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
+from PyQt6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradviz.core.problem import Problem
+from gradviz.core.report import (
+    condition_line,
+    format_value,
+    reference_lines,
+    split_correct_digits,
+)
+from gradviz.core.results import DTYPES, PATH_HELP, PATHS, Cell, ProbeReport
+from gradviz.gui import style
+
+PLACEHOLDER = "…"
+SHORT_ERROR_CHARS = 24
+X_DECIMALS = 6
+# Widest format_value text per dtype, e.g. "-1.23456789e-07" and "-1.2345678901234567e-07".
+VALUE_CHARS = (15, 23)
+TSV_HEADER = (
+    "path",
+    "float32 grad",
+    "float32 digits",
+    "float64 grad",
+    "float64 digits",
+    "float32 mu",
+    "float64 mu",
+)
+
+# Reasons the paths give (gradviz.core.paths and TensorFlow), most specific first.
+_ERROR_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), words)
+    for pattern, words in (
+        (r"\bcholesky\b", "Cholesky failed"),
+        (r"\bnot invertible\b", "not invertible"),
+        (r"\bsingular\b", "singular K"),
+        (r"\bnon-finite\b|\bnan\b", "NaN"),
+        (r"\binf\b", "Inf"),
+        (r"\bout of memory\b|\boom\b", "out of memory"),
+    )
+)
+
+
+def short_error(reason: str) -> str:
+    """A few words (at most 24 characters) for a cell that has no number."""
+    for pattern, words in _ERROR_WORDS:
+        if pattern.search(reason):
+            return words
+    first = re.split(r"[:;]|\.(?:\s|$)", reason, maxsplit=1)[0].strip() or "error"
+    if len(first) > SHORT_ERROR_CHARS:
+        first = first[: SHORT_ERROR_CHARS - 1].rstrip() + "…"
+    return first
+
+
+def seed_print(value: float, dtype: str) -> str:
+    """A number as the seed's ``print`` shows it: the shortest text of its own dtype."""
+    return str(np.float32(value)) if dtype == "float32" else repr(float(value))
+
+
+def _digits_text(digits: float | None) -> str:
+    return "" if digits is None else f"{digits:.1f}"
+
+
+def _integer_width(text: str) -> int:
+    """Characters before the decimal point (or exponent) so columns align on it."""
+    for index, char in enumerate(text):
+        if char in ".eE":
+            return index
+    return len(text)
+
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.])")
+
+
+def _mono_numbers(text: str, family: str) -> str:
+    """Rich text with every long number (6+ characters) set in the monospace font."""
+
+    def mono(match: re.Match[str]) -> str:
+        number = match.group(0)
+        if len(number) < 6:
+            return number
+        return f"<span style='font-family:\"{family}\"'>{number}</span>"
+
+    return _NUMBER.sub(mono, text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _StripedTable(QFrame):
+    """A framed grid on the base colour whose ``striped`` rows get the alternate base
+    colour, so a row of numbers can be followed across the columns."""
+
+    def __init__(self, striped: list[int]) -> None:
+        super().__init__()
+        self._striped = striped
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        super().paintEvent(event)
+        grid = self.layout()
+        if not isinstance(grid, QGridLayout):
+            return
+        palette = self.palette()
+        colour = palette.color(QPalette.ColorRole.AlternateBase)
+        if colour.rgb() == palette.color(QPalette.ColorRole.Base).rgb():
+            colour = palette.color(QPalette.ColorRole.Window)
+        half = grid.verticalSpacing() // 2
+        inner = self.contentsRect()
+        painter = QPainter(self)
+        for row in self._striped:
+            cell = grid.cellRect(row, 0)
+            band = QRect(inner.left(), cell.top() - half, inner.width(), cell.height() + 2 * half)
+            painter.fillRect(band, colour)
+        painter.end()
+
+
+class ResultsPanel(QWidget):
+    """One :class:`ProbeReport`: a row per path, a column per dtype, then the reference,
+    the conditioning and the verdicts. Emits ``x_requested`` when the user types an x."""
+
+    x_requested = pyqtSignal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._problem = Problem()
+        self._report: ProbeReport | None = None
+        self._pending_x: float | None = None
+        self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._mono.setStyleHint(QFont.StyleHint.Monospace)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_header())
+        layout.addWidget(self._summary)
+        layout.addWidget(self._build_table())
+        layout.addLayout(self._build_footer())
+        layout.addStretch(1)
+
+        self.set_problem(self._problem)
+
+    # --- construction ----------------------------------------------------------------
+
+    def _build_header(self) -> QHBoxLayout:
+        self._title = QLabel()
+        self._title.setObjectName("title")
+        self._title.setTextFormat(Qt.TextFormat.RichText)
+        self._summary = QLabel()
+        self._summary.setObjectName("summary")
+
+        self._spin = QDoubleSpinBox()
+        self._spin.setObjectName("x_spin")
+        self._spin.setDecimals(X_DECIMALS)
+        self._spin.setKeyboardTracking(False)
+        self._spin.setAccelerated(True)
+        self._spin.setPrefix("x = ")
+        self._spin.setToolTip("Probe an exact x: type it and press Enter, or step one grid point")
+        self._spin.setFont(self._mono)
+        self._spin.valueChanged.connect(self._on_x_changed)
+
+        self._show_mu = QCheckBox("Show mu")
+        self._show_mu.setObjectName("show_mu")
+        self._show_mu.setChecked(True)
+        self._show_mu.setToolTip("Show the posterior mean mu(x) under each gradient")
+        self._show_mu.toggled.connect(self._on_show_mu_changed)
+
+        self._copy_button = QPushButton("Copy")
+        self._copy_button.setObjectName("copy")
+        self._copy_button.setToolTip("Copy the table as tab-separated text")
+        self._copy_button.clicked.connect(self.copy_table)
+        self._copy_action = QAction("Copy table", self)
+        self._copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self._copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._copy_action.triggered.connect(self.copy_table)
+        self.addAction(self._copy_action)
+
+        header = QHBoxLayout()
+        header.addWidget(self._title)
+        header.addStretch(1)
+        header.addWidget(self._spin)
+        header.addSpacing(8)
+        header.addWidget(self._show_mu)
+        header.addWidget(self._copy_button)
+        return header
+
+    def _build_footer(self) -> QVBoxLayout:
+        self._reference = self._footer_label("reference")
+        self._condition = self._footer_label("condition")
+        self._carried = self._footer_label("carried")
+        self._verdicts = {dtype: self._footer_label(f"verdict_{dtype}") for dtype in DTYPES}
+        footer = QVBoxLayout()
+        footer.setSpacing(3)
+        footer.setContentsMargins(2, 0, 2, 0)
+        for label in (self._reference, self._condition, self._carried):
+            footer.addWidget(label)
+        footer.addSpacing(4)
+        for label in self._verdicts.values():
+            footer.addWidget(label)
+        return footer
+
+    def _build_table(self) -> QFrame:
+        self._cells: dict[tuple[str, str], QLabel] = {}
+        self._badges: dict[tuple[str, str], QLabel] = {}
+        table = _StripedTable([row for row, _ in enumerate(PATHS, start=2)][1::2])
+        table.setObjectName("table")
+        grid = QGridLayout(table)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(5)
+        grid.setContentsMargins(10, 8, 10, 8)
+        corner = QLabel("d mu/dx")
+        corner.setToolTip("The derivative of the posterior mean at x, by each path")
+        grid.addWidget(corner, 0, 0, Qt.AlignmentFlag.AlignBottom)
+        for index, dtype in enumerate(DTYPES):
+            column = 1 + 3 * index
+            head = QLabel(f"<b>{dtype}</b>")
+            head.setObjectName(f"head_{dtype}")
+            head.setStyleSheet(f"color: {style.DTYPE_COLORS[dtype]};")
+            head.setToolTip(
+                f"{dtype}: grey digits disagree with the reference; 'ok' counts correct digits"
+            )
+            grid.addWidget(head, 0, column, 1, 2, Qt.AlignmentFlag.AlignBottom)
+            underline = QFrame()
+            underline.setFixedHeight(2)
+            underline.setStyleSheet(f"background: {style.DTYPE_COLORS[dtype]};")
+            grid.addWidget(underline, 1, column, 1, 2)
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Plain)
+        rule.setStyleSheet(f"color: {style.muted_text()};")
+        grid.addWidget(rule, 1, 0)
+        grid.setColumnMinimumWidth(3, 16)
+        metrics = QFontMetrics(self._mono)
+        for index, chars in enumerate(VALUE_CHARS):
+            grid.setColumnMinimumWidth(1 + 3 * index, metrics.horizontalAdvance("0" * chars))
+            grid.setColumnMinimumWidth(2 + 3 * index, metrics.horizontalAdvance("00 ok"))
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        top_right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
+        for row, path in enumerate(PATHS, start=2):
+            name = QLabel(path)
+            name.setObjectName(f"row_{path}")
+            name.setFont(self._mono)
+            name.setToolTip(f"<p>{html.escape(PATH_HELP[path])}</p>")
+            grid.addWidget(name, row, 0, top_left)
+            for index, dtype in enumerate(DTYPES):
+                column = 1 + 3 * index
+                cell = self._mono_label(f"cell_{path}_{dtype}")
+                cell.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                badge = self._mono_label(f"badge_{path}_{dtype}")
+                grid.addWidget(cell, row, column, top_left)
+                grid.addWidget(badge, row, column + 1, top_right)
+                self._cells[(path, dtype)] = cell
+                self._badges[(path, dtype)] = badge
+        grid.setColumnStretch(3, 1)
+        grid.setColumnStretch(6, 2)
+        return table
+
+    def _mono_label(self, name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setFont(self._mono)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        return label
+
+    def _footer_label(self, name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    # --- public API ------------------------------------------------------------------
+
+    def set_problem(self, problem: Problem) -> None:
+        """A new problem: the spin box spans its domain in grid steps; no numbers yet."""
+        self._problem = problem
+        self._report = None
+        self._pending_x = None
+        lo, hi = problem.domain
+        with QSignalBlocker(self._spin):
+            self._spin.setRange(lo, hi)
+            self._spin.setSingleStep((hi - lo) / (problem.n - 1))
+        self._render()
+
+    def set_x(self, x: float) -> None:
+        """Show x in the spin box without emitting ``x_requested``."""
+        with QSignalBlocker(self._spin):
+            self._spin.setValue(x)
+
+    def show_report(self, report: ProbeReport) -> None:
+        """Display every cell, the reference, the conditioning and the verdicts."""
+        if report.result.problem != self._problem:
+            self.set_problem(report.result.problem)
+        self._report = report
+        self._pending_x = None
+        self.set_x(report.result.x)
+        self._render()
+
+    def show_pending(self, x: float) -> None:
+        """x is being computed: the numbers shown turn stale (muted, italic)."""
+        self._pending_x = x
+        self.set_x(x)
+        self._render()
+
+    def table_text(self) -> str:
+        """The table as tab-separated text: the header, a row per path, then the
+        reference, the condition number, the digits carried and the verdicts."""
+        rows = [list(TSV_HEADER)]
+        report = self._report
+        for path in PATHS:
+            grads, digits, mus = [], [], []
+            for dtype in DTYPES:
+                if report is None:
+                    grads.append("")
+                    digits.append("")
+                    mus.append("")
+                    continue
+                cell = report.result.cell(path, dtype)
+                if cell.error is not None:
+                    grads.append(f"error: {_one_line(cell.error)}")
+                    mus.append("")
+                else:
+                    grads.append(format_value(cell.grad, dtype))
+                    mus.append(format_value(cell.mu, dtype))
+                digits.append(_digits_text(report.diagnosis.correct_digits.get((path, dtype))))
+            rows.append([path, grads[0], digits[0], grads[1], digits[1], *mus])
+        if report is not None:
+            diagnosis = report.diagnosis
+            if report.reference is None:
+                rows.append(["reference", report.reference_note or "pending"])
+            else:
+                for line in reference_lines(report.reference):
+                    text = line.strip().removeprefix("reference").removeprefix(":").strip()
+                    rows.append(["reference", text])
+            condition = condition_line(diagnosis).removeprefix("cond(K + jitter I)").strip()
+            rows.append(["cond(K + jitter I)", condition.removeprefix(":").strip()])
+            rows.append(["digits carried", self._carried_plain()])
+            for dtype in DTYPES:
+                verdict = diagnosis.verdicts.get(dtype, "")
+                rows.append([f"verdict {dtype}", verdict.removeprefix(f"{dtype}: ")])
+            rows.append(["x", repr(float(report.result.x))])
+            rows.append(["problem", report.result.problem.summary()])
+            if self._pending_x is not None:
+                rows.append(["stale", f"computing x = {self._pending_x!r}"])
+        return "\n".join("\t".join(_one_line(field) for field in row) for row in rows) + "\n"
+
+    def copy_table(self) -> None:
+        """Put :meth:`table_text` on the clipboard."""
+        clipboard = QApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(self.table_text())
+
+    # --- handlers --------------------------------------------------------------------
+
+    def _on_x_changed(self, value: float) -> None:
+        self.x_requested.emit(float(value))
+
+    def _on_show_mu_changed(self, _checked: bool) -> None:
+        self._render_cells()
+
+    # --- rendering -------------------------------------------------------------------
+
+    def _small_pt(self) -> float:
+        size = self._mono.pointSizeF()
+        return max(6.0, 0.85 * (size if size > 0 else 9.0))
+
+    def _render(self) -> None:
+        self._render_header()
+        self._render_cells()
+        self._render_footer()
+
+    def _render_header(self) -> None:
+        muted = style.muted_text()
+        report = self._report
+        shown = None if report is None else repr(float(report.result.x))
+        if self._pending_x is not None:
+            text = f"<b>Computing x = {html.escape(repr(float(self._pending_x)))}…</b>"
+            if shown is not None:
+                text += f" <span style='color:{muted}'>(showing x = {shown})</span>"
+        elif shown is None:
+            text = f"<b>Gradients</b> <span style='color:{muted}'>(no result yet)</span>"
+        else:
+            text = f"<b>Gradients at x = {shown}</b>"
+        self._title.setText(text)
+        self._summary.setText(self._problem.summary())
+        self._summary.setStyleSheet(f"color: {muted};")
+
+    def _render_cells(self) -> None:
+        report = self._report
+        stale = self._pending_x is not None
+        widths = dict.fromkeys(DTYPES, 0)
+        if report is not None:
+            for cell in report.result.cells:
+                if cell.error is None:
+                    width = _integer_width(format_value(cell.grad, cell.dtype))
+                    widths[cell.dtype] = max(widths[cell.dtype], width)
+        for (path, dtype), label in self._cells.items():
+            badge = self._badges[(path, dtype)]
+            if report is None:
+                label.setText(f"<span style='color:{style.muted_text()}'>{PLACEHOLDER}</span>")
+                label.setToolTip("")
+                badge.setText("")
+                badge.setToolTip("")
+                continue
+            cell = report.result.cell(path, dtype)
+            digits = report.diagnosis.correct_digits.get((path, dtype))
+            label.setText(self._cell_html(cell, digits, widths[dtype], stale))
+            label.setToolTip(self._cell_tooltip(cell, digits))
+            badge.setText(self._badge_html(cell, digits, stale))
+            badge.setToolTip(
+                ""
+                if digits is None
+                else f"{digits:.1f} correct significant digits against the reference "
+                f"({dtype} carries {report.diagnosis.carried_digits.get(dtype, math.nan):.1f})"
+            )
+
+    def _cell_html(self, cell: Cell, digits: float | None, width: int, stale: bool) -> str:
+        muted = style.muted_text()
+        small = f"font-size:{self._small_pt():.1f}pt; color:{muted}"
+        if cell.error is not None:
+            colour = muted if stale else style.ERROR_COLOR
+            text = f"<span style='color:{colour}'>{html.escape(short_error(cell.error))}</span>"
+            return f"<i>{text}</i>" if stale else text
+        grad = format_value(cell.grad, cell.dtype)
+        pad = "&nbsp;" * max(0, width - _integer_width(grad))
+        if stale:
+            lines = [f"{pad}<span style='color:{muted}'>{html.escape(grad)}</span>"]
+        else:
+            good, bad = split_correct_digits(grad, digits)
+            if digits is None:
+                good, bad = grad, ""
+            lines = [
+                f"{pad}{html.escape(good)}<span style='color:{muted}'>{html.escape(bad)}</span>"
+            ]
+        if self._show_mu.isChecked():
+            mu = html.escape(format_value(cell.mu, cell.dtype))
+            lines.append(f"<span style='{small}'>mu = {mu}</span>")
+        if cell.path == "seed_optimizer" and "x" in cell.extra and cell.grad is not None:
+            seed = (
+                f"({seed_print(cell.grad, cell.dtype)}, {seed_print(cell.extra['x'], cell.dtype)})"
+            )
+            lines.append(f"<span style='{small}'>prints {html.escape(seed)}</span>")
+        text = "<br>".join(lines)
+        return f"<i>{text}</i>" if stale else text
+
+    def _cell_tooltip(self, cell: Cell, digits: float | None) -> str:
+        title = f"<b>{cell.path}</b>, {cell.dtype}"
+        if cell.error is not None:
+            return f"<p>{title}: no number</p><p>{html.escape(cell.error)}</p>"
+        lines = [
+            title,
+            f"d mu/dx = {format_value(cell.grad, cell.dtype)}",
+            f"mu = {format_value(cell.mu, cell.dtype)}",
+            "correct digits: " + ("unknown (no reference)" if digits is None else f"{digits:.1f}"),
+        ]
+        if cell.path == "seed_optimizer" and "x" in cell.extra:
+            lines.append("compute_gradients returns (gradient, x), printed as the seed does")
+        if "h" in cell.extra:
+            lines.append(f"step h = {cell.extra['h']:.6g}")
+        return "<p>" + "<br>".join(lines) + "</p>"
+
+    def _badge_html(self, cell: Cell, digits: float | None, stale: bool) -> str:
+        muted = style.muted_text()
+        small = f"font-size:{self._small_pt():.1f}pt"
+        if cell.error is not None:
+            return ""
+        if digits is None:
+            return f"<span style='{small}; color:{muted}'>&ndash;</span>"
+        count = math.floor(digits)
+        colour = muted if stale else (style.ERROR_COLOR if count == 0 else "")
+        colour_css = f"; color:{colour}" if colour else ""
+        return f"<span style='{small}{colour_css}'>{count}&nbsp;ok</span>"
+
+    def _carried_plain(self) -> str:
+        if self._report is None:
+            return ""
+        carried = self._report.diagnosis.carried_digits
+        return ", ".join(f"{dtype} {carried[dtype]:.1f}" for dtype in DTYPES if dtype in carried)
+
+    def _render_footer(self) -> None:
+        report = self._report
+        muted = style.muted_text()
+        if report is None:
+            for label in (
+                self._reference,
+                self._condition,
+                self._carried,
+                *self._verdicts.values(),
+            ):
+                label.setText("")
+            self._reference.setText(f"<span style='color:{muted}'>reference: {PLACEHOLDER}</span>")
+            return
+        stale_open, stale_close = ("<i>", "</i>") if self._pending_x is not None else ("", "")
+        swatch = f"<span style='color:{style.REFERENCE_COLOR}'>■</span>"
+        if report.reference is None:
+            note = html.escape(report.reference_note or "reference: pending")
+            reference = f"{swatch} <i style='color:{muted}'>{note}</i>"
+        else:
+            lines = [
+                _mono_numbers(html.escape(line.strip()), QFontInfo(self._mono).family())
+                for line in reference_lines(report.reference)
+            ]
+            lines[0] = lines[0].replace(
+                "reference",
+                f"<span style='color:{style.REFERENCE_COLOR}'><b>reference</b></span>",
+                1,
+            )
+            reference = f"{swatch} " + "<br>&nbsp;&nbsp;&nbsp;".join(lines)
+        self._reference.setText(stale_open + reference + stale_close)
+        self._condition.setText(
+            stale_open + html.escape(condition_line(report.diagnosis)) + stale_close
+        )
+        carried = report.diagnosis.carried_digits
+        parts = [
+            f"<span style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}</span> {carried[dtype]:.1f}"
+            for dtype in DTYPES
+            if dtype in carried
+        ]
+        self._carried.setText(f"digits carried (-log10 eps): {', '.join(parts)}")
+        for dtype, label in self._verdicts.items():
+            verdict = report.diagnosis.verdicts.get(dtype, "")
+            body = html.escape(verdict.removeprefix(f"{dtype}: ").removeprefix(f"{dtype}:"))
+            label.setText(
+                f"{stale_open}<b style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}:</b> "
+                f"{body}{stale_close}"
+            )

@@ -1,0 +1,187 @@
+"""Shared GUI fixtures: realistic result records built with numpy only, and mouse settings.
+
+The records imitate what the worker sends for a mildly ill-conditioned problem
+(n = 40, jitter 1e-6, Cholesky): numpy float64 and float32 stand in for the
+TensorFlow paths, so float32 really does differ from float64 and the plots get
+curves, gaps and digit counts with realistic shapes. No TensorFlow is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from gradviz.core.data import ProblemData, problem_data
+from gradviz.core.diagnosis import conditioning, diagnose
+from gradviz.core.problem import Problem
+from gradviz.core.results import (
+    DTYPES,
+    PATHS,
+    Ball,
+    Cell,
+    Curves,
+    Limit,
+    ProbeReport,
+    ProbeResult,
+    Reference,
+)
+
+# Qt's offscreen platform plugin says this on every top-level show(); it is
+# not a problem of gradviz, and qt_log_level_fail would fail every GUI test.
+PROBE_X = 2.0
+CURVE_POINTS = 201
+# Paths that reproduce the seed use the explicit inverse; the others solve.
+INVERSE_PATHS = frozenset({"seed_optimizer", "seed_gradients"})
+
+
+def _posterior(
+    problem: Problem, x: np.ndarray, dtype: str, inverse: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """mu(x) and mu'(x) in numpy ``dtype`` (the GP formulas of DESIGN.md section 1). [m], [m]"""
+    data = problem_data(problem)
+    grid = data.grid.astype(dtype)  # [n]
+    kernel = (data.kernel + problem.jitter * np.eye(problem.n)).astype(dtype)  # [n, n]
+    y = data.y.astype(dtype)  # [n]
+    scale = np.asarray(problem.length_scale, dtype=dtype)
+    x = np.asarray(x, dtype=dtype)
+    k = np.exp(-((x[:, None] - grid[None, :]) ** 2) / (2 * scale**2))  # [m, n]
+    if inverse:
+        weights = k @ np.linalg.inv(kernel)  # [m, n], the seed's (k(x) @ K^-1) @ y
+        mu = weights @ y
+        dk = -(x[:, None] - grid[None, :]) / scale**2 * k  # [m, n]
+        grad = (dk @ np.linalg.inv(kernel)) @ y
+    else:
+        alpha = np.linalg.solve(kernel, y)  # [n]
+        mu = k @ alpha
+        grad = (-(x[:, None] - grid[None, :]) / scale**2 * k) @ alpha
+    return mu.astype(float), grad.astype(float)
+
+
+def _cell(problem: Problem, path: str, dtype: str, x: float) -> Cell:
+    """One path in one dtype at x; central differences use no derivative at all."""
+    inverse = path in INVERSE_PATHS
+    mu, grad = _posterior(problem, np.array([x]), dtype, inverse)
+    if path == "central_difference":
+        h = float(np.cbrt(np.finfo(dtype).eps)) * max(1.0, abs(x))
+        ends, _ = _posterior(problem, np.array([x + h, x - h]), dtype, inverse)
+        grad = np.array([(ends[0] - ends[1]) / (2 * h)])
+    return Cell(path=path, dtype=dtype, mu=float(mu[0]), grad=float(grad[0]))
+
+
+def make_curves(problem: Problem) -> Curves:
+    """The ``function`` path over the domain in both dtypes, and their log10 gap."""
+    x = np.linspace(*problem.domain, CURVE_POINTS)
+    mu, grad = {}, {}
+    for dtype in DTYPES:
+        mu[dtype], grad[dtype] = _posterior(problem, x, dtype, inverse=False)
+    with np.errstate(divide="ignore"):
+        gap = np.log10(np.abs(grad["float32"] - grad["float64"]))
+    return Curves(
+        problem=problem,
+        x=x,
+        mu=mu,
+        grad=grad,
+        gap=gap,
+        errors=dict.fromkeys(DTYPES),
+    )
+
+
+def exact_reference(problem: Problem, x: float) -> Reference:
+    """An "exact" reference: the float64 closed form with a tight ball around it."""
+    mu, grad = _posterior(problem, np.array([x]), "float64", inverse=False)
+    return Reference(
+        status="exact",
+        mu=Ball(float(mu[0]), 1e-13),
+        grad=Ball(float(grad[0]), 1e-13),
+        precision_bits=256,
+    )
+
+
+def undetermined_reference(problem: Problem, x: float) -> Reference:
+    """An "undetermined" reference whose jitter 1e-12 limit is the float64 closed form."""
+    exact = exact_reference(problem, x)
+    assert exact.mu is not None and exact.grad is not None
+    return Reference(
+        status="undetermined",
+        precision_bits=256,
+        reason="the ball solve could not certify K",
+        limit=Limit(jitter=1e-12, mu=exact.mu, grad=exact.grad),
+    )
+
+
+def make_report(
+    problem: Problem,
+    x: float = PROBE_X,
+    reference: Reference | str | None = "exact",
+    errors: dict[tuple[str, str], str] | None = None,
+) -> ProbeReport:
+    """Every path x dtype at x, a reference ("exact", "undetermined", a record or None),
+    and the diagnosis from gradviz.core.diagnosis. ``errors`` marks failed cells."""
+    errors = errors or {}
+    cells = tuple(
+        Cell(path=path, dtype=dtype, mu=None, grad=None, error=errors[(path, dtype)])
+        if (path, dtype) in errors
+        else _cell(problem, path, dtype, x)
+        for path in PATHS
+        for dtype in DTYPES
+    )
+    result = ProbeResult(problem=problem, x=x, cells=cells)
+    if reference == "exact":
+        reference = exact_reference(problem, x)
+    elif reference == "undetermined":
+        reference = undetermined_reference(problem, x)
+    assert reference is None or isinstance(reference, Reference)
+    note = "reference off" if reference is None else "reference: 256 bits"
+    diagnosis = diagnose(result, reference, conditioning(problem))
+    return ProbeReport(result=result, reference=reference, reference_note=note, diagnosis=diagnosis)
+
+
+@dataclass(frozen=True)
+class Records:
+    """A problem with its data, curves and report at x = 2, as the worker would send them."""
+
+    problem: Problem
+    data: ProblemData
+    curves: Curves
+    report: ProbeReport
+
+
+def make_records(problem: Problem | None = None) -> Records:
+    problem = problem or Problem(n=40, jitter=1e-6, solver="cholesky")
+    return Records(
+        problem=problem,
+        data=problem_data(problem),
+        curves=make_curves(problem),
+        report=make_report(problem),
+    )
+
+
+@pytest.fixture
+def records() -> Records:
+    """Realistic records for Problem(n=40, jitter=1e-6, solver="cholesky")."""
+    return make_records()
+
+
+@pytest.fixture
+def report_factory() -> Callable[..., ProbeReport]:
+    """:func:`make_report`, for tests that need another x, reference or failed cells."""
+    return make_report
+
+
+@pytest.fixture
+def records_factory() -> Callable[..., Records]:
+    """:func:`make_records`, for tests that need a second problem."""
+    return make_records
+
+
+@pytest.fixture
+def no_mouse_rate_limit() -> Iterator[None]:
+    """Deliver every synthetic mouse move: pyqtgraph drops moves closer than 10 ms."""
+    previous = pg.getConfigOption("mouseRateLimit")
+    pg.setConfigOption("mouseRateLimit", -1)
+    yield
+    pg.setConfigOption("mouseRateLimit", previous)

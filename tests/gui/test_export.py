@@ -1,0 +1,253 @@
+"""Screenshots: right size, valid files, and nothing left behind when they fail."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph.exporters
+import pytest
+from PyQt6.QtGui import QImage
+from PyQt6.QtWidgets import QWidget
+
+from gradviz.gui import style
+from gradviz.gui.export import (
+    SUPPORTED,
+    ExportError,
+    export_plots,
+    export_window,
+    window_image,
+)
+from gradviz.gui.plots import PlotStack
+
+if TYPE_CHECKING:
+    from conftest import Records
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def stack(qtbot, records: Records) -> PlotStack:
+    """A shown PlotStack with data, curves and a report."""
+    widget = PlotStack()
+    qtbot.addWidget(widget)
+    widget.resize(800, 640)
+    with qtbot.waitExposed(widget):
+        widget.show()
+    widget.set_problem(records.problem)
+    widget.set_data(records.data.grid, records.data.y)
+    widget.set_curves(records.curves)
+    widget.set_report(records.report)
+    return widget
+
+
+def distinct_colors(image: QImage) -> int:
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    raw = np.frombuffer(rgb.constBits().asstring(rgb.sizeInBytes()), dtype=np.uint32)
+    return int(np.unique(raw).size)
+
+
+def assert_only(folder: Path, *names: str) -> None:
+    """Nothing but ``names`` in the folder: no temporary or partial files."""
+    assert sorted(os.listdir(folder)) == sorted(names)
+
+
+# ------------------------------------------------------------------- valid files
+def test_supported_formats() -> None:
+    assert SUPPORTED == {"window": (".png",), "plots": (".png", ".svg")}
+
+
+def test_window_png_has_the_requested_width(stack: PlotStack, tmp_path: Path) -> None:
+    target = tmp_path / "window.png"
+    export_window(stack, target, width=640)
+    image = QImage(str(target))
+    assert image.width() == 640
+    assert image.height() == pytest.approx(640 * stack.height() / stack.width(), abs=1)
+    assert distinct_colors(image) > 50
+    assert_only(tmp_path, "window.png")
+
+
+def test_window_png_defaults_to_device_pixels(stack: PlotStack, tmp_path: Path) -> None:
+    target = tmp_path / "window.png"
+    export_window(stack, target)
+    assert QImage(str(target)).width() == round(stack.width() * stack.devicePixelRatioF())
+
+
+def test_window_image_for_the_clipboard(stack: PlotStack) -> None:
+    image = window_image(stack)
+    assert not image.isNull()
+    assert distinct_colors(image) > 50
+
+
+@pytest.mark.parametrize("width", [None, 1234])
+def test_plots_png(stack: PlotStack, tmp_path: Path, width: int | None) -> None:
+    target = tmp_path / "plots.png"
+    export_plots(stack, target, width=width)
+    image = QImage(str(target))
+    graphics = stack.graphics()
+    expected = width or round(graphics.viewport().width() * graphics.devicePixelRatioF())
+    assert image.width() == expected
+    assert distinct_colors(image) > 50
+    assert_only(tmp_path, "plots.png")
+
+
+@pytest.mark.parametrize("width", [None, 1600])
+def test_plots_svg_parses_and_has_the_curves(
+    stack: PlotStack, tmp_path: Path, width: int | None
+) -> None:
+    target = tmp_path / "plots.svg"
+    export_plots(stack, target, width=width)
+    root = ET.parse(target).getroot()
+    paths = root.findall(f".//{SVG}path")
+    assert len(paths) > 20
+    text = target.read_text(encoding="utf-8").lower()
+    for color in (*style.DTYPE_COLORS.values(), style.REFERENCE_COLOR):
+        assert color.lower() in text
+    # Closed paths (Qt writes "Z") survive the pyqtgraph workaround.
+    assert any(path.get("d", "").rstrip().endswith("Z") for path in paths)
+    if width is not None:
+        assert root.get("width") == str(width)
+    assert_only(tmp_path, "plots.svg")
+
+
+def test_svg_workaround_is_not_left_installed(stack: PlotStack, tmp_path: Path) -> None:
+    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+    before = module.correctCoordinates
+    export_plots(stack, tmp_path / "plots.svg")
+    assert module.correctCoordinates is before
+
+
+def test_export_replaces_an_existing_file(stack: PlotStack, tmp_path: Path) -> None:
+    target = tmp_path / "plots.png"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    export_plots(stack, target, width=300)
+    assert QImage(str(target)).width() == 300
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert_only(tmp_path, "plots.png")
+
+
+# --------------------------------------------------------------------- rejected
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("window", "shot.svg"), ("window", "shot.jpg"), ("plots", "plots.pdf"), ("plots", "plots")],
+)
+def test_unsupported_extension(stack: PlotStack, tmp_path: Path, kind: str, name: str) -> None:
+    export = export_window if kind == "window" else export_plots
+    with pytest.raises(ExportError, match=r"saved as \.png"):
+        export(stack, tmp_path / name)
+    assert_only(tmp_path)
+
+
+@pytest.mark.parametrize("width", [0, -5, 20001, 3.5, True])
+def test_invalid_width(stack: PlotStack, tmp_path: Path, width: Any) -> None:
+    for export, name in (
+        (export_window, "w.png"),
+        (export_plots, "p.png"),
+        (export_plots, "p.svg"),
+    ):
+        with pytest.raises(ExportError, match="width"):
+            export(stack, tmp_path / name, width=width)
+    assert_only(tmp_path)
+
+
+def test_missing_folder(stack: PlotStack, tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "plots.png"
+    with pytest.raises(ExportError, match="does not exist") as raised:
+        export_plots(stack, target)
+    assert str(target) in str(raised.value)
+    assert_only(tmp_path)
+
+
+def test_directory_as_target(stack: PlotStack, tmp_path: Path) -> None:
+    folder = tmp_path / "shots.png"
+    folder.mkdir()
+    with pytest.raises(ExportError, match="folder"):
+        export_window(stack, folder)
+    assert_only(tmp_path, "shots.png")
+    assert_only(folder)
+
+
+def test_read_only_folder(stack: PlotStack, tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as root: chmod does not stop writes")
+        with pytest.raises(ExportError, match="locked"):
+            export_plots(stack, folder / "plots.svg")
+        assert_only(folder)
+    finally:
+        folder.chmod(0o700)
+
+
+def test_no_permission_to_create_files(
+    stack: PlotStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same refusal as a read-only folder, also where the tests run as root."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(ExportError, match="permission denied") as raised:
+        export_window(stack, tmp_path / "window.png")
+    assert str(tmp_path) in str(raised.value)
+    assert_only(tmp_path)
+
+
+def test_unlaid_out_widget_is_still_exported(qtbot, tmp_path: Path) -> None:
+    """processEvents() before grabbing: a widget shown just now has its size."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.resize(320, 200)
+    widget.show()
+    export_window(widget, tmp_path / "fresh.png")
+    assert QImage(str(tmp_path / "fresh.png")).width() >= 320
+
+
+# ------------------------------------------------------------- failure midway
+def _disk_full_after_partial_write(folder: Path) -> Any:
+    """An exporter that writes half a file into the temporary file, then fails."""
+
+    def export(self: Any, *args: Any, **kwargs: Any) -> Any:
+        (temporary,) = [name for name in os.listdir(folder) if name.startswith(".")]
+        (folder / temporary).write_bytes(b"<svg partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    return export
+
+
+@pytest.mark.parametrize(
+    ("exporter", "name"),
+    [
+        (pyqtgraph.exporters.ImageExporter, "plots.png"),
+        (pyqtgraph.exporters.SVGExporter, "plots.svg"),
+    ],
+)
+def test_failure_while_writing_leaves_the_old_file(
+    stack: PlotStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exporter: Any, name: str
+) -> None:
+    target = tmp_path / name
+    target.write_bytes(b"previous screenshot")
+    monkeypatch.setattr(exporter, "export", _disk_full_after_partial_write(tmp_path))
+    with pytest.raises(ExportError, match="no space left on device") as raised:
+        export_plots(stack, target)
+    assert str(target) in str(raised.value)
+    assert target.read_bytes() == b"previous screenshot"
+    assert_only(tmp_path, name)
+
+
+def test_exporter_that_writes_nothing(
+    stack: PlotStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pyqtgraph.exporters.SVGExporter, "export", lambda self, **kw: b"")
+    with pytest.raises(ExportError, match="wrote nothing"):
+        export_plots(stack, tmp_path / "plots.svg")
+    assert_only(tmp_path)

@@ -1,0 +1,524 @@
+"""ResultsPanel: every number of a ProbeReport appears as format_value prints it,
+its correct digits in the text colour and the wrong ones muted, and nothing more.
+
+The records are built here from numbers a real probe produced (TensorFlow 2.21,
+x = 2.0), so the panel is tested on realistic texts without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor, QImage, QKeySequence, QPalette, QTextDocument
+from PyQt6.QtWidgets import QApplication, QCheckBox, QDoubleSpinBox, QLabel, QPushButton
+from pytestqt.qtbot import QtBot
+
+from gradviz.core.diagnosis import Conditioning, diagnose
+from gradviz.core.problem import Problem
+from gradviz.core.report import format_value, split_correct_digits
+from gradviz.core.results import (
+    DTYPES,
+    PATH_HELP,
+    PATHS,
+    Ball,
+    Cell,
+    Limit,
+    ProbeReport,
+    ProbeResult,
+    Reference,
+)
+from gradviz.gui import style
+from gradviz.gui.panel import TSV_HEADER, ResultsPanel, seed_print, short_error
+
+CHOLESKY_F32 = (
+    "Cholesky failed in float32: K + jitter I is not positive definite at this precision "
+    "(NaN in the factor); add jitter"
+)
+NON_FINITE_F64 = "non-finite result in float64 (mu = nan, d mu/dx = nan)"
+H = {"float32": 0.009843133389949799, "float64": 1.2110908904786679e-05}
+
+# (mu, grad) per path for n = 40, jitter 1e-6, cholesky at x = 2.0.
+WELL = {
+    "float32": [
+        (1.9641609191894531, -0.6999607086181641),
+        (1.9641609191894531, -0.6999607086181641),
+        (1.9641551971435547, -0.6999530792236328),
+        (1.9641609191894531, -0.6999549865722656),
+        (1.9641609191894531, -0.6999524235725403),
+        (1.9641342163085938, -0.6999664306640625),
+        (1.9641342163085938, -0.6999136209487915),
+    ],
+    "float64": [
+        (1.9641469282170956, -0.6999544453493307),
+        (1.9641469282170956, -0.6999544453493307),
+        (1.9641469282171204, -0.6999544453493236),
+        (1.9641469282170956, -0.6999544453493236),
+        (1.9641469282170956, -0.6999544453493076),
+        (1.9641469282171187, -0.69995444534932),
+        (1.9641469282171187, -0.6999544437992293),
+    ],
+}
+# The seed problem (jitter 0, inverse) at x = 2.0: every path disagrees.
+SEED = {
+    "float32": [
+        (-83.70800018310547, -113.925048828125),
+        (-83.70800018310547, -113.925048828125),
+        (28.683622360229492, 22.4522705078125),
+        (-83.70800018310547, -113.925048828125),
+        (-42.4260368347168, -7.654590606689453),
+        (28.68361473083496, -0.48533153533935547),
+        (28.68361473083496, -2550.36474609375),
+    ],
+    "float64": [
+        (3.8853463956919794, 19.5),
+        (3.8853463956919794, 19.5),
+        (2.236404566662646, 3.98828125),
+        (3.8853463956919794, 19.5),
+        (12.400183200226799, 38.547025870450604),
+        (-2.0903801037343497, 15.100858852382874),
+        (-2.0903801037343497, -1091228.7758043036),
+    ],
+}
+
+
+def make_cells(values: dict[str, list[tuple[float, float]]], x: float) -> tuple[Cell, ...]:
+    cells = []
+    for dtype in DTYPES:
+        for path, (mu, grad) in zip(PATHS, values[dtype], strict=True):
+            extra = {"x": x} if path == "seed_optimizer" else {}
+            if path == "central_difference":
+                extra = {"h": H[dtype]}
+            cells.append(Cell(path, dtype, mu, grad, extra=extra))
+    return tuple(cells)
+
+
+def make_report(
+    problem: Problem,
+    cells: tuple[Cell, ...],
+    reference: Reference | None,
+    cond: Conditioning | None,
+    *,
+    x: float = 2.0,
+    note: str = "",
+) -> ProbeReport:
+    result = ProbeResult(problem, x, cells)
+    return ProbeReport(result, reference, note, diagnose(result, reference, cond))
+
+
+def well_report() -> ProbeReport:
+    problem = Problem(n=40, jitter=1e-6, solver="cholesky")
+    reference = Reference(
+        "exact",
+        mu=Ball(1.9641469282171118, 9.830146727525444e-17),
+        grad=Ball(-0.6999544453493444, 1.5340536619841448e-17),
+        precision_bits=128,
+    )
+    cond = Conditioning(13578712.888995223, saturated=False, lambda_max=14.9)
+    return make_report(problem, make_cells(WELL, 2.0), reference, cond)
+
+
+def failing_report() -> ProbeReport:
+    """float32 Cholesky fails everywhere; one float64 cell is non-finite."""
+    report = well_report()
+    cells = tuple(
+        Cell(c.path, c.dtype, None, None, error=CHOLESKY_F32)
+        if c.dtype == "float32"
+        else Cell(c.path, c.dtype, None, None, error=NON_FINITE_F64)
+        if c.path == "forward"
+        else c
+        for c in report.result.cells
+    )
+    cond = Conditioning(13578712.888995223, saturated=False, lambda_max=14.9)
+    return make_report(report.result.problem, cells, report.reference, cond)
+
+
+def seed_report() -> ProbeReport:
+    reference = Reference(
+        "undetermined",
+        reason="K is singular to 512-bit ball arithmetic (cannot certify the solve)",
+        limit=Limit(
+            1e-12,
+            Ball(2.6111015515778577, 1.778482416435377e-16),
+            Ball(-0.7293005800319275, 5.2488325955827004e-17),
+        ),
+    )
+    cond = Conditioning(1.2505600344485791e20, saturated=True, lambda_max=112.8)
+    return make_report(Problem(), make_cells(SEED, 2.0), reference, cond)
+
+
+def pending_reference_report() -> ProbeReport:
+    report = well_report()
+    return make_report(
+        report.result.problem,
+        report.result.cells,
+        None,
+        None,
+        note="reference: computing (256 bits)…",
+    )
+
+
+# --- helpers reading what the panel shows ---------------------------------------------
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> ResultsPanel:
+    widget = ResultsPanel()
+    qtbot.addWidget(widget)
+    widget.resize(760, 480)
+    return widget
+
+
+def label(panel: ResultsPanel, name: str) -> QLabel:
+    found = panel.findChild(QLabel, name)
+    assert found is not None, name
+    return found
+
+
+def plain(rich: str) -> str:
+    document = QTextDocument()
+    document.setHtml(rich)
+    return document.toPlainText().replace("\xa0", " ")
+
+
+def lines(panel: ResultsPanel, path: str, dtype: str) -> list[str]:
+    return [line.strip() for line in plain(label(panel, f"cell_{path}_{dtype}").text()).split("\n")]
+
+
+def fragments(rich: str) -> list[tuple[str, QColor | None]]:
+    """(text, explicit foreground colour or None) of every run of the rich text."""
+    document = QTextDocument()
+    document.setHtml(rich)
+    runs = []
+    block = document.begin()
+    while block.isValid():
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            brush = fragment.charFormat().foreground()
+            colour = brush.color() if brush.style() != Qt.BrushStyle.NoBrush else None
+            runs.append((fragment.text().replace("\xa0", "").strip("\u2028"), colour))
+            iterator += 1
+        block = block.next()
+    return runs
+
+
+def is_muted(colour: QColor | None) -> bool:
+    """Between the text colour and the window colour, clearly apart from the text."""
+    if colour is None:
+        return False
+    palette = QApplication.palette()
+    text = palette.color(QPalette.ColorRole.WindowText).lightness()
+    window = palette.color(QPalette.ColorRole.Window).lightness()
+    return abs(colour.lightness() - text) >= 0.25 * abs(window - text)
+
+
+# --- tests --------------------------------------------------------------------------------
+
+
+def test_placeholders_until_a_report_arrives(panel: ResultsPanel) -> None:
+    panel.set_problem(Problem(n=11, domain=(0.0, 1.0)))
+    spin = panel.findChild(QDoubleSpinBox)
+    assert (spin.minimum(), spin.maximum()) == (0.0, 1.0)
+    assert spin.singleStep() == pytest.approx(0.1)
+    assert spin.decimals() == 6
+    assert not spin.keyboardTracking()
+    for path in PATHS:
+        for dtype in DTYPES:
+            assert lines(panel, f"{path}", dtype) == ["…"]
+    assert [row[1:] for row in csv.reader(io.StringIO(panel.table_text()), delimiter="\t")][1:] == [
+        [""] * 6
+    ] * len(PATHS)
+
+
+def test_every_cell_shows_its_numbers(panel: ResultsPanel) -> None:
+    report = well_report()
+    panel.show_report(report)
+    assert "Gradients at x = 2.0" in plain(label(panel, "title").text())
+    for cell in report.result.cells:
+        shown = lines(panel, cell.path, cell.dtype)
+        assert shown[0] == format_value(cell.grad, cell.dtype)
+        assert shown[1] == f"mu = {format_value(cell.mu, cell.dtype)}"
+        digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
+        badge = plain(label(panel, f"badge_{cell.path}_{cell.dtype}").text()).strip()
+        assert badge == f"{math.floor(digits)} ok"
+
+
+def test_numbers_align_on_the_decimal_point(panel: ResultsPanel) -> None:
+    panel.show_report(seed_report())
+    for dtype in DTYPES:
+        points = {
+            plain(label(panel, f"cell_{path}_{dtype}").text()).split("\n")[0].index(".")
+            for path in PATHS
+        }
+        assert len(points) == 1, dtype
+
+
+def test_correct_digits_normal_wrong_digits_muted(panel: ResultsPanel) -> None:
+    report = well_report()
+    panel.show_report(report)
+    checked = 0
+    for cell in report.result.cells:
+        digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
+        good, bad = split_correct_digits(format_value(cell.grad, cell.dtype), digits)
+        assert good and bad  # every cell of this report has some right, some wrong digits
+        runs = fragments(label(panel, f"cell_{cell.path}_{cell.dtype}").text())
+        good_runs = [c for text, c in runs if text == good]
+        bad_runs = [c for text, c in runs if text == bad]
+        assert good_runs and not is_muted(good_runs[0]), (cell, runs)
+        assert bad_runs and is_muted(bad_runs[0]), (cell, runs)
+        checked += 1
+    assert checked == 2 * len(PATHS)
+
+
+def test_unknown_digits_show_the_whole_number_normally(panel: ResultsPanel) -> None:
+    report = seed_report()
+    panel.show_report(report)
+    for cell in report.result.cells:
+        assert report.diagnosis.correct_digits[(cell.path, cell.dtype)] is None
+        text = format_value(cell.grad, cell.dtype)
+        runs = fragments(label(panel, f"cell_{cell.path}_{cell.dtype}").text())
+        assert any(t == text and not is_muted(c) for t, c in runs), runs
+
+
+def test_error_cells_show_short_words_and_the_reason(panel: ResultsPanel) -> None:
+    panel.show_report(failing_report())
+    for path in PATHS:
+        cell = label(panel, f"cell_{path}_float32")
+        assert plain(cell.text()).strip() == "Cholesky failed"
+        assert html.escape(CHOLESKY_F32) in cell.toolTip()
+        colours = [c for text, c in fragments(cell.text()) if text]
+        assert colours == [QColor(style.ERROR_COLOR)]
+    forward = label(panel, "cell_forward_float64")
+    assert plain(forward.text()).strip() == "NaN"
+    assert html.escape(NON_FINITE_F64) in forward.toolTip()
+    assert plain(label(panel, "badge_forward_float64").text()) == ""
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        (CHOLESKY_F32, "Cholesky failed"),
+        ("Input matrix is not invertible.", "not invertible"),
+        ("K^-1 has NaN or Inf in float32: K + jitter I is singular; add jitter", "singular K"),
+        (NON_FINITE_F64, "NaN"),
+        ("Session was closed", "Session was closed"),
+        ("result is +inf in float32", "Inf"),
+        ("information about infeasible things", "information about infea…"),
+        ("a very long reason without any of the known words at all", "a very long reason with…"),
+        ("", "error"),
+    ],
+)
+def test_short_error(reason: str, words: str) -> None:
+    assert short_error(reason) == words
+    assert len(short_error(reason)) <= 24
+
+
+def test_seed_optimizer_prints_its_tuple(panel: ResultsPanel) -> None:
+    panel.show_report(seed_report())
+    assert "prints (-113.92505, 2.0)" in lines(panel, "seed_optimizer", "float32")
+    assert "prints (19.5, 2.0)" in lines(panel, "seed_optimizer", "float64")
+    assert not any("prints" in line for line in lines(panel, "tape", "float32"))
+    assert seed_print(-0.6999607086181641, "float32") == "-0.6999607"
+
+
+def test_tooltips_explain_paths_and_the_difference_step(panel: ResultsPanel) -> None:
+    panel.show_report(well_report())
+    for path in PATHS:
+        assert html.escape(PATH_HELP[path]) in label(panel, f"row_{path}").toolTip()
+    for dtype in DTYPES:
+        tip = label(panel, f"cell_central_difference_{dtype}").toolTip()
+        assert f"h = {H[dtype]:.6g}" in tip
+
+
+def test_show_mu_toggle_hides_the_mu_lines(panel: ResultsPanel, qtbot: QtBot) -> None:
+    panel.show_report(well_report())
+    toggle = panel.findChild(QCheckBox, "show_mu")
+    assert toggle.isChecked()
+    toggle.click()
+    assert not toggle.isChecked()
+    for path in PATHS:
+        for dtype in DTYPES:
+            assert not any(line.startswith("mu =") for line in lines(panel, path, dtype))
+    assert "prints (-0.6999607, 2.0)" in lines(panel, "seed_optimizer", "float32")
+    toggle.click()
+    assert lines(panel, "tape", "float64")[1].startswith("mu = ")
+
+
+def test_typing_an_x_emits_once(panel: ResultsPanel, qtbot: QtBot) -> None:
+    panel.show_report(well_report())
+    spin = panel.findChild(QDoubleSpinBox)
+    with qtbot.waitSignal(panel.x_requested, check_params_cb=lambda x: x == 1.25) as blocker:
+        spin.lineEdit().selectAll()
+        qtbot.keyClicks(spin.lineEdit(), "1.25")
+        qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Enter)
+    assert blocker.args == [1.25]
+
+
+def test_step_is_one_grid_point(panel: ResultsPanel, qtbot: QtBot) -> None:
+    panel.set_problem(Problem(n=11, domain=(0.0, 1.0)))
+    panel.set_x(0.5)
+    spin = panel.findChild(QDoubleSpinBox)
+    with qtbot.waitSignal(panel.x_requested) as blocker:
+        spin.stepUp()
+    assert blocker.args == [pytest.approx(0.6)]
+
+
+def test_set_x_and_show_report_do_not_emit(panel: ResultsPanel, qtbot: QtBot) -> None:
+    spin = panel.findChild(QDoubleSpinBox)
+    with qtbot.assertNotEmitted(panel.x_requested):
+        panel.set_x(-1.5)
+        panel.show_report(well_report())
+        panel.show_pending(3.0)
+        panel.set_problem(Problem(n=50))
+    panel.set_x(-1.5)
+    assert spin.value() == -1.5
+
+
+def test_pending_marks_old_numbers_stale(panel: ResultsPanel) -> None:
+    report = well_report()
+    panel.show_report(report)
+    panel.show_pending(2.5)
+    assert "computing x = 2.5" in plain(label(panel, "title").text()).lower()
+    assert panel.findChild(QDoubleSpinBox).value() == 2.5
+    cell = label(panel, "cell_tape_float64")
+    assert lines(panel, "tape", "float64")[0] == format_value(
+        report.result.cell("tape", "float64").grad, "float64"
+    )
+    assert "<i>" in cell.text()
+    assert all(is_muted(c) for text, c in fragments(cell.text()) if text.strip())
+    panel.show_report(report)
+    assert "<i>" not in cell.text()
+    assert "Gradients at x = 2.0" in plain(label(panel, "title").text())
+
+
+def test_reference_condition_digits_and_verdicts(panel: ResultsPanel) -> None:
+    report = well_report()
+    panel.show_report(report)
+    reference = plain(label(panel, "reference").text())
+    assert "reference d mu/dx = -0.69995444534934437 +/- 1.5e-17" in reference
+    assert "128-bit ball arithmetic" in reference
+    assert plain(label(panel, "condition").text()) == "cond(K + jitter I) ~ 1.4e7"
+    carried = plain(label(panel, "carried").text())
+    assert "float32 6.9" in carried
+    assert "float64 15.7" in carried
+    for dtype in DTYPES:
+        verdict = label(panel, f"verdict_{dtype}")
+        assert plain(verdict.text()) == report.diagnosis.verdicts[dtype]
+        assert verdict.wordWrap()
+        assert QColor(style.DTYPE_COLORS[dtype]) in [c for _, c in fragments(verdict.text())]
+
+
+def test_undetermined_reference_shows_its_limit(panel: ResultsPanel) -> None:
+    panel.show_report(seed_report())
+    reference = plain(label(panel, "reference").text())
+    assert "undetermined: K is singular to 512-bit ball arithmetic" in reference
+    assert "its jitter 1e-12 limit: d mu/dx = -0.72930058003192755" in reference
+    assert "rounding floor" in plain(label(panel, "condition").text())
+
+
+def test_pending_reference_shows_the_note(panel: ResultsPanel) -> None:
+    panel.show_report(pending_reference_report())
+    assert "reference: computing (256 bits)…" in plain(label(panel, "reference").text())
+    assert plain(label(panel, "condition").text()) == "cond(K + jitter I): computing"
+    # No reference, no digits: the numbers stay whole and the badge is a dash.
+    assert plain(label(panel, "badge_tape_float32").text()).strip() == "\N{EN DASH}"
+
+
+def test_table_text_is_tsv(panel: ResultsPanel) -> None:
+    report = failing_report()
+    panel.show_report(report)
+    rows = list(csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
+    assert tuple(rows[0]) == TSV_HEADER
+    assert [row[0] for row in rows[1:8]] == list(PATHS)
+    for row in rows[1:8]:
+        assert len(row) == 7
+        path = row[0]
+        assert row[1] == f"error: {CHOLESKY_F32}"
+        assert row[2] == ""
+        f64 = report.result.cell(path, "float64")
+        if f64.error:
+            assert row[3] == f"error: {NON_FINITE_F64}"
+            assert row[6] == ""
+        else:
+            assert row[3] == format_value(f64.grad, "float64")
+            assert float(row[4]) == pytest.approx(
+                report.diagnosis.correct_digits[(path, "float64")], abs=0.05
+            )
+            assert row[6] == format_value(f64.mu, "float64")
+    labels = [row[0] for row in rows[8:]]
+    assert labels[:5] == [
+        "reference",
+        "cond(K + jitter I)",
+        "digits carried",
+        "verdict float32",
+        "verdict float64",
+    ]
+    assert rows[8][1].startswith("d mu/dx = -0.69995444534934437 +/- 1.5e-17")
+
+
+def test_copy_puts_the_table_on_the_clipboard(panel: ResultsPanel, qtbot: QtBot) -> None:
+    panel.show_report(well_report())
+    clipboard = QApplication.clipboard()
+    clipboard.clear()
+    qtbot.mouseClick(panel.findChild(QPushButton, "copy"), Qt.MouseButton.LeftButton)
+    assert clipboard.text() == panel.table_text()
+    shortcuts = [action.shortcut() for action in panel.actions()]
+    assert QKeySequence(QKeySequence.StandardKey.Copy) in shortcuts
+    clipboard.clear()
+    next(a for a in panel.actions() if a.shortcut() == shortcuts[0]).trigger()
+    assert clipboard.text() == panel.table_text()
+
+
+def test_rendered_panel_is_not_blank(panel: ResultsPanel, qtbot: QtBot, tmp_path: Path) -> None:
+    panel.show_report(failing_report())
+    panel.resize(panel.sizeHint().expandedTo(panel.size()))
+    with qtbot.waitExposed(panel):
+        panel.show()
+    pixmap = panel.grab()
+    assert pixmap.save(str(tmp_path / "panel.png"))
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert image.width() > 400 and image.height() > 300
+    step = 3
+    colours = {
+        image.pixel(x, y)
+        for x in range(0, image.width(), step)
+        for y in range(0, image.height(), step)
+    }
+    assert len(colours) > 20  # text, stripes, dtype colours, the error colour: not a blank fill
+
+
+def test_ctrl_c_copies_the_table(panel: ResultsPanel, qtbot: QtBot) -> None:
+    panel.show_report(seed_report())
+    with qtbot.waitExposed(panel):
+        panel.show()
+    cell = label(panel, "cell_tape_float64")
+    qtbot.mouseClick(cell, Qt.MouseButton.LeftButton)  # focus inside the panel, no selection
+    clipboard = QApplication.clipboard()
+    clipboard.clear()
+    qtbot.keyClick(cell, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert clipboard.text() == panel.table_text()
+    assert "its jitter 1e-12 limit" in clipboard.text()
+
+
+@pytest.mark.parametrize("reference", ["exact", "undetermined", None])
+def test_shared_records_render(
+    panel: ResultsPanel, report_factory: Callable[..., ProbeReport], reference: str | None
+) -> None:
+    """The conftest's numpy-made records (another author's builder) render completely."""
+    failed = {("tape", "float32"): "Input matrix is not invertible."}
+    report = report_factory(Problem(n=40, jitter=1e-6, solver="cholesky"), 1.5, reference, failed)
+    panel.show_report(report)
+    for cell in report.result.cells:
+        shown = lines(panel, cell.path, cell.dtype)
+        expected = "not invertible" if cell.error else format_value(cell.grad, cell.dtype)
+        assert shown[0] == expected
+    rows = list(csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
+    assert rows[3][1] == "error: Input matrix is not invertible."
+    assert "Gradients at x = 1.5" in plain(label(panel, "title").text())

@@ -1,0 +1,414 @@
+"""PlotStack: items updated in place, one probe marker across the plots, robust ranges."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
+from PyQt6.QtWidgets import QApplication
+
+from gradviz.core.problem import Problem
+from gradviz.core.results import DTYPES, ProbeReport
+from gradviz.gui import style
+from gradviz.gui.plots import PlotStack
+
+if TYPE_CHECKING:
+    from conftest import Records
+
+
+@pytest.fixture
+def stack(qtbot, records: Records) -> PlotStack:
+    """A shown PlotStack holding the problem, its data, curves and report at x = 2."""
+    widget = PlotStack()
+    qtbot.addWidget(widget)
+    widget.resize(900, 800)
+    with qtbot.waitExposed(widget):
+        widget.show()
+    widget.set_problem(records.problem)
+    widget.set_data(records.data.grid, records.data.y)
+    widget.set_curves(records.curves)
+    widget.set_report(records.report)
+    widget.set_marker_x(records.report.result.x)
+    return widget
+
+
+def data_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:
+    """The item a legend entry names (works for the right-hand ViewBox's items too)."""
+    for sample, label in plot.legend.items:
+        if label.text == name:
+            return sample.item
+    raise KeyError(name)
+
+
+def xy(item: pg.GraphicsObject) -> tuple[np.ndarray, np.ndarray]:
+    x, y = item.getData()
+    return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+
+def markers(stack: PlotStack) -> list[pg.InfiniteLine]:
+    return [
+        item
+        for plot in stack.plot_items()
+        for item in plot.items
+        if isinstance(item, pg.InfiniteLine)
+    ]
+
+
+def one_pixel(stack: PlotStack) -> float:
+    """Width of one screen pixel in x data units."""
+    view = stack.plot_items()[0].vb
+    (x_lo, x_hi), _ = view.viewRange()
+    return (x_hi - x_lo) / view.width()
+
+
+# ----------------------------------------------------------------- mouse events
+def viewport_point(stack: PlotStack, plot_index: int, x: float) -> QPoint:
+    """Viewport coordinates of data x at mid-height of one plot."""
+    view = stack.plot_items()[plot_index].vb
+    _, (y_lo, y_hi) = view.viewRange()
+    scene = view.mapViewToScene(QPointF(x, (y_lo + y_hi) / 2))
+    return stack.graphics().mapFromScene(scene)
+
+
+def send_mouse(stack: PlotStack, kind: QEvent.Type, point: QPoint, held: bool) -> None:
+    """One QMouseEvent to the GraphicsLayoutWidget's viewport, as pyqtgraph's ui_testing."""
+    viewport = stack.graphics().viewport()
+    position = QPointF(point)
+    left = Qt.MouseButton.LeftButton
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else left
+    buttons = left if held else Qt.MouseButton.NoButton
+    event = QMouseEvent(
+        kind, position, viewport.mapToGlobal(position), button, buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(viewport, event)
+
+
+def drag(stack: PlotStack, plot_index: int, start: float, end: float, steps: int = 12) -> None:
+    """Hover, press on the marker at ``start``, move in steps to ``end``, release."""
+    stack.graphics().scene().minDragTime = 0
+    begin = viewport_point(stack, plot_index, start)
+    send_mouse(stack, QEvent.Type.MouseMove, begin, held=False)  # hover first
+    send_mouse(stack, QEvent.Type.MouseButtonPress, begin, held=True)
+    for x in np.linspace(start, end, steps)[1:]:
+        send_mouse(stack, QEvent.Type.MouseMove, viewport_point(stack, plot_index, x), held=True)
+    finish = viewport_point(stack, plot_index, end)
+    send_mouse(stack, QEvent.Type.MouseButtonRelease, finish, held=False)
+
+
+def double_click(stack: PlotStack, plot_index: int, x: float) -> None:
+    point = viewport_point(stack, plot_index, x)
+    send_mouse(stack, QEvent.Type.MouseMove, point, held=False)
+    send_mouse(stack, QEvent.Type.MouseButtonPress, point, held=True)
+    send_mouse(stack, QEvent.Type.MouseButtonRelease, point, held=False)
+    send_mouse(stack, QEvent.Type.MouseButtonDblClick, point, held=True)
+    send_mouse(stack, QEvent.Type.MouseButtonRelease, point, held=False)
+
+
+@pytest.fixture
+def emitted(stack: PlotStack) -> list[float]:
+    """Every x_changed value, in order."""
+    values: list[float] = []
+    stack.x_changed.connect(values.append)
+    return values
+
+
+# ------------------------------------------------------------------------ tests
+def test_api_shape(stack: PlotStack) -> None:
+    plots = stack.plot_items()
+    assert len(plots) == 3
+    assert all(isinstance(plot, pg.PlotItem) for plot in plots)
+    assert isinstance(stack.graphics(), pg.GraphicsLayoutWidget)
+    titles = [plot.titleLabel.text for plot in plots]
+    assert titles == ["Data and posterior mean", "Derivative d mu/dx", "Precision"]
+    for plot in plots[1:]:
+        assert plot.vb.linkedView(pg.ViewBox.XAxis) is plots[0].vb
+
+
+def test_setters_update_the_items_created_once(
+    qtbot, records: Records, records_factory: Callable[..., Records]
+) -> None:
+    widget = PlotStack()
+    qtbot.addWidget(widget)
+    scene = widget.graphics().scene()
+    before = set(scene.items())
+    other = records_factory(Problem(n=30, domain=(-3.0, 4.0), jitter=1e-6, solver="solve"))
+    for current in (records, other):
+        widget.set_problem(current.problem)
+        widget.set_data(current.data.grid, current.data.y)
+        widget.set_curves(current.curves)
+        widget.set_report(current.report)
+        assert set(scene.items()) == before
+    top, middle, _ = widget.plot_items()
+    for dtype in DTYPES:
+        x, y = xy(data_item(top, f"mu {dtype}"))
+        np.testing.assert_array_equal(x, other.curves.x)
+        np.testing.assert_array_equal(y, other.curves.mu[dtype])
+        _, grad = xy(data_item(middle, f"d mu/dx {dtype}"))
+        np.testing.assert_array_equal(grad, other.curves.grad[dtype])
+    np.testing.assert_array_equal(xy(data_item(top, "data y"))[1], other.data.y)
+
+
+def test_set_problem_clears_and_bounds(stack: PlotStack, records_factory) -> None:
+    other = records_factory(Problem(n=30, domain=(-3.0, 1.5), jitter=1e-6))
+    stack.set_problem(other.problem)
+    top, middle, bottom = stack.plot_items()
+    for plot, name in ((top, "mu float64"), (top, "tangent float32"), (middle, "reference")):
+        assert xy(data_item(plot, name))[0].size == 0
+    assert xy(data_item(bottom, "float64 correct digits"))[0].size == 0
+    assert stack.marker_x() == 1.5  # the old x = 2 is clamped into the new domain
+    assert all(list(line.bounds()) == [-3.0, 1.5] for line in markers(stack))
+    (x_lo, x_hi), _ = top.vb.viewRange()
+    assert x_lo <= -3.0 and x_hi >= 1.5 and x_hi - x_lo < 5.0
+
+
+def test_tangents_have_the_report_slopes(stack: PlotStack, records: Records) -> None:
+    top = stack.plot_items()[0]
+    (x_lo, x_hi), _ = top.vb.viewRange()
+    for dtype in DTYPES:
+        cell = records.report.result.cell("function", dtype)
+        x, y = xy(data_item(top, f"tangent {dtype}"))
+        assert x.size == 2
+        assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(cell.grad, rel=1e-9)
+        assert x.mean() == pytest.approx(2.0) and y.mean() == pytest.approx(cell.mu)
+        assert x[1] - x[0] == pytest.approx(0.08 * (x_hi - x_lo), rel=0.05)
+
+
+def test_failed_cell_hides_its_tangent(stack: PlotStack, records: Records, report_factory) -> None:
+    failed = report_factory(records.problem, errors={("function", "float32"): "NaN in Cholesky"})
+    stack.set_report(failed)
+    top = stack.plot_items()[0]
+    assert xy(data_item(top, "tangent float32"))[0].size == 0
+    assert xy(data_item(top, "tangent float64"))[0].size == 2
+
+
+def test_exact_reference_marker_and_digits(stack: PlotStack, records: Records) -> None:
+    _, middle, bottom = stack.plot_items()
+    reference = records.report.reference
+    assert reference is not None and reference.grad is not None
+    x, y = xy(data_item(middle, "reference"))
+    assert list(x) == [2.0] and list(y) == [reference.grad.mid]
+    error_bars = [item for item in middle.items if isinstance(item, pg.ErrorBarItem)]
+    assert len(error_bars) == 1 and error_bars[0].isVisible()
+    assert xy(data_item(middle, "jitter limit"))[0].size == 0
+    digits = records.report.diagnosis.correct_digits
+    for dtype in DTYPES:
+        x, y = xy(data_item(bottom, f"{dtype} correct digits"))
+        assert list(x) == [2.0] and list(y) == [digits[("function", dtype)]]
+        carried = records.report.diagnosis.carried_digits[dtype]
+        _, level = xy(data_item(bottom, f"{dtype} digits carried"))
+        assert list(level) == [carried, carried]
+    assert xy(data_item(bottom, "other paths"))[0].size == 12  # 6 other paths x 2 dtypes
+
+
+def test_undetermined_reference_shows_the_limit(
+    stack: PlotStack, records: Records, report_factory
+) -> None:
+    stack.set_report(report_factory(records.problem, reference="undetermined"))
+    middle, bottom = stack.plot_items()[1:]
+    assert xy(data_item(middle, "reference"))[0].size == 0
+    x, _ = xy(data_item(middle, "jitter limit"))
+    assert list(x) == [2.0]
+    labels = [item for item in middle.items if isinstance(item, pg.TextItem)]
+    assert [label.toPlainText() for label in labels if label.isVisible()] == ["jitter 1e-12 limit"]
+    assert xy(data_item(bottom, "float32 correct digits"))[0].size == 0
+
+
+def test_no_reference_shows_nothing(stack: PlotStack, records: Records, report_factory) -> None:
+    stack.set_report(report_factory(records.problem, reference=None))
+    middle = stack.plot_items()[1]
+    assert xy(data_item(middle, "reference"))[0].size == 0
+    assert xy(data_item(middle, "jitter limit"))[0].size == 0
+    assert not any(item.isVisible() for item in middle.items if isinstance(item, pg.TextItem))
+    assert not any(item.isVisible() for item in middle.items if isinstance(item, pg.ErrorBarItem))
+
+
+def test_records_of_another_problem_are_ignored(
+    stack: PlotStack, records: Records, records_factory
+) -> None:
+    other = records_factory(Problem(n=40, jitter=1e-3, solver="cholesky"))
+    stack.set_curves(other.curves)
+    stack.set_report(other.report)
+    top, middle, _ = stack.plot_items()
+    np.testing.assert_array_equal(xy(data_item(top, "mu float64"))[1], records.curves.mu["float64"])
+    reference = records.report.reference
+    assert reference is not None and reference.grad is not None
+    assert list(xy(data_item(middle, "reference"))[1]) == [reference.grad.mid]
+
+
+def test_non_finite_values_do_not_break_the_plots(stack: PlotStack, records: Records) -> None:
+    curves = records.curves
+    gap = curves.gap.copy()
+    gap[::7] = -np.inf
+    gap[3::11] = np.nan
+    broken = dataclasses.replace(
+        curves,
+        gap=gap,
+        mu={**curves.mu, "float32": np.full_like(curves.x, np.nan)},
+        grad={**curves.grad, "float32": np.where(gap > -5, np.inf, curves.grad["float32"])},
+        errors={**curves.errors, "float32": "Cholesky failed"},
+    )
+    stack.set_curves(broken)
+    QApplication.processEvents()
+    assert not stack.grab().toImage().isNull()
+    _, gap_drawn = xy(data_item(stack.plot_items()[2], "log10 |f32 - f64|"))
+    assert not np.isinf(gap_drawn).any()
+
+
+def test_default_y_range_ignores_float32_blow_up(stack: PlotStack, records: Records) -> None:
+    """An ill-conditioned float32 curve (values to 1e6) must not squash float64."""
+    spikes = records.curves.grad["float32"].copy()
+    spikes[::9] = 1e6
+    stack.set_curves(
+        dataclasses.replace(records.curves, grad={**records.curves.grad, "float32": spikes})
+    )
+    middle = stack.plot_items()[1]
+    _, (y_lo, y_hi) = middle.vb.viewRange()
+    f64 = records.curves.grad["float64"]
+    assert y_lo <= f64.min() and y_hi >= np.percentile(f64, 99)
+    assert y_hi - y_lo < 10 * (f64.max() - f64.min())
+    middle.vb.autoRange()  # still one click away
+    assert middle.vb.viewRange()[1][1] >= 1e6
+
+
+@pytest.mark.usefixtures("no_mouse_rate_limit")
+def test_drag_moves_every_marker_and_emits(qtbot, stack: PlotStack, emitted: list[float]) -> None:
+    tolerance = 2 * one_pixel(stack)
+    with qtbot.waitSignal(
+        stack.x_changed, timeout=2000, check_params_cb=lambda x: abs(x - 0.5) < tolerance
+    ):
+        drag(stack, plot_index=1, start=2.0, end=0.5)
+    assert stack.marker_x() == emitted[-1]
+    assert all(float(line.value()) == stack.marker_x() for line in markers(stack))
+    assert len(markers(stack)) == 3
+    assert all(a != b for a, b in itertools.pairwise(emitted))
+    assert emitted[0] < 2.0  # the first step already moved it
+
+
+@pytest.mark.usefixtures("no_mouse_rate_limit")
+@pytest.mark.parametrize(("end", "bound"), [(8.0, 5.0), (-8.0, -5.0)])
+def test_marker_cannot_leave_the_domain(
+    qtbot,
+    stack: PlotStack,
+    emitted: list[float],
+    end: float,
+    bound: float,
+) -> None:
+    stack.plot_items()[0].setXRange(-9.0, 9.0, padding=0)  # room to drag past the ends
+    drag(stack, plot_index=2, start=2.0, end=end, steps=20)
+    assert stack.marker_x() == bound
+    assert emitted[-1] == bound
+    assert emitted.count(bound) == 1  # repeated signals at the bound are deduplicated
+    assert all(float(line.value()) == bound for line in markers(stack))
+
+
+@pytest.mark.usefixtures("no_mouse_rate_limit")
+def test_double_click_jumps_and_clamps(qtbot, stack: PlotStack, emitted: list[float]) -> None:
+    tolerance = 2 * one_pixel(stack)
+    with qtbot.waitSignal(stack.x_changed, timeout=2000):
+        double_click(stack, plot_index=2, x=-2.5)
+    assert emitted == [pytest.approx(-2.5, abs=tolerance)]
+    assert all(float(line.value()) == emitted[0] for line in markers(stack))
+    stack.plot_items()[0].setXRange(-9.0, 9.0, padding=0)
+    double_click(stack, plot_index=0, x=-7.0)
+    assert emitted[-1] == -5.0 and stack.marker_x() == -5.0
+
+
+def test_set_marker_x_moves_silently(qtbot, stack: PlotStack) -> None:
+    with qtbot.assertNotEmitted(stack.x_changed):
+        stack.set_marker_x(-1.25)
+        assert stack.marker_x() == -1.25
+        assert all(float(line.value()) == -1.25 for line in markers(stack))
+        stack.set_marker_x(42.0)
+        assert stack.marker_x() == 5.0
+        assert all(float(line.value()) == 5.0 for line in markers(stack))
+        stack.set_problem(Problem(n=40, domain=(-2.0, 2.0), jitter=1e-6))
+        assert stack.marker_x() == 2.0
+
+
+def test_marker_label_shows_x(stack: PlotStack) -> None:
+    stack.set_marker_x(-1.5)
+    labels = [
+        child
+        for line in markers(stack)
+        for child in line.childItems()
+        if isinstance(child, pg.InfLineLabel)
+    ]
+    assert [label.toPlainText() for label in labels] == ["x = -1.500"]
+
+
+def _color_count(image: QImage, color: str, tolerance: int = 40) -> int:
+    """Pixels within ``tolerance`` (per channel) of ``color``."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)
+    bgr = pixels.reshape(image.height(), image.bytesPerLine() // 4, 4)[..., :3].astype(int)
+    target = QColor(color)
+    wanted = np.array([target.blue(), target.green(), target.red()])
+    return int((np.abs(bgr - wanted).max(axis=2) <= tolerance).sum())
+
+
+def test_rendering_is_not_blank(stack: PlotStack) -> None:
+    image = stack.grab().toImage()
+    assert image.width() >= 900
+    pixels = image.convertToFormat(QImage.Format.Format_RGB32)
+    raw = np.frombuffer(pixels.constBits().asstring(pixels.sizeInBytes()), dtype=np.uint32)
+    assert np.unique(raw).size > 100
+    for color in (*style.DTYPE_COLORS.values(), style.REFERENCE_COLOR):
+        assert _color_count(image, color) > 20, color
+
+
+@pytest.fixture
+def dark_palette() -> Iterator[QPalette]:
+    """A dark application palette for one test, restored afterwards."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    previous = app.palette()
+    dark = QPalette(previous)
+    for role, color in (
+        (QPalette.ColorRole.Window, "#202124"),
+        (QPalette.ColorRole.Base, "#17181a"),
+        (QPalette.ColorRole.Text, "#e8e8e8"),
+        (QPalette.ColorRole.WindowText, "#e8e8e8"),
+    ):
+        dark.setColor(role, QColor(color))
+    app.setPalette(dark)
+    yield dark
+    app.setPalette(previous)
+
+
+def test_follows_a_dark_palette(stack: PlotStack, dark_palette: QPalette) -> None:
+    QApplication.processEvents()
+    background = stack.graphics().backgroundBrush().color()
+    assert background == dark_palette.color(QPalette.ColorRole.Base)
+    image = stack.grab().toImage()
+    corner = image.pixelColor(image.width() // 2, image.height() - 3)
+    assert corner.lightness() < 60
+    for color in style.DTYPE_COLORS.values():
+        assert _color_count(image, color) > 20, color
+
+
+def test_curves_mask_exact_agreement(stack: PlotStack, records: Records) -> None:
+    """gap = -inf (float32 == float64) is drawn as a hole, not as a line to -infinity."""
+    gap = records.curves.gap.copy()
+    gap[10:20] = -math.inf
+    stack.set_curves(dataclasses.replace(records.curves, gap=gap))
+    _, drawn = xy(data_item(stack.plot_items()[2], "log10 |f32 - f64|"))
+    assert np.isnan(drawn[10:20]).all() and np.isfinite(drawn[:10]).all()
+
+
+def test_report_at_another_x_is_drawn_there(stack: PlotStack, records: Records) -> None:
+    """A report at another x of the same problem is drawn at its own x."""
+    report: ProbeReport = dataclasses.replace(
+        records.report, result=dataclasses.replace(records.report.result, x=-1.0)
+    )
+    stack.set_report(report)
+    x, _ = xy(data_item(stack.plot_items()[1], "reference"))
+    assert list(x) == [-1.0]
