@@ -1,0 +1,222 @@
+"""Digits carried, digits correct, conditioning and verdicts, against hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gradviz.core.diagnosis import (
+    carried_digits,
+    conditioning,
+    correct_digits,
+    diagnose,
+    sci,
+    suggested_jitter,
+    verdict,
+)
+from gradviz.core.problem import Problem
+from gradviz.core.results import PATHS, Ball, Cell, Limit, ProbeResult, Reference
+
+WELL = Problem(n=20, jitter=1e-2, solver="cholesky")
+
+
+def kernel(problem: Problem) -> np.ndarray:
+    """K + jitter I, written out here. [n, n]"""
+    p = np.linspace(*problem.domain, problem.n)
+    k = np.exp(-((p[:, None] - p[None, :]) ** 2) / (2 * problem.length_scale**2))
+    return k + problem.jitter * np.eye(problem.n)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected", "near"), [("float32", 2.0**-23, 6.92), ("float64", 2.0**-52, 15.65)]
+)
+def test_carried_digits(dtype: str, expected: float, near: float) -> None:
+    assert np.finfo(dtype).eps == expected
+    assert carried_digits(dtype) == pytest.approx(-math.log10(expected), abs=1e-12)
+    assert carried_digits(dtype) == pytest.approx(near, abs=0.005)
+
+
+@pytest.mark.parametrize("mid", [1.0, -0.7289, 3.5e-7, -2.0e12])
+def test_correct_digits_exact_value_is_capped_at_17(mid: float) -> None:
+    assert correct_digits(mid, Ball(mid, 0.0)) == 17.0
+
+
+@pytest.mark.parametrize("relative", [1e-5, 1e-9, 3e-3])
+@pytest.mark.parametrize("mid", [1.0, -0.7289, 42.0])
+def test_correct_digits_counts_the_relative_error(relative: float, mid: float) -> None:
+    value = mid * (1 + relative)
+    expected = -math.log10(abs(value - mid) / abs(mid))
+    assert expected == pytest.approx(-math.log10(relative), abs=1e-5)
+    assert correct_digits(value, Ball(mid, 0.0)) == pytest.approx(expected, abs=1e-9)
+
+
+def test_correct_digits_one_relative_error_of_1e_5_is_5_digits() -> None:
+    assert correct_digits(2.0 + 2e-5, Ball(2.0, 0.0)) == pytest.approx(5.0, abs=1e-9)
+    assert correct_digits(-2.0 + 2e-5, Ball(-2.0, 0.0)) == pytest.approx(5.0, abs=1e-9)
+
+
+def test_correct_digits_none_cases() -> None:
+    assert correct_digits(None, Ball(1.0, 0.0)) is None
+    assert correct_digits(1.0, None) is None
+    assert correct_digits(None, None) is None
+    # No relative error exists against an exact zero.
+    assert correct_digits(1e-3, Ball(0.0, 0.0)) is None
+
+
+@pytest.mark.parametrize("value", [5.0, -1.0, 1e30, -364.3])
+def test_correct_digits_clamps_wrong_answers_to_zero(value: float) -> None:
+    assert correct_digits(value, Ball(1.0, 0.0)) == 0.0
+
+
+def test_correct_digits_is_capped_by_the_reference_radius() -> None:
+    # The reference only certifies 8 digits: a perfect value cannot claim more.
+    assert correct_digits(1.0, Ball(1.0, 1e-8)) == pytest.approx(8.0, abs=1e-9)
+    assert correct_digits(-4.0, Ball(-4.0, 4e-10)) == pytest.approx(10.0, abs=1e-9)
+    # A worse value keeps its own (smaller) count.
+    assert correct_digits(1.001, Ball(1.0, 1e-8)) == pytest.approx(3.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [WELL, Problem(n=30, length_scale=0.8, jitter=1e-6), Problem(n=8, domain=(0, 20))],
+    ids=Problem.summary,
+)
+def test_conditioning_matches_numpy_cond(problem: Problem) -> None:
+    matrix = kernel(problem)
+    result = conditioning(problem)
+    expected = np.linalg.cond(matrix)
+    assert expected < 1e10  # well inside float64: both estimates are accurate here
+    assert result.value == pytest.approx(expected, rel=1e-6)
+    assert result.lambda_max == pytest.approx(np.linalg.norm(matrix, 2), rel=1e-12)
+    assert result.saturated is False
+
+
+def test_conditioning_of_the_seed_is_saturated() -> None:
+    result = conditioning(Problem())
+    # numpy's SVD agrees that K sits on the float64 rounding floor: cond * eps >~ 1.
+    assert np.linalg.cond(kernel(Problem())) * np.finfo(np.float64).eps > 1
+    assert result.saturated is True
+    assert result.value * np.finfo(np.float64).eps > 1
+    # Enough jitter moves it off the floor: cond(K + I) <= 1 + lambda_max.
+    jittered = conditioning(Problem(jitter=1.0))
+    assert jittered.saturated is False
+    assert jittered.value <= 1 + jittered.lambda_max
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [
+        (5e19, 0, "5e19"),
+        (5.2e19, 1, "5.2e19"),
+        (4.5e15, 1, "4.5e15"),
+        (1e-10, 0, "1e-10"),
+        (8388608.0, 1, "8.4e6"),
+        (123456.0, 2, "1.23e5"),
+        (1.0, 0, "1e0"),
+        (0.0, 0, "0e0"),
+        (-2.5e-3, 1, "-2.5e-3"),
+        (9.96e5, 1, "1.0e6"),
+        (math.inf, 1, "inf"),
+        (-math.inf, 0, "-inf"),
+        (math.nan, 0, "nan"),
+    ],
+)
+def test_sci(value: float, decimals: int, text: str) -> None:
+    assert sci(value, decimals) == text
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("lambda_max", [1.0, 37.5, 2.1e2])
+def test_suggested_jitter_is_the_smallest_power_of_ten_keeping_3_digits(
+    dtype: str, lambda_max: float
+) -> None:
+    jitter = suggested_jitter(lambda_max, dtype)
+    eps = float(np.finfo(dtype).eps)
+    exponent = round(math.log10(jitter))
+    assert jitter == pytest.approx(10.0**exponent, rel=1e-12)
+    assert lambda_max / jitter * eps <= 1e-3 * (1 + 1e-9)
+    assert lambda_max / (jitter / 10) * eps > 1e-3
+
+
+def cells(values: dict[tuple[str, str], float | None]) -> tuple[Cell, ...]:
+    return tuple(
+        Cell(path, dtype, None if grad is None else 1.0, grad, None if grad else "failed")
+        for (path, dtype), grad in values.items()
+    )
+
+
+def fake_result(problem: Problem, grads32: list[float | None], grads64: list[float | None]):
+    values = {(p, "float32"): g for p, g in zip(PATHS, grads32, strict=True)}
+    values |= {(p, "float64"): g for p, g in zip(PATHS, grads64, strict=True)}
+    return ProbeResult(problem=problem, x=2.0, cells=cells(values))
+
+
+def test_diagnose_counts_digits_per_cell_and_words_a_verdict() -> None:
+    truth = -0.7291
+    # Relative errors 10^-3.5, 10^-4.5, 10^-5.5 (float32) and 10^-11.5 (float64): digit counts
+    # well away from integers, so the floors in the verdict are unambiguous.
+    wanted32 = [3.5 + i % 3 for i in range(7)]
+    grads32 = [truth * (1 + 10.0**-d) for d in wanted32]
+    grads64 = [truth * (1 + 10.0**-11.5)] * 6 + [None]
+    result = fake_result(WELL, grads32, grads64)
+    reference = Reference("exact", mu=Ball(1.0, 1e-17), grad=Ball(truth, 1e-17), precision_bits=128)
+    cond = conditioning(WELL)
+    diagnosis = diagnose(result, reference, cond)
+
+    assert diagnosis.condition_number == cond.value
+    assert diagnosis.condition_saturated is False
+    assert diagnosis.carried_digits["float64"] == pytest.approx(15.65, abs=0.01)
+    assert len(diagnosis.correct_digits) == 14
+    for (path, dtype), digits in diagnosis.correct_digits.items():
+        grad = result.cell(path, dtype).grad
+        if grad is None:
+            assert digits is None
+        else:
+            assert digits == pytest.approx(-math.log10(abs(grad - truth) / abs(truth)), abs=1e-6)
+    v32, v64 = diagnosis.verdicts["float32"], diagnosis.verdicts["float64"]
+    assert v32.startswith("float32: 3 to 5 correct digits; ")
+    assert v64.startswith("float64: 11 correct digits; ")
+    assert "cond(K + jitter I)" in v32 and "cond(K + jitter I)" in v64
+    expected_cond = f"{np.linalg.cond(kernel(WELL)):.0e}".replace("e+0", "e").replace("e+", "e")
+    assert expected_cond in v64
+    # cond ~ 7e2 leaves about 16 - 2.8 digits of float64's and 6.9 - 2.8 of float32's.
+    survive64 = round(carried_digits("float64") - math.log10(np.linalg.cond(kernel(WELL))))
+    survive32 = round(carried_digits("float32") - math.log10(np.linalg.cond(kernel(WELL))))
+    assert f"about {survive64} of 16 digits survive" in v64
+    assert f"about {survive32} of 7 digits survive" in v32
+    assert "add jitter" not in v64
+
+
+def test_verdict_on_the_seed_advises_jitter_and_cholesky() -> None:
+    seed = Problem()
+    result = fake_result(seed, [-364.3] * 7, [1.828] * 7)
+    reference = Reference(
+        "undetermined",
+        reason="K is singular to 512-bit ball arithmetic",
+        limit=Limit(1e-12, Ball(2.6, 1e-15), Ball(-0.7293, 1e-15)),
+    )
+    diagnosis = diagnose(result, reference, conditioning(seed))
+    assert all(d is None for d in diagnosis.correct_digits.values())
+    for dtype, text in diagnosis.verdicts.items():
+        assert text.startswith(f"{dtype}: ")
+        assert "not checkable" in text
+        assert ">=" in text and "exceeds 1/eps" in text
+        assert "add jitter" in text and "use cholesky" in text
+    assert sci(1 / float(np.finfo(np.float32).eps), 1) in diagnosis.verdicts["float32"]
+
+
+def test_verdict_while_things_are_pending() -> None:
+    assert "no reference" in verdict(WELL, "float64", [], None, conditioning(WELL))
+    pending = verdict(WELL, "float32", [5.5], None, None)
+    assert pending.startswith("float32: 5 correct digits")
+    assert "still being computed" in pending
+    nothing = verdict(
+        WELL, "float64", [], Reference("exact", grad=Ball(1.0, 0.0)), conditioning(WELL)
+    )
+    assert "no path produced a number" in nothing
+
+
+def test_verdict_singular_digit() -> None:
+    assert verdict(WELL, "float32", [1.2, 1.9], None, None).startswith("float32: 1 correct digit;")

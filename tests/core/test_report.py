@@ -1,0 +1,295 @@
+"""``gradviz report`` output: the JSON contract and the 80-column table.
+
+Reports are built from a real probe of small problems (fast) plus hand-made References for
+the cases a small problem does not produce (undetermined, non-finite numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from gradviz.core.diagnosis import conditioning, diagnose
+from gradviz.core.probe import ProbeEngine
+from gradviz.core.problem import Problem
+from gradviz.core.reference import ReferenceSolver
+from gradviz.core.report import Report, to_json, to_table
+from gradviz.core.results import Ball, Cell, Diagnosis, Limit, ProbeResult, Reference
+
+PATH_NAMES = [
+    "seed_optimizer",
+    "seed_gradients",
+    "tape",
+    "function",
+    "forward",
+    "closed_form",
+    "central_difference",
+]
+DTYPES = ["float32", "float64"]
+TOP_KEYS = {"config", "condition_number", "reference", "results", "verdicts"}
+CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
+REFERENCE_KEYS = {"status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit"}
+LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius"}
+RESULT_KEYS = {"dtype", "path", "mu", "grad", "correct_digits", "status", "error", "extra"}
+
+GOOD = Problem(n=20, jitter=1e-6, solver="cholesky")
+# All-ones K: every path fails in float32 and Cholesky fails in float64 too.
+BROKEN = Problem(n=20, length_scale=1e6, solver="cholesky")
+UNDETERMINED = Reference(
+    "undetermined",
+    reason="K is singular to 512-bit ball arithmetic (cannot certify the solve)",
+    limit=Limit(1e-12, Ball(2.6110943, 6e-15), Ball(-0.72930058003192755, 5.2e-17)),
+)
+
+
+def _no_constants(name: str) -> float:
+    raise AssertionError(f"JSON contains the non-standard token {name}")
+
+
+def parse(text: str) -> dict:
+    """Strict JSON: NaN, Infinity and -Infinity are rejected."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[ProbeEngine]:
+    yield ProbeEngine()
+
+
+@pytest.fixture(scope="module")
+def good(engine: ProbeEngine) -> Report:
+    result = engine.probe(GOOD, 2.0)
+    reference = ReferenceSolver(GOOD).evaluate(2.0)
+    return Report(result, reference, diagnose(result, reference, conditioning(GOOD)))
+
+
+@pytest.fixture(scope="module")
+def broken(engine: ProbeEngine) -> Report:
+    result = engine.probe(BROKEN, 2.0)
+    return Report(result, UNDETERMINED, diagnose(result, UNDETERMINED, conditioning(BROKEN)))
+
+
+def check_schema(document: dict) -> None:
+    assert set(document) == TOP_KEYS
+    assert set(document["config"]) == CONFIG_KEYS
+    assert document["condition_number"] is None or isinstance(document["condition_number"], float)
+    reference = document["reference"]
+    if reference is not None:
+        assert set(reference) >= REFERENCE_KEYS
+        assert reference["status"] in ("exact", "undetermined")
+        if reference["limit"] is not None:
+            assert set(reference["limit"]) == LIMIT_KEYS
+    results = document["results"]
+    assert len(results) == 14
+    assert [(r["dtype"], r["path"]) for r in results] == [
+        (dtype, path) for dtype in DTYPES for path in PATH_NAMES
+    ]
+    for row in results:
+        assert set(row) == RESULT_KEYS
+        assert row["status"] in ("ok", "error")
+        assert isinstance(row["extra"], dict)
+        if row["status"] == "ok":
+            assert isinstance(row["mu"], float) and isinstance(row["grad"], float)
+            assert row["error"] is None
+        else:
+            assert row["mu"] is None and row["grad"] is None
+            assert isinstance(row["error"], str) and row["error"]
+        digits = row["correct_digits"]
+        assert digits is None or (isinstance(digits, (int, float)) and 0 <= digits <= 17)
+    assert set(document["verdicts"]) == set(DTYPES)
+    assert all(isinstance(v, str) for v in document["verdicts"].values())
+
+
+def test_json_of_a_real_probe(good: Report) -> None:
+    document = parse(to_json(good))
+    check_schema(document)
+    assert document["config"] == {
+        "n": 20,
+        "domain": [-5.0, 5.0],
+        "length_scale": 1.5,
+        "seed": 100,
+        "mean": 1.0,
+        "jitter": 1e-6,
+        "solver": "cholesky",
+        "x": 2.0,
+    }
+    p = np.linspace(-5.0, 5.0, 20)
+    kernel = np.exp(-((p[:, None] - p[None, :]) ** 2) / (2 * 1.5**2)) + 1e-6 * np.eye(20)
+    assert document["condition_number"] == pytest.approx(np.linalg.cond(kernel), rel=1e-6)
+
+    reference = document["reference"]
+    assert reference["status"] == "exact"
+    assert reference["reason"] is None and reference["limit"] is None
+    assert reference["grad"] == good.reference.grad.mid
+    assert reference["mu"] == good.reference.mu.mid
+    assert reference["grad_radius"] == good.reference.grad.radius
+    assert reference["mu_radius"] == good.reference.mu.radius
+
+    for row in document["results"]:
+        cell = good.result.cell(row["path"], row["dtype"])
+        assert row["status"] == "ok"
+        assert row["grad"] == cell.grad and row["mu"] == cell.mu  # floats round-trip in JSON
+        # A well-conditioned problem: every path has digits, as many as its error says.
+        error = abs(cell.grad - reference["grad"]) / abs(reference["grad"])
+        expected = 17.0 if error == 0 else min(17.0, max(0.0, -math.log10(error)))
+        assert row["correct_digits"] == pytest.approx(expected, abs=0.05)
+        assert row["correct_digits"] >= (8 if row["dtype"] == "float64" else 0)
+    extras = {(r["dtype"], r["path"]): r["extra"] for r in document["results"]}
+    assert extras["float32", "seed_optimizer"] == {"x": 2.0}
+    assert set(extras["float64", "central_difference"]) == {"h"}
+    assert extras["float64", "tape"] == {}
+
+
+def test_json_of_failed_cells_and_an_undetermined_reference(broken: Report) -> None:
+    document = parse(to_json(broken))
+    check_schema(document)
+    assert all(row["status"] == "error" for row in document["results"])
+    assert all(row["correct_digits"] is None for row in document["results"])
+    reference = document["reference"]
+    assert reference["status"] == "undetermined"
+    assert reference["mu"] is None and reference["grad"] is None
+    assert reference["mu_radius"] is None and reference["grad_radius"] is None
+    assert reference["reason"] == UNDETERMINED.reason
+    assert reference["limit"] == {
+        "jitter": 1e-12,
+        "mu": 2.6110943,
+        "grad": -0.72930058003192755,
+        "mu_radius": 6e-15,
+        "grad_radius": 5.2e-17,
+    }
+
+
+def test_json_without_reference(good: Report) -> None:
+    result = good.result
+    report = Report(result, None, diagnose(result, None, conditioning(GOOD)))
+    document = parse(to_json(report))
+    check_schema(document)
+    assert document["reference"] is None
+    assert all(row["correct_digits"] is None for row in document["results"])
+    assert all("no reference" in verdict for verdict in document["verdicts"].values())
+
+
+def hand_made(
+    grad: float | None,
+    reference: Reference | None,
+    condition: float | None,
+    *,
+    saturated: bool | None = False,
+    problem: Problem = GOOD,
+    x: float = 2.0,
+) -> Report:
+    cells = tuple(
+        Cell(path, dtype, None if grad is None else 1.0, grad, None if grad else "it failed")
+        for dtype in DTYPES
+        for path in PATH_NAMES
+    )
+    result = ProbeResult(problem=problem, x=x, cells=cells)
+    diagnosis = Diagnosis(
+        condition_number=condition,
+        condition_saturated=saturated,
+        carried_digits={"float32": 6.92, "float64": 15.65},
+        correct_digits={(c.path, c.dtype): None for c in cells},
+        verdicts={"float32": "float32: fine", "float64": "float64: fine"},
+    )
+    return Report(result, reference, diagnosis)
+
+
+def test_json_turns_non_finite_numbers_into_null() -> None:
+    reference = Reference(
+        "exact", mu=Ball(1.0, math.inf), grad=Ball(math.nan, 0.0), precision_bits=512
+    )
+    for condition in (math.inf, math.nan, None):
+        document = parse(to_json(hand_made(math.inf, reference, condition, saturated=None)))
+        assert document["condition_number"] is None
+        assert document["reference"]["mu_radius"] is None
+        assert document["reference"]["grad"] is None
+        assert document["reference"]["mu"] == 1.0
+        assert all(row["grad"] is None for row in document["results"])
+    assert "NaN" not in to_json(hand_made(math.nan, reference, math.nan))
+    assert "Infinity" not in to_json(hand_made(math.inf, reference, math.inf))
+
+
+TABLE_CASES = {
+    "real probe, exact reference": "good",
+    "failed cells, undetermined reference": "broken",
+    "no reference": "none",
+    "tiny negative gradient": "tiny",
+    "long summary": "long",
+}
+
+
+def table_report(kind: str, good: Report, broken: Report) -> Report:
+    if kind == "good":
+        return good
+    if kind == "broken":
+        return broken
+    if kind == "none":
+        return Report(good.result, None, diagnose(good.result, None, conditioning(GOOD)))
+    if kind == "tiny":
+        # Far outside the domain mu' is ~1e-9: 17 significant digits plus the exponent.
+        grad = -1.2345678901234567e-09
+        return hand_made(grad, Reference("exact", Ball(1.0, 1e-25), Ball(grad, 4e-25), 128), 7e6)
+    problem = Problem(
+        n=5000,
+        domain=(-123456.789, 987654.321),
+        length_scale=1.23456789e-6,
+        jitter=1.23456789e-5,
+        solver="cholesky",
+    )
+    return hand_made(None, None, 1.5e19, saturated=True, problem=problem, x=-765432.1)
+
+
+@pytest.mark.parametrize("kind", TABLE_CASES.values(), ids=TABLE_CASES.keys())
+def test_table_lines_fit_80_columns(kind: str, good: Report, broken: Report) -> None:
+    text = to_table(table_report(kind, good, broken))
+    too_long = [line for line in text.splitlines() if len(line) > 80]
+    assert too_long == []
+
+
+@pytest.mark.parametrize("kind", TABLE_CASES.values(), ids=TABLE_CASES.keys())
+def test_table_rows_and_verdicts_fit_80_columns(kind: str, good: Report, broken: Report) -> None:
+    """The parts to_table lays out itself (path rows, wrapped notes and verdicts)."""
+    report = table_report(kind, good, broken)
+    lines = to_table(report).splitlines()
+    rows = path_rows(lines)
+    after = lines[lines.index(rows[-1]) + 2 :]  # notes and verdicts, after the legend
+    for line in [lines[lines.index(rows[0]) - 1], *rows, *after]:
+        assert len(line) <= 80, line
+    for text in report.diagnosis.verdicts.values():
+        assert text.split(":")[0] + ":" in "\n".join(after)
+
+
+def path_rows(lines: list[str]) -> list[str]:
+    """The seven lines under the ``d mu/dx by path`` header, checked to be one per path."""
+    header = next(i for i, line in enumerate(lines) if line.startswith("d mu/dx by path"))
+    rows = lines[header + 1 : header + 8]
+    assert [row.split()[0] for row in rows] == PATH_NAMES
+    return rows
+
+
+def test_table_prints_every_value_so_that_it_round_trips(good: Report) -> None:
+    lines = to_table(good).splitlines()
+    assert lines[0].startswith("gradviz report: ")
+    assert GOOD.summary() in lines[0] and "x = 2" in lines[0]
+    for path, row in zip(PATH_NAMES, path_rows(lines), strict=True):
+        words = row.split()
+        assert words[0] == path and len(words) == 5
+        grad32, digits32, grad64, digits64 = words[1:]
+        assert np.float32(grad32) == np.float32(good.result.cell(path, "float32").grad)
+        assert float(grad64) == good.result.cell(path, "float64").grad
+        assert int(digits64) == math.floor(good.diagnosis.correct_digits[path, "float64"])
+        assert int(digits32) == math.floor(good.diagnosis.correct_digits[path, "float32"])
+    assert any(line.startswith("reference d mu/dx = ") for line in lines)
+    assert any("cond(K + jitter I)" in line for line in lines)
+
+
+def test_table_marks_failures_and_explains_them(broken: Report) -> None:
+    text = to_table(broken)
+    for row in path_rows(text.splitlines()):
+        assert row.split()[1:] == ["error", "-", "error", "-"]
+    assert "Cholesky" in text
+    assert "undetermined" in text and "1e-12" in text
