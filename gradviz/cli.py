@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,8 +33,17 @@ class UsageError(Exception):
     """A command-line mistake; printed as one line, exit status 2."""
 
 
+# argparse (Python 3.11) treats "-1e-6" or "-inf" as an option name: its negative-number
+# pattern has no exponent. gradviz has no option that looks like a number, so widen it.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse prints usage plus a message; gradviz prints the message alone."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)

@@ -119,7 +119,7 @@ def verdict(
     if digits:
         found = _digits_phrase(digits)
     elif reference is None:
-        found = "not checked yet (no reference)"
+        found = "not checked (no reference)"
     elif reference.status == "undetermined":
         found = "not checkable (the exact problem has no certified answer)"
     else:

@@ -71,9 +71,16 @@ class PathError(Exception):
     """A path cannot produce a number; the message is the one-line reason."""
 
 
+MAX_REASON = 240
+
+
 def _one_line(error: BaseException) -> str:
+    """TensorFlow's reason in one line, without the graph-node trace it appends."""
     text = getattr(error, "message", None) or str(error) or type(error).__name__
-    return " ".join(text.split())
+    for marker in ("Detected at node", "[[{{node"):
+        text = text.split(marker, 1)[0]
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
 def _const(value: float, dtype: tf.DType) -> tf.Tensor:

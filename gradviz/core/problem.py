@@ -55,7 +55,10 @@ def _integer(field: str, value: object, lo: int, hi: int) -> int:
 def _real(field: str, value: object, allowed: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ProblemError(field, value, allowed)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ProblemError(field, value, allowed) from None
     if not math.isfinite(number):
         raise ProblemError(field, value, allowed)
     return number
@@ -157,7 +160,7 @@ def parse_number(text: str) -> int | float | str:
     """Read a typed value: an int when it looks like one, else a float, else the text.
 
     The CLI and the editor both use it; conversion never fails, so validation (which
-    names the field and the range) sees the value exactly as the user typed it.
+    names the field and the range) gets a number wherever one was typed.
     """
     stripped = text.strip()
     if _INTEGER.fullmatch(stripped):

@@ -135,23 +135,19 @@ def _digits(value: float | None) -> str:
     return "-" if value is None else f"{math.floor(value)}"
 
 
+def _wrapped(lines: list[str]) -> list[str]:
+    """Every line folded to WIDTH columns, continuations indented; blank lines kept."""
+    folded = []
+    for line in lines:
+        folded += textwrap.wrap(line, WIDTH, subsequent_indent="    ") or [""]
+    return folded
+
+
 def to_table(report: Report) -> str:
     """An aligned, 80-column summary: one row per path, both dtypes side by side."""
     result, diagnosis = report.result, report.diagnosis
-    lines = [
-        f"gradviz report: {result.problem.summary()}, x = {result.x:g}",
-        f"cond(K + jitter I) {'>=' if diagnosis.condition_saturated else '~'} "
-        f"{sci(diagnosis.condition_number, 1)}"
-        + (
-            " (float64 rounding floor: the exact matrix is worse)"
-            if diagnosis.condition_saturated
-            else ""
-        ),
-        *reference_lines(report.reference),
-        "",
-        f"{'d mu/dx by path':<19}{'float32':>15} {'ok':>3}  {'float64':>24} {'ok':>3}",
-    ]
-    notes = []
+    header = f"{'d mu/dx by path':<19}{'float32':>15} {'ok':>3}  {'float64':>24} {'ok':>3}"
+    rows, notes = [], []
     for path in PATHS:
         row = f"{path:<19}"
         for dtype, width in zip(DTYPES, (15, 24), strict=True):
@@ -160,15 +156,23 @@ def to_table(report: Report) -> str:
             row += f"{_digits(diagnosis.correct_digits[(path, dtype)]):>3}  "
             if cell.error:
                 notes.append(f"{path} {dtype}: {cell.error}")
-        lines.append(row.rstrip())
-    digits = ", ".join(f"{dtype} {diagnosis.carried_digits[dtype]:.1f}" for dtype in DTYPES)
-    lines += [
-        f"ok: correct digits against the reference (- when none); carried: {digits}",
+        rows.append(row.rstrip())
+    carried = ", ".join(f"{dtype} {diagnosis.carried_digits[dtype]:.1f}" for dtype in DTYPES)
+    before = [
+        f"gradviz report: {result.problem.summary()}, x = {result.x:g}",
+        condition_line(diagnosis),
+        *reference_lines(report.reference),
         "",
     ]
-    for text in [*notes, *diagnosis.verdicts.values()]:
-        lines += textwrap.wrap(text, WIDTH, subsequent_indent="    ")
-    return "\n".join(lines)
+    after = [f"ok: correct digits vs the reference (- if none); carried: {carried}", ""]
+    return "\n".join(
+        [
+            *_wrapped(before),
+            header,
+            *rows,
+            *_wrapped([*after, *notes, *diagnosis.verdicts.values()]),
+        ]
+    )
 
 
 def split_correct_digits(text: str, digits: float | None) -> tuple[str, str]:
