@@ -97,17 +97,41 @@ def _grid_column(problem: Problem, dtype: tf.DType) -> tf.Tensor:
     return tf.reshape(tf.linspace(_const(lo, dtype), _const(hi, dtype), problem.n), (problem.n, 1))
 
 
-def _kernel_matrix(point: tf.Tensor, problem: Problem) -> tf.Tensor:
+@dataclass(frozen=True)
+class _Scalars:
+    """The seed's constants ``2`` and ``2 l^2``, and ``l^2`` for the derivative.
+
+    Inside graphs they stay Python numbers, which TensorFlow turns into Const nodes
+    exactly as in the seed's program (grappler folds those; a captured tensor it would
+    not). Eager code gets them as tensors made once: converting a Python number at
+    every operation costs more than the arithmetic on a [1, 300] row.
+    """
+
+    two: float | tf.Tensor
+    two_l2: float | tf.Tensor
+    l2: float | tf.Tensor
+
+    @classmethod
+    def python(cls, problem: Problem) -> _Scalars:
+        return cls(2, 2 * problem.length_scale**2, problem.length_scale**2)
+
+    @classmethod
+    def tensors(cls, problem: Problem, dtype: tf.DType) -> _Scalars:
+        numbers = cls.python(problem)
+        return cls(*(_const(v, dtype) for v in (numbers.two, numbers.two_l2, numbers.l2)))
+
+
+def _kernel_matrix(point: tf.Tensor, problem: Problem, scalars: _Scalars) -> tf.Tensor:
     """``exp(-(p - p^T)^2 / (2 l^2)) + jitter I`` with the seed's operations. [n, n]"""
-    kernel = tf.exp(-((point - tf.transpose(point)) ** 2) / (2 * problem.length_scale**2))
+    kernel = tf.exp(-((point - tf.transpose(point)) ** scalars.two) / scalars.two_l2)
     if problem.jitter:
         kernel += _const(problem.jitter, point.dtype) * tf.eye(problem.n, dtype=point.dtype)
     return kernel
 
 
-def _kernel_vector(x: tf.Tensor, row: tf.Tensor, problem: Problem) -> tf.Tensor:
+def _kernel_vector(x: tf.Tensor, row: tf.Tensor, scalars: _Scalars) -> tf.Tensor:
     """``k(x)``: one row per x, the seed's ``exp(-(x - p^T)^2 / (2 l^2))``. [m, n]"""
-    return tf.exp(-((x - row) ** 2) / (2 * problem.length_scale**2))
+    return tf.exp(-((x - row) ** scalars.two) / scalars.two_l2)
 
 
 def _factor(kernel: tf.Tensor, y: tf.Tensor, solver: str) -> tf.Tensor:
@@ -152,21 +176,22 @@ class _Eager:
     row: tf.Tensor  # [1, n]
     factor: tf.Tensor  # [n, n] or [n, 1]
     y: tf.Tensor  # [n, 1]
-    problem: Problem
+    scalars: _Scalars
+    solver: str
 
     def mu(self, xs: tf.Tensor) -> tf.Tensor:
         """mu at a scalar x or at a column of x. [m, 1]"""
-        weights = _kernel_vector(xs, self.row, self.problem)
-        return _apply(weights, self.factor, self.y, self.problem.solver)
+        return _apply(_kernel_vector(xs, self.row, self.scalars), self.factor, self.y, self.solver)
 
 
 def _build_eager(problem: Problem, dtype: str) -> _Eager:
     tf_dtype = TF_DTYPES[dtype]
+    scalars = _Scalars.tensors(problem, tf_dtype)
     point = _grid_column(problem, tf_dtype)  # [n, 1]
     y = _const(problem_data(problem).y, tf_dtype)[:, None]  # [n, 1]
-    factor = _factor(_kernel_matrix(point, problem), y, problem.solver)
+    factor = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
     _check_factor(factor, problem, dtype)
-    return _Eager(row=tf.transpose(point), factor=factor, y=y, problem=problem)
+    return _Eager(tf.transpose(point), factor, y, scalars, problem.solver)
 
 
 class _SeedGraph:
@@ -178,6 +203,7 @@ class _SeedGraph:
         tf_dtype = TF_DTYPES[dtype]
         v1 = tf.compat.v1
         y_np = problem_data(problem).y
+        scalars = _Scalars.python(problem)
         factors = []
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -185,10 +211,10 @@ class _SeedGraph:
             def expectation(x: tf.Variable) -> tf.Tensor:
                 ref_point = tf.transpose(tf.convert_to_tensor(y_np, dtype=tf_dtype))
                 point = _grid_column(problem, tf_dtype)
-                kernel = _kernel_matrix(point, problem)
+                kernel = _kernel_matrix(point, problem, scalars)
                 ref_point = tf.expand_dims(ref_point, axis=1)
                 factors.append(_factor(kernel, ref_point, problem.solver))
-                weights = _kernel_vector(x, tf.transpose(point), problem)
+                weights = _kernel_vector(x, tf.transpose(point), scalars)
                 return _apply(weights, factors[-1], ref_point, problem.solver)
 
             self.x = v1.Variable(2.0, dtype=tf_dtype, name="x")
@@ -232,16 +258,14 @@ class _Function:
     def __init__(self, problem: Problem, dtype: str) -> None:
         tf_dtype = TF_DTYPES[dtype]
         y_np = problem_data(problem).y
+        scalars = _Scalars.python(problem)
 
         @tf.function
         def factor() -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
             point = _grid_column(problem, tf_dtype)  # [n, 1]
             y = tf.convert_to_tensor(y_np, dtype=tf_dtype)[:, None]  # [n, 1]
-            return (
-                tf.transpose(point),
-                _factor(_kernel_matrix(point, problem), y, problem.solver),
-                y,
-            )
+            weights = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
+            return tf.transpose(point), weights, y
 
         row, weights, y = factor()
         _check_factor(weights, problem, dtype)
@@ -250,7 +274,7 @@ class _Function:
         def evaluate(xs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
             with tf.GradientTape() as tape:
                 tape.watch(xs)
-                mu = _apply(_kernel_vector(xs[:, None], row, problem), weights, y, problem.solver)
+                mu = _apply(_kernel_vector(xs[:, None], row, scalars), weights, y, problem.solver)
                 mu = mu[:, 0]  # [m]
             # mu_j depends on xs_j only, so the gradient of the sum is the per-x derivative.
             return mu, tape.gradient(mu, xs)
@@ -280,6 +304,7 @@ class PathSet:
         self._tf_dtype = TF_DTYPES[dtype]
         self._built: dict[str, object] = {}
         self._failed: dict[str, str] = {}
+        self._last_x: tuple[float, tf.Tensor] | None = None
 
     def _shared(self, key: str, build: Callable[[], object]) -> object:
         """Build each shared model once; remember a failure as text, not an exception."""
@@ -305,8 +330,11 @@ class PathSet:
     def _forward_function(self) -> tf.types.experimental.PolymorphicFunction:
         return self._shared("forward", lambda: _build_forward(self._eager(), self.dtype))
 
-    def _x(self, x: float | list[float]) -> tf.Tensor:
-        return _const(x, self._tf_dtype)
+    def _x(self, x: float) -> tf.Tensor:
+        """x as a scalar tensor of this dtype, converted once per probe, not once per path."""
+        if self._last_x is None or self._last_x[0] != x:
+            self._last_x = (x, _const(x, self._tf_dtype))
+        return self._last_x[1]
 
     def _seed_optimizer(self, x: float) -> PathValue:
         return self._seed().optimizer(x)
@@ -319,11 +347,12 @@ class PathSet:
         with tf.GradientTape() as tape:
             tape.watch(xt)
             mu = model.mu(xt)
-        return float(mu[0, 0]), float(tape.gradient(mu, xt)), {}
+        # .numpy() then index: indexing a tensor is an eager op costing ~0.2 ms each.
+        return float(mu.numpy()[0, 0]), float(tape.gradient(mu, xt).numpy()), {}
 
     def _function(self, x: float) -> PathValue:
-        mu, grad = self._graph_function().evaluate(self._x([x]))
-        return float(mu[0]), float(grad[0]), {}
+        mu, grad = self._graph_function().evaluate(tf.reshape(self._x(x), [1]))
+        return float(mu.numpy()[0]), float(grad.numpy()[0]), {}
 
     def _forward(self, x: float) -> PathValue:
         mu, grad = self._forward_function()(self._x(x))
@@ -332,18 +361,25 @@ class PathSet:
     def _closed_form(self, x: float) -> PathValue:
         """mu'(x) = sum_i -(x - p_i) / l^2 k_i(x) alpha_i, in the solver's order."""
         model, xt = self._eager(), self._x(x)
-        weights = _kernel_vector(xt, model.row, self.problem)  # [1, n]
-        slopes = -(xt - model.row) / self.problem.length_scale**2 * weights  # [1, n]
-        both = _apply(tf.concat([weights, slopes], 0), model.factor, model.y, self.problem.solver)
-        return float(both[0, 0]), float(both[1, 0]), {}
+        weights = _kernel_vector(xt, model.row, model.scalars)  # [1, n]
+        slopes = -(xt - model.row) / model.scalars.l2 * weights  # [1, n]
+        both = _apply(tf.concat([weights, slopes], 0), model.factor, model.y, model.solver)
+        values = both.numpy()  # [2, 1]
+        return float(values[0, 0]), float(values[1, 0]), {}
 
     def _central_difference(self, x: float) -> PathValue:
-        """(mu(x + h) - mu(x - h)) / 2h in this dtype, h = cbrt(eps) max(1, |x|)."""
-        h = self._x(math.cbrt(float(np.finfo(self.dtype).eps)) * max(1.0, abs(x)))
-        xt = self._x(x)
-        mu = self._eager().mu(tf.stack([xt - h, xt, xt + h])[:, None])  # [3, 1]
-        grad = (mu[2, 0] - mu[0, 0]) / (2 * h)
-        return float(mu[1, 0]), float(grad), {"h": float(h)}
+        """(mu(x + h) - mu(x - h)) / 2h in this dtype, h = cbrt(eps) max(1, |x|).
+
+        x +/- h and the difference quotient are IEEE operations in this dtype, done in
+        numpy (same rounding as TensorFlow) to save eager dispatches; mu is TensorFlow's.
+        """
+        real = np.dtype(self.dtype).type
+        h = real(math.cbrt(float(np.finfo(self.dtype).eps)) * max(1.0, abs(x)))
+        at = real(x)
+        column = np.array([[at - h], [at], [at + h]], dtype=self.dtype)  # [3, 1]
+        mu = self._eager().mu(tf.convert_to_tensor(column)).numpy()[:, 0]  # [3]
+        grad = (mu[2] - mu[0]) / (real(2) * h)
+        return float(mu[1]), float(grad), {"h": float(h)}
 
     def evaluate(self, path: str, x: float) -> Cell:
         """mu and d mu/dx of ``path`` at x, or the reason it failed. Never raises."""
@@ -361,7 +397,7 @@ class PathSet:
     def curves(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """mu and d mu/dx of the ``function`` path at every x, in one batched call.
         Raises PathError when the path cannot be built."""
-        mu, grad = self._graph_function().evaluate(self._x(xs))
+        mu, grad = self._graph_function().evaluate(_const(xs, self._tf_dtype))
         return mu.numpy().astype(np.float64), grad.numpy().astype(np.float64)
 
     def close(self) -> None:
