@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-import os
-import tempfile
 import xml.dom.minidom
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,19 +22,23 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QApplication, QGraphicsScene, QWidget
 
+from gradviz.core.files import SaveError, check_target, write_atomically
 from gradviz.gui.plots import PlotStack
 
 SUPPORTED: dict[str, tuple[str, ...]] = {"window": (".png",), "plots": (".png", ".svg")}
 MAX_WIDTH = 20000
-NEW_FILE_MODE = 0o644  # mkstemp creates 0o600; a screenshot is an ordinary file
 
 # The module, not the class of the same name that pyqtgraph.exporters re-exports.
 _SVG_MODULE = importlib.import_module("pyqtgraph.exporters.SVGExporter")
 _CLOSEPATH = ("Z", "z")
 
 
-class ExportError(Exception):
+class ExportError(SaveError):
     """A screenshot could not be written; the message names the path and the reason."""
+
+
+def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
+    write_atomically(path, write, ExportError)
 
 
 def window_image(widget: QWidget) -> QImage:
@@ -122,55 +124,11 @@ def _checked_target(path: Path, kind: str, width: int | None) -> Path:
             f"Cannot save {path}: {kind} screenshots are saved as "
             f"{' or '.join(allowed)}, and this name has {found}."
         )
-    if path.is_dir():
-        raise ExportError(f"Cannot save {path}: that is a folder, not a file name.")
-    if not path.parent.is_dir():
-        raise ExportError(f"Cannot save {path}: the folder {path.parent} does not exist.")
+    try:
+        check_target(path)
+    except SaveError as error:
+        raise ExportError(str(error)) from None
     return path
-
-
-def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    """Run ``write`` on a temporary file next to ``path``, then move it onto ``path``.
-
-    Any failure, including one raised by a pyqtgraph exporter, removes the
-    temporary file and becomes an ExportError; ``path`` is untouched.
-    """
-    try:
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix.lower()
-        )
-    except OSError as error:
-        raise ExportError(
-            f"Cannot save {path}: no file can be created in {path.parent} ({_reason(error)})."
-        ) from error
-    os.close(handle)
-    try:
-        write(temporary)
-        if os.path.getsize(temporary) == 0:
-            raise OSError("the exporter wrote nothing")
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.chmod(temporary, _final_mode(path))
-        os.replace(temporary, path)
-    except Exception as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise ExportError(f"Cannot save {path}: {_reason(error)}.") from error
-
-
-def _final_mode(path: Path) -> int:
-    """Keep the permissions of a file being replaced; new files get NEW_FILE_MODE."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        return NEW_FILE_MODE
-
-
-def _reason(error: BaseException) -> str:
-    """The words of an error without Python's decoration (errno, repeated file name)."""
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror[0].lower() + error.strerror[1:]
-    return str(error) or type(error).__name__
 
 
 # --------------------------------------------------------------------------- SVG

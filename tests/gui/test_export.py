@@ -248,6 +248,6 @@ def test_exporter_that_writes_nothing(
     stack: PlotStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pyqtgraph.exporters.SVGExporter, "export", lambda self, **kw: b"")
-    with pytest.raises(ExportError, match="wrote nothing"):
+    with pytest.raises(ExportError, match="nothing was written"):
         export_plots(stack, tmp_path / "plots.svg")
     assert_only(tmp_path)
