@@ -383,6 +383,13 @@ class ResultsPanel(QWidget):
                 rows.append(["stale", f"computing x = {self._pending_x!r}"])
         return "\n".join("\t".join(_one_line(field) for field in row) for row in rows) + "\n"
 
+    def shows_mu(self) -> bool:
+        """Whether the cells show mu under each gradient (the "Show mu" toggle)."""
+        return self._show_mu.isChecked()
+
+    def set_shows_mu(self, shown: bool) -> None:
+        self._show_mu.setChecked(shown)
+
     def copy_table(self) -> None:
         """Put :meth:`table_text` on the clipboard."""
         clipboard = QApplication.clipboard()
@@ -422,7 +429,8 @@ class ResultsPanel(QWidget):
             text = f"<b>Gradients at x = {shown}</b>"
         self._title.setText(text)
         self._summary.setText(self._problem.summary())
-        self._summary.setStyleSheet(f"color: {muted};")
+        if self._summary.styleSheet() != f"color: {muted};":  # re-styling costs a polish
+            self._summary.setStyleSheet(f"color: {muted};")
 
     def _render_cells(self) -> None:
         report = self._report
