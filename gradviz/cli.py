@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import NoReturn
 
 from gradviz import __version__
-from gradviz.core.problem import SOLVERS, Problem, ProblemError, check_x, parse_number
+from gradviz.core.data import check_fits_memory
+from gradviz.core.problem import (
+    DEFAULT_X,
+    SOLVERS,
+    Problem,
+    ProblemError,
+    check_x,
+    parse_number,
+)
+from gradviz.core.session import Session, SessionError, load_session
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -61,6 +70,9 @@ def _problem_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--jitter", metavar="J", help="added to K's diagonal, >= 0 (0)")
     group.add_argument("--solver", metavar="|".join(SOLVERS), help="how K is used (inverse)")
     group.add_argument("--x", metavar="X", help="probe position (2.0)")
+    group.add_argument(
+        "--session", metavar="FILE", help="start from a saved session; options given override it"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +131,16 @@ def x_from_args(args: argparse.Namespace, default: float) -> float:
     return default if args.x is None else check_x(parse_number(args.x))
 
 
+def starting_point(args: argparse.Namespace) -> tuple[Problem, float | None, Session | None]:
+    """Problem and x from ``--session`` (if given) with the options on top, checked to fit
+    in memory. Raises SessionError or ProblemError."""
+    session = None if args.session is None else load_session(Path(args.session))
+    problem = problem_from_args(args, None if session is None else session.problem)
+    x = x_from_args(args, None if session is None else session.x)
+    check_fits_memory(problem)
+    return problem, x, session
+
+
 def _positive_seconds(text: str | None, default: float) -> float:
     if text is None:
         return default
@@ -131,8 +153,8 @@ def _positive_seconds(text: str | None, default: float) -> float:
 def _run_report(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise ProblemError("format", args.format, "one of " + ", ".join(FORMATS))
-    problem = problem_from_args(args)
-    x = x_from_args(args, 2.0)
+    problem, x, _ = starting_point(args)
+    x = DEFAULT_X if x is None else x
     from gradviz.core.reference import DEFAULT_BUDGET_S
 
     budget = _positive_seconds(args.budget, DEFAULT_BUDGET_S)
@@ -166,8 +188,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _run_screenshot(args: argparse.Namespace) -> int:
-    problem = problem_from_args(args)
-    x = None if args.x is None else x_from_args(args, 2.0)
+    problem, x, session = starting_point(args)
     if args.what not in WHATS:
         raise ProblemError("what", args.what, "one of " + ", ".join(WHATS))
     size = parse_size(args.size or DEFAULT_SIZE)
@@ -182,15 +203,15 @@ def _run_screenshot(args: argparse.Namespace) -> int:
     from gradviz.gui.app import run_screenshot
     from gradviz.gui.export_dialog import ExportChoice
 
-    return run_screenshot(problem, x, ExportChoice(args.what, out, None), size)
+    view = None if session is None else session.view
+    return run_screenshot(problem, x, ExportChoice(args.what, out, None), size, view=view)
 
 
 def _run_gui(args: argparse.Namespace) -> int:
-    problem_from_args(args)  # fail fast, before Qt loads
-    x = None if args.x is None else x_from_args(args, 2.0)
+    _, x, session = starting_point(args)  # fail fast, before Qt loads
     from gradviz.gui.app import run_app
 
-    return run_app(problem_changes(args), x, reset=args.reset)
+    return run_app(problem_changes(args), x, reset=args.reset, session=session)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         runners = {"gui": _run_gui, "report": _run_report, "screenshot": _run_screenshot}
         return runners[args.command](args)
-    except (UsageError, ProblemError) as error:
+    except (UsageError, ProblemError, SessionError) as error:
         print(f"gradviz: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

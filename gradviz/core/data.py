@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradviz.core.problem import Problem
+from gradviz.core.problem import Problem, ProblemError
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,3 +106,40 @@ def adopt_sample(problem: Problem, y: np.ndarray) -> None:
         raise ValueError(f"sample has shape {y.shape}, expected ({problem.n},)")
     if _CACHE.get(_key(problem)) is None:
         _store(problem, *_grid_and_kernel(problem), np.array(y, dtype=np.float64))
+
+
+# Peak resident memory per entry of K across gradviz's processes (numpy sample and its
+# SVD, TensorFlow's K, inverse, folded graph constants per dtype), measured here at
+# n = 1000-2000 as 90-225 bytes; rounded up for safety.
+BYTES_PER_ENTRY = 250
+
+
+def estimated_bytes(problem: Problem) -> int:
+    """Memory a problem of this size needs, before anything is allocated."""
+    return BYTES_PER_ENTRY * problem.n * problem.n
+
+
+def available_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo (Linux); None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_fits_memory(problem: Problem, available: int | None = None) -> None:
+    """Refuse a problem that would not fit in memory, naming n and what fits here."""
+    available = available_bytes() if available is None else available
+    if available is None or estimated_bytes(problem) <= available:
+        return
+    largest = max(2, int((available / BYTES_PER_ENTRY) ** 0.5))
+    raise ProblemError(
+        "n",
+        problem.n,
+        f"at most {largest} on this machine (n = {problem.n} needs about "
+        f"{estimated_bytes(problem) / 2**30:.1f} GiB, {available / 2**30:.1f} GiB is available)",
+    )

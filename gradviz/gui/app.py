@@ -10,6 +10,7 @@ import locale
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -25,6 +26,7 @@ from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication
 
 from gradviz.core.problem import DEFAULT_X, Problem
+from gradviz.core.session import Session, View
 from gradviz.gui.export import ExportError
 from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import MainWindow
@@ -53,8 +55,10 @@ def application() -> QApplication:
     return app
 
 
-def run_app(changes: Mapping[str, object], x: float | None, reset: bool) -> int:
-    """Open the window on the remembered problem with ``changes`` applied."""
+def run_app(
+    changes: Mapping[str, object], x: float | None, reset: bool, session: Session | None = None
+) -> int:
+    """Open the window on ``session`` (or the remembered problem) with ``changes`` applied."""
     if not has_display():
         print(
             "gradviz: error: no display (DISPLAY is not set); run it on a desktop, under "
@@ -66,9 +70,11 @@ def run_app(changes: Mapping[str, object], x: float | None, reset: bool) -> int:
     settings = WindowSettings(QSettings(ORGANIZATION, APPLICATION))
     if reset:
         settings.clear()
-    problem = settings.problem().replace(**changes)
+    problem = (settings.problem() if session is None else session.problem).replace(**changes)
     start_x = settings.x() if x is None else x
     window = MainWindow(problem, start_x, ComputeWorker(), settings)
+    if session is not None:
+        window.apply_session(replace(session, problem=problem, x=start_x))
     window.show()
     return app.exec()
 
@@ -98,6 +104,8 @@ def run_screenshot(
     x: float | None,
     choice: ExportChoice,
     size: tuple[int, int],
+    *,
+    view: View | None = None,
     timeout_s: float = SCREENSHOT_TIMEOUT_S,
 ) -> int:
     """Render the window without a screen, wait for every result, write one file."""
@@ -108,6 +116,8 @@ def run_screenshot(
     window = MainWindow(problem, DEFAULT_X if x is None else x, ComputeWorker())
     window.resize(*size)
     window.show()
+    if view is not None:
+        window.apply_session(Session(problem, window.x, view))
     try:
         if not wait_until_complete(window, timeout_s):
             print(f"gradviz: error: results not ready after {timeout_s:g} s", file=sys.stderr)

@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gradviz.core.data import check_fits_memory
 from gradviz.core.presets import Preset, load_presets
 from gradviz.core.problem import (
     COORDINATE_LIMIT,
@@ -289,7 +290,9 @@ class ProblemEditor(QWidget):
         if not errors:
             try:
                 problem = Problem(**changes)  # type: ignore[arg-type]
+                check_fits_memory(problem)
             except ProblemError as error:
+                problem = None
                 errors.update(self._flags_for(error, values))
         self._set_errors(errors)
         if problem is None:

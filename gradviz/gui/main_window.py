@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QByteArray, Qt, pyqtSignal
+from PyQt6.QtCore import QByteArray, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
     QDialog,
+    QFileDialog,
     QGroupBox,
     QLabel,
     QMainWindow,
@@ -25,11 +26,13 @@ from PyQt6.QtWidgets import (
 )
 
 from gradviz import __version__
+from gradviz.core.files import SaveError
 from gradviz.core.problem import Problem
 from gradviz.core.results import Curves, ProbeReport
+from gradviz.core.session import Session, SessionError, View, load_session, save_session
 from gradviz.gui.controls import ProblemEditor
 from gradviz.gui.export import ExportError, export_plots, export_window, window_image
-from gradviz.gui.export_dialog import ExportChoice, ExportDialog
+from gradviz.gui.export_dialog import ExportChoice, ExportDialog, default_name
 from gradviz.gui.panel import ResultsPanel
 from gradviz.gui.plots import PlotStack
 from gradviz.gui.settings import WindowSettings
@@ -37,6 +40,11 @@ from gradviz.worker.thread import ComputeWorker, DataReady, Progress
 
 STOP_TIMEOUT_MS = 2000
 STATUS_TIMEOUT_MS = 8000
+# The panel greys its numbers as stale only when the new x's results take longer than
+# this: while dragging they arrive within a frame or two, and greying them in between
+# would flicker at 60 Hz (and costs a re-render per move).
+STALE_AFTER_MS = 150
+SESSION_FILTER = "gradviz session (*.json)"
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +52,7 @@ class MainWindow(QMainWindow):
     is on screen (data, curves, every cell and the reference or its final status)."""
 
     complete = pyqtSignal()
+    report_shown = pyqtSignal(object)  # the ProbeReport the panel now shows
 
     def __init__(
         self,
@@ -59,6 +68,10 @@ class MainWindow(QMainWindow):
         self._worker = worker
         self._tasks: dict[str, str] = {}
         self._have: set[str] = set()
+        self._stale_timer = QTimer(self)
+        self._stale_timer.setSingleShot(True)
+        self._stale_timer.setInterval(STALE_AFTER_MS)
+        self._stale_timer.timeout.connect(lambda: self.panel.show_pending(self._x))
         self._build_views()
         self._build_status_bar()
         self._build_actions()
@@ -115,9 +128,17 @@ class MainWindow(QMainWindow):
         export.triggered.connect(self._on_export_triggered)
         copy = QAction("&Copy screenshot", self)
         copy.triggered.connect(self._on_copy_screenshot_triggered)
+        open_session = QAction("&Open session…", self)
+        open_session.setShortcut(QKeySequence.StandardKey.Open)
+        open_session.triggered.connect(self._on_open_session_triggered)
+        save_session = QAction("&Save session…", self)
+        save_session.setShortcut(QKeySequence.StandardKey.Save)
+        save_session.triggered.connect(self._on_save_session_triggered)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        menu.addActions([open_session, save_session])
+        menu.addSeparator()
         menu.addActions([export, copy])
         menu.addSeparator()
         menu.addAction(quit_action)
@@ -170,12 +191,14 @@ class MainWindow(QMainWindow):
 
     def _on_x_changed(self, x: float) -> None:
         x = self._clamped(x)
-        if x == self._x:
-            return
+        if x != self._x:
+            self._show_x(x)
+
+    def _show_x(self, x: float) -> None:
         self._x = x
         self.plots.set_marker_x(x)
         self.panel.set_x(x)
-        self.panel.show_pending(x)
+        self._stale_timer.start()
         self._have.discard("report")
         self._submit()
 
@@ -223,8 +246,11 @@ class MainWindow(QMainWindow):
             return
         self.plots.set_report(report)
         self.panel.show_report(report)
-        if report.result.x == self._x and not report.reference_pending:
-            self._mark("report")
+        self.report_shown.emit(report)
+        if report.result.x == self._x:
+            self._stale_timer.stop()
+            if not report.reference_pending:
+                self._mark("report")
 
     def _mark(self, part: str) -> None:
         self._have.add(part)
@@ -245,6 +271,55 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def session(self) -> Session:
+        """What a session file keeps: the problem, x and the view."""
+        view = View(show_mu=self.panel.shows_mu(), x_range=self.plots.view_x_range())
+        return Session(problem=self._problem, x=self._x, view=view)
+
+    def apply_session(self, session: Session) -> None:
+        """Show a loaded (already validated) session: problem, x, then the view."""
+        if session.problem != self._problem:
+            self._x = session.x  # clamped into the domain, with a note, as the problem applies
+            self._on_problem_applied(session.problem)
+        else:
+            self._on_x_changed(session.x)
+        self.panel.set_shows_mu(session.view.show_mu)
+        if session.view.x_range is not None:
+            self.plots.set_view_x_range(*session.view.x_range)
+
+    def _session_folder(self) -> Path:
+        return self._settings.export_folder() if self._settings else Path.home()
+
+    def _on_open_session_triggered(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Open session", str(self._session_folder()), SESSION_FILTER
+        )
+        if not chosen:
+            return
+        try:
+            session = load_session(Path(chosen))
+        except SessionError as error:
+            QMessageBox.warning(self, "Cannot open session", str(error))
+            return
+        self.apply_session(session)
+        self.statusBar().showMessage(f"Opened {chosen}", STATUS_TIMEOUT_MS)
+
+    def _on_save_session_triggered(self) -> None:
+        suggested = self._session_folder() / default_name(self._problem, self._x, ".json")
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Save session", str(suggested), SESSION_FILTER
+        )
+        if not chosen:
+            return
+        try:
+            save_session(Path(chosen), self.session())
+        except SaveError as error:
+            QMessageBox.warning(self, "Cannot save session", str(error))
+            return
+        self.statusBar().showMessage(f"Saved {chosen}", STATUS_TIMEOUT_MS)
 
     # --- screenshots ---------------------------------------------------------------------
 

@@ -1,0 +1,158 @@
+"""Sessions: the problem, the probe x and the view, as a small JSON file.
+
+A session file is data from somewhere else (a colleague, an old version, a
+hand edit), so loading trusts nothing: size, JSON syntax, every key and every
+type are checked, values go through :class:`Problem`'s validation, and any
+problem becomes one :class:`SessionError` sentence. Nothing is evaluated or
+unpickled. Saving is atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gradviz.core.files import check_target, write_atomically
+from gradviz.core.problem import Problem, ProblemError, check_x
+
+FORMAT = "gradviz-session"
+VERSION = 1
+MAX_BYTES = 1_000_000
+PROBLEM_KEYS = ("n", "domain", "length_scale", "seed", "mean", "jitter", "solver")
+
+
+class SessionError(ValueError):
+    """A session file cannot be used; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class View:
+    """What the window shows besides the problem: mu lines in the panel, the x zoom."""
+
+    show_mu: bool = True
+    x_range: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    problem: Problem
+    x: float
+    view: View = field(default_factory=View)
+
+
+def to_json(session: Session) -> str:
+    view = session.view
+    return json.dumps(
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "problem": session.problem.to_dict(),
+            "x": session.x,
+            "view": {
+                "show_mu": view.show_mu,
+                "x_range": None if view.x_range is None else list(view.x_range),
+            },
+        },
+        indent=2,
+        allow_nan=False,
+    )
+
+
+def save_session(path: Path, session: Session) -> None:
+    """Write atomically; raises SaveError with the reason."""
+    path = Path(path)
+    check_target(path)
+    text = to_json(session)
+
+    def write(temporary: str) -> None:
+        Path(temporary).write_text(text + "\n", encoding="utf-8")
+
+    write_atomically(path, write)
+
+
+def load_session(path: Path) -> Session:
+    """Read and validate a session file; raises SessionError naming the file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SessionError(f"it is {size:,} bytes; sessions are at most {MAX_BYTES:,}")
+        text = path.read_bytes().decode("utf-8")
+        return parse_session(text)
+    except SessionError as error:
+        raise SessionError(f"Cannot open session {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise SessionError(f"Cannot open session {path}: it is not UTF-8 text") from None
+    except OSError as error:
+        raise SessionError(f"Cannot open session {path}: {error.strerror or error}") from None
+
+
+def parse_session(text: str) -> Session:
+    """Validate a session document; raises SessionError (without the file name)."""
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise SessionError(f"it is not valid JSON ({error.msg} at line {error.lineno})") from None
+    _expect_keys("the session", document, {"format", "version", "problem", "x", "view"})
+    if document["format"] != FORMAT:
+        raise SessionError(f'"format" is {document["format"]!r}, not {FORMAT!r}')
+    version = document["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise SessionError(f'"version" must be a positive integer, not {version!r}')
+    if version > VERSION:
+        raise SessionError(
+            f"it was written by a newer gradviz (format version {version}); "
+            f"this version reads version {VERSION}"
+        )
+    problem = _problem(document["problem"])
+    try:
+        x = check_x(document["x"])
+    except ProblemError as error:
+        raise SessionError(f"x: {error}") from None
+    return Session(problem=problem, x=x, view=_view(document["view"]))
+
+
+def _reject_constant(name: str) -> Any:
+    raise SessionError(f"it contains {name}, which is not a number JSON allows")
+
+
+def _expect_keys(where: str, value: object, keys: set[str]) -> None:
+    if not isinstance(value, dict):
+        raise SessionError(f"{where} must be a JSON object, not {type(value).__name__}")
+    unknown, missing = set(value) - keys, keys - set(value)
+    if unknown:
+        raise SessionError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+    if missing:
+        raise SessionError(f"{where} lacks the keys: {', '.join(sorted(missing))}")
+
+
+def _problem(value: object) -> Problem:
+    _expect_keys('"problem"', value, set(PROBLEM_KEYS))
+    fields = dict(value)
+    if isinstance(fields["domain"], list):
+        fields["domain"] = tuple(fields["domain"])
+    try:
+        return Problem(**fields)
+    except ProblemError as error:
+        raise SessionError(f"problem.{error}") from None
+
+
+def _view(value: object) -> View:
+    _expect_keys('"view"', value, {"show_mu", "x_range"})
+    show_mu, x_range = value["show_mu"], value["x_range"]
+    if not isinstance(show_mu, bool):
+        raise SessionError(f"view.show_mu must be true or false, not {show_mu!r}")
+    if x_range is None:
+        return View(show_mu=show_mu)
+    if (
+        not isinstance(x_range, list)
+        or len(x_range) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x_range)
+        or not all(math.isfinite(v) for v in x_range)
+        or not x_range[0] < x_range[1]
+    ):
+        raise SessionError(f"view.x_range must be null or [lo, hi] with lo < hi, not {x_range!r}")
+    return View(show_mu=show_mu, x_range=(float(x_range[0]), float(x_range[1])))
