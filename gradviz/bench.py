@@ -1,0 +1,398 @@
+"""``python -m gradviz.bench [--json] [--quick]``: the speed a live tool needs, measured.
+
+Every figure comes from this one run, side by side, so that ratios stay honest on a
+shared, noisy machine. Sections (see the README's "Performance"):
+
+- probe: a full probe (7 paths x 2 dtypes, no reference) at n = 300 on random x, and
+  the naive TF2 port of the seed (eager tape rebuilding K and its inverse each call);
+- drag: the real window (offscreen) under a 60 Hz synthetic mouse drag of the probe:
+  GUI-thread stalls, slow frames, and move-to-panel delay;
+- startup: ``gradviz``'s window in a fresh process: first paint, first complete panel,
+  and ``import tensorflow`` alone for context;
+- problem_change: curves (both dtypes, 1000 x) at n = 300 and 2000, the reference with
+  jitter and undetermined;
+- soak: many probes: resident memory growth and tf.function trace counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradviz.core.problem import Problem
+
+if TYPE_CHECKING:
+    from PyQt6.QtCore import QEvent
+
+    from gradviz.core.results import ProbeReport
+    from gradviz.gui.main_window import MainWindow
+
+MOVE_HZ = 60.0
+FRAME_S = 1 / 60
+HEARTBEAT_MS = 1
+
+
+def _percentile_ms(seconds: Sequence[float], q: float) -> float | None:
+    return float(np.percentile(seconds, q) * 1e3) if len(seconds) else None
+
+
+def _rss_mb() -> float:
+    """Resident set size of this process, from /proc (Linux)."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _timed(function: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+# --- probe ---------------------------------------------------------------------------------
+
+
+def _naive_port(problem: Problem) -> Callable[[float], None]:
+    """What a user writes in TF2: the seed's expression under an eager GradientTape,
+    rebuilding K and its inverse at every call, in both dtypes."""
+    from gradviz.core.data import problem_data
+    from gradviz.core.paths import tf
+
+    y_np = problem_data(problem).y
+    lo, hi = problem.domain
+    two_l2 = 2 * problem.length_scale**2
+
+    def gradient(x: float, dtype: tf.DType) -> float:
+        x_t = tf.convert_to_tensor(x, dtype=dtype)
+        with tf.GradientTape() as tape:
+            tape.watch(x_t)
+            ref_point = tf.expand_dims(tf.convert_to_tensor(y_np, dtype=dtype), axis=1)
+            point = tf.reshape(
+                tf.linspace(tf.constant(lo, dtype), tf.constant(hi, dtype), problem.n),
+                (problem.n, 1),
+            )
+            kernel = tf.exp(-((point - tf.transpose(point)) ** 2) / two_l2)
+            vector = tf.exp(-((x_t - tf.transpose(point)) ** 2) / two_l2)
+            mu = tf.matmul(tf.matmul(vector, tf.linalg.inv(kernel)), ref_point)
+        return float(tape.gradient(mu, x_t).numpy())
+
+    def both(x: float) -> None:
+        gradient(x, tf.float32)
+        gradient(x, tf.float64)
+
+    return both
+
+
+def bench_probe(quick: bool) -> dict[str, Any]:
+    from gradviz.core.probe import ProbeEngine
+
+    problem = Problem()
+    rng = np.random.default_rng(0)
+    engine = ProbeEngine()
+    engine.probe(problem, 2.0)  # build once: a probe only evaluates
+    xs = rng.uniform(*problem.domain, 50 if quick else 500)
+    probe = [_timed(lambda x=float(x): engine.probe(problem, x)) for x in xs]
+    naive_call = _naive_port(problem)
+    naive_call(2.0)
+    naive = [_timed(lambda x=float(x): naive_call(x)) for x in xs[: 10 if quick else 50]]
+    p50, naive_p50 = _percentile_ms(probe, 50), _percentile_ms(naive, 50)
+    return {
+        "p50_ms": p50,
+        "p99_ms": _percentile_ms(probe, 99),
+        "naive_p50_ms": naive_p50,
+        "speedup": naive_p50 / p50 if p50 and naive_p50 else None,
+        "probes": len(probe),
+    }
+
+
+# --- the window: drag ------------------------------------------------------------------------
+
+
+class _Heartbeat:
+    """A 1 ms timer on the GUI thread; the gaps between its ticks are the stalls."""
+
+    def __init__(self) -> None:
+        from PyQt6.QtCore import QTimer
+
+        self.ticks: list[float] = []
+        self._timer = QTimer()
+        self._timer.setInterval(HEARTBEAT_MS)
+        self._timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self) -> None:
+        self.ticks.clear()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def stalls(self) -> tuple[float, float]:
+        """Longest gap (ms) and the share of 16.7 ms frames that a gap overran."""
+        gaps = np.diff(self.ticks)
+        if not len(gaps):
+            return float("nan"), float("nan")
+        frames = max(1.0, (self.ticks[-1] - self.ticks[0]) / FRAME_S)
+        slow = float(np.sum(np.floor(gaps[gaps > FRAME_S] / FRAME_S)))
+        return float(gaps.max() * 1e3), slow / frames
+
+
+def _window(problem: Problem, x: float) -> MainWindow:
+    from gradviz.gui.app import wait_until_complete
+    from gradviz.gui.main_window import MainWindow
+    from gradviz.worker.thread import ComputeWorker
+
+    window = MainWindow(problem, x, ComputeWorker())
+    window.resize(1440, 900)
+    window.show()
+    if not wait_until_complete(window, 240.0):
+        window.close()
+        raise RuntimeError("the window did not complete its first results within 240 s")
+    return window
+
+
+def _mouse(window: MainWindow, kind: QEvent.Type, x: float, held: bool) -> None:
+    """A real QMouseEvent at data x, mid-height of the top plot, to the plots' viewport."""
+    from PyQt6.QtCore import QPointF, Qt
+    from PyQt6.QtGui import QMouseEvent
+    from PyQt6.QtWidgets import QApplication
+
+    graphics = window.plots.graphics()
+    view = window.plots.plot_items()[0].vb
+    _, (y_lo, y_hi) = view.viewRange()
+    point = QPointF(graphics.mapFromScene(view.mapViewToScene(QPointF(x, (y_lo + y_hi) / 2))))
+    left = Qt.MouseButton.LeftButton
+    event = QMouseEvent(
+        kind,
+        point,
+        graphics.viewport().mapToGlobal(point),
+        Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseMove else left,
+        left if held else Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(graphics.viewport(), event)
+
+
+def bench_drag(quick: bool) -> dict[str, Any]:
+    """Drag the probe across the seed problem at 60 moves per second."""
+    from PyQt6.QtCore import QEvent, QEventLoop, QTimer
+
+    from gradviz.gui.app import application
+
+    seconds = 1.5 if quick else 5.0
+    problem = Problem()
+    app = application()  # held: a collected QApplication takes its widgets with it
+    window = _window(problem, -4.0)
+    # A drag starts on the first move, not after pyqtgraph's 0.5 s click-or-drag wait.
+    window.plots.graphics().scene().minDragTime = 0
+    moves = int(seconds * MOVE_HZ)
+    targets = np.linspace(-4.0, 4.0, moves + 1)
+    sent: dict[float, float] = {}
+    lags: list[float] = []
+
+    def on_report(report: ProbeReport) -> None:
+        moved = sent.pop(report.result.x, None)
+        if moved is not None:
+            lags.append(time.perf_counter() - moved)
+
+    window.report_shown.connect(on_report)
+    heartbeat = _Heartbeat()
+    _mouse(window, QEvent.Type.MouseMove, targets[0], held=False)
+    _mouse(window, QEvent.Type.MouseButtonPress, targets[0], held=True)
+    loop = QEventLoop()
+    step = iter(range(1, moves + 1))
+
+    def move() -> None:
+        index = next(step, None)
+        if index is None:
+            _mouse(window, QEvent.Type.MouseButtonRelease, targets[-1], held=False)
+            timer.stop()
+            QTimer.singleShot(1000, loop.quit)  # let the last results arrive
+            return
+        _mouse(window, QEvent.Type.MouseMove, targets[index], held=True)
+        sent[window.x] = time.perf_counter()
+
+    timer = QTimer()
+    timer.setInterval(round(1000 / MOVE_HZ))
+    timer.timeout.connect(move)
+    heartbeat.start()
+    timer.start()
+    loop.exec()
+    heartbeat.stop()
+    window.close()
+    app.processEvents()
+    max_stall, slow_share = heartbeat.stalls()
+    return {
+        "max_stall_ms": max_stall,
+        "slow_frame_share": slow_share,
+        "lag_p50_ms": _percentile_ms(lags, 50),
+        "lag_p99_ms": _percentile_ms(lags, 99),
+        "moves": moves,
+        "moves_shown": len(lags),
+    }
+
+
+# --- startup ---------------------------------------------------------------------------------
+
+_STARTUP_CHILD = """
+import json, os, sys, time
+spawned = float(sys.argv[1])
+from PyQt6.QtCore import QEvent, QObject
+from gradviz.gui.app import application
+from gradviz.gui.main_window import MainWindow
+from gradviz.core.problem import Problem
+from gradviz.worker.thread import ComputeWorker
+marks = {}
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "paint" not in marks:
+            marks["paint"] = time.time() - spawned
+        return False
+app = application()
+watcher = FirstPaint()
+app.installEventFilter(watcher)
+window = MainWindow(Problem(), 2.0, ComputeWorker())
+def on_report(report):
+    if "panel" not in marks and all(c.mu is not None or c.error for c in report.result.cells):
+        marks["panel"] = time.time() - spawned
+    if report.reference is not None and "reference" not in marks:
+        marks["reference"] = time.time() - spawned
+        app.quit()
+window.report_shown.connect(on_report)
+window.show()
+app.exec()
+window.close()
+print(json.dumps(marks))
+"""
+
+
+def _fresh_python(code: str, *args: str) -> tuple[float, str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    spawned = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return time.time() - spawned, done.stdout.strip().splitlines()[-1]
+
+
+def bench_startup() -> dict[str, Any]:
+    tf_import_s, _ = _fresh_python("import tensorflow; print('ok')")
+    _, output = _fresh_python(_STARTUP_CHILD, repr(time.time()))
+    marks = json.loads(output)
+    return {
+        "first_paint_s": marks.get("paint"),
+        "first_panel_s": marks.get("panel"),
+        "tf_import_s": tf_import_s,
+        "first_reference_s": marks.get("reference"),
+    }
+
+
+# --- problem change and soak -----------------------------------------------------------------
+
+
+def bench_problem_change(quick: bool) -> dict[str, Any]:
+    from gradviz.core.data import problem_data
+    from gradviz.core.probe import ProbeEngine
+    from gradviz.core.reference import ReferenceSolver
+
+    engine = ProbeEngine()
+    engine.curves(Problem(seed=1))  # TensorFlow warm-up, not a problem change
+    figures: dict[str, Any] = {}
+    for n in (300, 2000):
+        problem = Problem(n=n, seed=7)
+        figures[f"sample_n{n}_ms"] = _timed(lambda p=problem: problem_data(p)) * 1e3
+        figures[f"curves_n{n}_ms"] = _timed(lambda p=problem: engine.curves(p)) * 1e3
+    with_jitter = Problem(jitter=1e-6, solver="cholesky")
+    figures["reference_jitter_s"] = _timed(lambda: ReferenceSolver(with_jitter).evaluate(2.0))
+    figures["reference_undetermined_s"] = (
+        None if quick else _timed(lambda: ReferenceSolver(Problem()).evaluate(2.0))
+    )
+    return {key: figures[key] for key in sorted(figures, key=lambda k: k.startswith("sample"))}
+
+
+def bench_soak(quick: bool) -> dict[str, Any]:
+    from gradviz.core.probe import ProbeEngine
+
+    problem = Problem()
+    engine = ProbeEngine()
+    rng = np.random.default_rng(1)
+    for x in rng.uniform(*problem.domain, 200):
+        engine.probe(problem, float(x))
+    before_mb, traces_before = _rss_mb(), engine.tracing_counts()
+    count = 1000 if quick else 10_000
+    for x in rng.uniform(*problem.domain, count):
+        engine.probe(problem, float(x))
+    return {
+        "rss_growth_mb": _rss_mb() - before_mb,
+        "traces_before": traces_before,
+        "traces_after": engine.tracing_counts(),
+        "probes": count,
+    }
+
+
+# --- report ----------------------------------------------------------------------------------
+
+SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "probe": bench_probe,
+    "drag": bench_drag,
+    "startup": lambda quick: bench_startup(),
+    "problem_change": bench_problem_change,
+    "soak": bench_soak,
+}
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """Every section in one run; a section that fails reports its error, not a number."""
+    results: dict[str, Any] = {}
+    for name, section in SECTIONS.items():
+        try:
+            results[name] = section(quick)
+        except Exception as error:  # one broken section must not hide the others
+            results[name] = {"error": f"{type(error).__name__}: {error}"}
+    return results
+
+
+def _figure(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def to_table(results: dict[str, Any]) -> str:
+    lines = []
+    for section, figures in results.items():
+        lines.append(section)
+        for key, value in figures.items():
+            text = textwrap.shorten(_figure(value), 60)
+            lines.append(f"  {key:<28}{text}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gradviz.bench", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    results = run(args.quick)
+    print(json.dumps(results, indent=2) if args.json else to_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
