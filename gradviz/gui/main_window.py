@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QByteArray, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
@@ -45,6 +45,28 @@ STATUS_TIMEOUT_MS = 8000
 # would flicker at 60 Hz (and costs a re-render per move).
 STALE_AFTER_MS = 150
 SESSION_FILTER = "gradviz session (*.json)"
+
+
+class _SideScroll(QScrollArea):
+    """Vertical scrolling for the side column, never horizontal: it is always as wide as
+    its content needs, also when a result makes the table wider than at start."""
+
+    def __init__(self, content: QWidget) -> None:
+        super().__init__()
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content.installEventFilter(self)
+
+    def minimumSizeHint(self) -> QSize:
+        width = self.widget().minimumSizeHint().width()
+        width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(width, super().minimumSizeHint().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # let the splitter see the new minimum width
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -94,12 +116,7 @@ class MainWindow(QMainWindow):
             QVBoxLayout(box).addWidget(view)
             column.addWidget(box)
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_width = side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(side_width + 2 * scroll.frameWidth())
+        scroll = _SideScroll(side)
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.addWidget(self.plots)
         self._splitter.addWidget(scroll)
