@@ -34,8 +34,10 @@ FORMATS = ("table", "json")
 WHATS = ("window", "plots")
 EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg")}
 DEFAULT_SIZE = "1440x900"
-WIDTH_RANGE = (320, 7680)
-HEIGHT_RANGE = (240, 4320)
+# The window's smallest useful size: the side column (~680-780 px, it grows with the values
+# shown) beside the plots (400 px).
+WIDTH_RANGE = (1200, 7680)
+HEIGHT_RANGE = (700, 4320)
 
 
 class UsageError(Exception):

@@ -119,6 +119,12 @@ def run_screenshot(
     if view is not None:
         window.apply_session(Session(problem, window.x, view))
     try:
+        app.processEvents()
+        if (window.width(), window.height()) != size:
+            raise ExportError(
+                f"the window cannot be {size[0]}x{size[1]}: its content needs at least "
+                f"{window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
+            )
         if not wait_until_complete(window, timeout_s):
             print(f"gradviz: error: results not ready after {timeout_s:g} s", file=sys.stderr)
             return 1

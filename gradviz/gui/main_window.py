@@ -45,6 +45,8 @@ STATUS_TIMEOUT_MS = 8000
 # would flicker at 60 Hz (and costs a re-render per move).
 STALE_AFTER_MS = 150
 SESSION_FILTER = "gradviz session (*.json)"
+# Below this the three plots' axes, legends and the probe marker no longer fit.
+PLOTS_MIN_WIDTH = 400
 
 
 class _SideScroll(QScrollArea):
@@ -85,7 +87,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self._problem = problem
-        self._x = x
+        lo, hi = problem.domain
+        self._x = min(max(x, lo), hi)  # the marker cannot leave the domain, so neither can x
         self._settings = settings
         self._worker = worker
         self._tasks: dict[str, str] = {}
@@ -117,6 +120,7 @@ class MainWindow(QMainWindow):
             column.addWidget(box)
         column.addStretch(1)
         scroll = _SideScroll(side)
+        self.plots.setMinimumWidth(PLOTS_MIN_WIDTH)
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.addWidget(self.plots)
         self._splitter.addWidget(scroll)
@@ -268,6 +272,9 @@ class MainWindow(QMainWindow):
             self._stale_timer.stop()
             if not report.reference_pending:
                 self._mark("report")
+        elif not self._stale_timer.isActive():
+            # An earlier x's answer, and the current x's is already overdue: say so.
+            self.panel.show_pending(self._x)
 
     def _mark(self, part: str) -> None:
         self._have.add(part)

@@ -332,7 +332,6 @@ class ResultsPanel(QWidget):
             self.set_problem(report.result.problem)
         self._report = report
         self._pending_x = None
-        self.set_x(report.result.x)
         self._render()
 
     def show_pending(self, x: float) -> None:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import time
 from multiprocessing.connection import Connection
 
-import numpy as np
-
-from gradviz.core.data import adopt_sample
+from gradviz.core.data import adopt_sample, problem_data
 from gradviz.core.problem import Problem
 
 
@@ -54,16 +52,24 @@ def serve_paths(conn: Connection) -> None:
             conn.send(("error", request[:3], _one_line(error)))
 
 
-def serve_reference(conn: Connection, problem: Problem, y: np.ndarray, budget_s: float) -> None:
-    """Ball-arithmetic side, one process per problem: sends ("conditioning", c),
-    ("progress", text) messages, then ("solved",); afterwards answers ("eval", x)
-    with ("reference", x, Reference). Terminated when the problem changes."""
+def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) -> None:
+    """One process per problem, terminated when the problem changes. It draws the sample
+    (an O(n^3) SVD: seconds at n = 2000, and only a process can be stopped mid-way) and
+    sends ("sample", grid, y), then ("conditioning", c). Unless ``budget_s`` is None
+    (reference off) it then solves the reference, sending ("progress", text) and
+    ("solved",), and answers ("eval", x) with ("reference", x, Reference)."""
     from gradviz.core.diagnosis import conditioning
     from gradviz.core.reference import ReferenceSolver
 
+    stage = "sample"
     try:
-        adopt_sample(problem, y)
+        data = problem_data(problem)
+        conn.send(("sample", data.grid, data.y))
+        stage = "reference"
         conn.send(("conditioning", conditioning(problem)))
+        if budget_s is None:
+            while True:
+                conn.recv()  # idle until terminated or the parent goes away
         solver = ReferenceSolver(
             problem, budget_s, on_progress=lambda text: conn.send(("progress", text))
         )
@@ -76,4 +82,4 @@ def serve_reference(conn: Connection, problem: Problem, y: np.ndarray, budget_s:
     except EOFError:
         return
     except Exception as error:  # any failure is a result to show, not a reason to die
-        conn.send(("error", ("reference",), _one_line(error)))
+        conn.send(("error", (stage,), _one_line(error)))

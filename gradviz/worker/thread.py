@@ -21,13 +21,13 @@ from multiprocessing.connection import wait
 import numpy as np
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-from gradviz.core.data import problem_data
+from gradviz.core.data import check_fits_memory
 from gradviz.core.diagnosis import Conditioning, diagnose
-from gradviz.core.problem import Problem
+from gradviz.core.problem import Problem, ProblemError
 from gradviz.core.reference import DEFAULT_BUDGET_S
 from gradviz.core.results import ProbeReport, ProbeResult, Reference
 from gradviz.worker.children import ChildProcess
-from gradviz.worker.servers import serve_paths, serve_reference
+from gradviz.worker.servers import serve_paths, serve_problem
 
 # A request for a problem nobody wants any more is abandoned (the process restarted)
 # once it has run this long; shorter ones are cheaper to let finish.
@@ -75,7 +75,7 @@ class _Paths:
 
 @dataclass
 class _ReferenceState:
-    """Bookkeeping of the reference process of the current problem."""
+    """Bookkeeping of the current problem's process: its sample, cond(K), reference."""
 
     child: ChildProcess | None
     note: str
@@ -147,9 +147,9 @@ class ComputeWorker(QThread):
             while not self._stopping.is_set():
                 self._step()
         finally:
-            if self._paths is not None:
-                self._paths.child.close()
-            self._restart_reference(None)
+            for child in (self._paths and self._paths.child, self._reference.child):
+                if child is not None:
+                    child.close()
             with self._lock:
                 os.close(self._wake_read)
                 os.close(self._wake_write)
@@ -176,8 +176,9 @@ class ComputeWorker(QThread):
             return
         if request.problem != self._problem:
             self._switch_problem(request.problem)
-        if self._problem_error is None and self._paths is not None:
-            self._dispatch_paths(request)
+        if self._problem_error is None and self._y is not None:
+            if self._paths is not None:
+                self._dispatch_paths(request)
             self._dispatch_reference(request)
 
     def _drain_wake(self) -> None:
@@ -193,35 +194,34 @@ class ComputeWorker(QThread):
     # --- problem changes ---------------------------------------------------------------
 
     def _switch_problem(self, problem: Problem) -> None:
+        """Forget the old problem's results, kill its process, start the new one's."""
         self._problem = problem
+        self._y = None
         self._result, self._probed, self._curves_for = None, None, None
         self._references.clear()
-        self._progress("data", f"Sampling the data (n = {problem.n})…", busy=True)
-        try:
-            data = problem_data(problem)
-        except (np.linalg.LinAlgError, MemoryError, ValueError) as error:
-            self._problem_error = f"could not sample the data: {error}"
-            self._progress("data", self._problem_error, busy=False)
-            self.failed.emit(self._problem_error)
-            self._restart_reference(None)
-            return
-        self._problem_error = None
-        self._y = data.y
-        self._progress("data", "", busy=False)
-        self.data_ready.emit(DataReady(problem, data.grid, data.y))
-        self._restart_reference(problem if self._with_reference else None)
-
-    def _restart_reference(self, problem: Problem | None) -> None:
-        """Kill the reference of the old problem (cancelling its solve) and start anew."""
         if self._reference.child is not None:
             self._reference.child.close()
-        if problem is None:
-            note = "reference off" if not self._with_reference else ""
-            self._reference = _ReferenceState(child=None, note=note)
+        self._reference = _ReferenceState(child=None, note="")
+        try:
+            check_fits_memory(problem)
+        except ProblemError as error:
+            self._fail_problem(str(error))
             return
-        child = ChildProcess(serve_reference, problem, self._y, self._budget_s)
-        self._reference = _ReferenceState(child=child, note="reference: starting…")
-        self._progress("reference", "Reference: starting…", busy=True)
+        self._problem_error = None
+        budget = self._budget_s if self._with_reference else None
+        try:
+            child = ChildProcess(serve_problem, problem, budget)
+        except OSError as error:
+            self._fail_problem(f"could not start a process for the problem: {error}")
+            return
+        note = "reference: starting…" if self._with_reference else "reference off"
+        self._reference = _ReferenceState(child=child, note=note)
+        self._progress("data", f"Sampling the data (n = {problem.n})…", busy=True)
+
+    def _fail_problem(self, message: str) -> None:
+        self._problem_error = message
+        self._progress("data", "", busy=False)
+        self.failed.emit(message)
 
     # --- TensorFlow process ------------------------------------------------------------
 
@@ -318,6 +318,18 @@ class ComputeWorker(QThread):
             state.child.close()
             state.child = None
             self._progress("reference", "", busy=False)
+            if self._y is None:
+                self._fail_problem(f"the data process ended before sampling ({state.note})")
+        elif message[0] == "sample":
+            _, grid, self._y = message
+            self._progress("data", "", busy=False)
+            self.data_ready.emit(DataReady(self._problem, grid, self._y))
+            if self._with_reference:
+                self._progress("reference", "Reference: starting…", busy=True)
+            return
+        elif message[0] == "error" and message[1][0] == "sample":
+            self._fail_problem(f"could not sample the data: {message[2]}")
+            return
         elif message[0] == "conditioning":
             state.conditioning = message[1]
         elif message[0] == "progress":

@@ -1,0 +1,748 @@
+"""MainWindow end to end: a real ComputeWorker, its TensorFlow and reference processes.
+
+Every test opens its own window (TensorFlow's cold start in the child costs a few
+seconds each), mostly on the small fast problem, and groups related checks so the
+module stays well under a minute or two. The ``harness`` fixture records every
+signal of the worker and the window from the moment the window is built, so a
+test can ask "has this arrived yet?" without racing a signal that came early.
+Teardown closes the window and insists that the worker thread and every child
+process are gone (a QThread destroyed while running would abort pytest, so it
+waits for a stuck thread before it fails the test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import signal
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PyQt6.QtGui import QImage, QMouseEvent, QTextDocument
+from PyQt6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QLabel, QWidget
+
+from gradviz.core.data import problem_data
+from gradviz.core.problem import DEFAULT_X, Problem
+from gradviz.core.results import DTYPES, PATHS, ProbeReport
+from gradviz.gui.export_dialog import ExportChoice
+from gradviz.gui.main_window import STALE_AFTER_MS, MainWindow
+from gradviz.gui.panel import SHORT_ERROR_CHARS, TSV_HEADER
+from gradviz.gui.plots import PlotStack
+from gradviz.gui.settings import WindowSettings
+from gradviz.worker.thread import ComputeWorker
+
+FAST = Problem(n=40, jitter=1e-6, solver="cholesky")
+GPFLOW = Problem(jitter=1e-6, solver="cholesky")  # n = 300: float32 Cholesky fails
+GPFLOW_PRESET = "GPflow default (cholesky, jitter 1e-6)"
+FIRST_RESULTS_MS = 90_000  # TensorFlow's cold start plus the first traces, on a busy machine
+RESULTS_MS = 60_000  # TensorFlow already warm
+DATA_MS = 2_000  # the sample arrives while TensorFlow still loads
+QUIET_MS = 1_000  # long enough for a wrongly applied n = 40 problem to show data
+CLOSE_LIMIT_S = 2.0
+STUCK_THREAD_MS = 120_000  # teardown waits this long for a worker that outlived close()
+CHILDREN_GONE_S = 5.0
+LARGE_N = 4000  # its sample (an SVD) takes tens of seconds here
+
+
+# ----------------------------------------------------------------- the harness
+@dataclass
+class Closed:
+    """What closing a window looked like."""
+
+    seconds: float
+    running: bool  # the worker thread still ran when close() returned
+    children: list[str]  # child processes still alive shortly after close()
+
+
+@dataclass
+class Harness:
+    """A window, its worker and settings, and every signal since the window was built."""
+
+    window: MainWindow
+    worker: ComputeWorker
+    settings: WindowSettings
+    settings_file: Path
+    events: list[tuple[str, object]] = field(default_factory=list)
+    closed: Closed | None = None
+
+    def record(self, kind: str) -> Callable[..., None]:
+        def append(*args: object) -> None:
+            self.events.append((kind, args[0] if args else None))
+
+        return append
+
+    def mark(self) -> int:
+        """Position in the event log; pass to :meth:`since`."""
+        return len(self.events)
+
+    def since(self, mark: int, kind: str) -> list[object]:
+        return [payload for name, payload in self.events[mark:] if name == kind]
+
+    def reports(self, mark: int = 0) -> list[ProbeReport]:
+        return [r for r in self.since(mark, "report") if isinstance(r, ProbeReport)]
+
+    def final_report(self, mark: int = 0) -> ProbeReport | None:
+        """The last report after ``mark`` for the window's problem and x with a final reference."""
+        for report in reversed(self.reports(mark)):
+            if (
+                report.result.problem == self.window.problem
+                and report.result.x == self.window.x
+                and not report.reference_pending
+            ):
+                return report
+        return None
+
+    def completions(self, mark: int = 0) -> int:
+        return len(self.since(mark, "complete"))
+
+
+def close_window(harness: Harness) -> Closed:
+    """Close the window, time it, then make sure no thread or child survives the test."""
+    if harness.closed is not None:
+        return harness.closed
+    started = time.monotonic()
+    harness.window.close()
+    seconds = time.monotonic() - started
+    running = harness.worker.isRunning()
+    if running:  # never let a running QThread be destroyed: that aborts the whole process
+        harness.worker.wait(STUCK_THREAD_MS)
+    deadline = time.monotonic() + CHILDREN_GONE_S
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = [repr(child) for child in multiprocessing.active_children()]
+    harness.closed = Closed(seconds, running, children)
+    return harness.closed
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path: Path) -> Iterator[Callable[..., Harness]]:
+    """Build MainWindow(problem, x, ComputeWorker(), WindowSettings over an isolated INI
+    file), record its signals from the start and, unless ``show=False``, show it."""
+    harnesses: list[Harness] = []
+    assert multiprocessing.active_children() == []  # a previous test left no children
+
+    def open_(problem: Problem = FAST, x: float = DEFAULT_X, show: bool = True) -> Harness:
+        settings_file = tmp_path / "gradviz.ini"
+        settings = WindowSettings(QSettings(str(settings_file), QSettings.Format.IniFormat))
+        worker = ComputeWorker()
+        window = MainWindow(problem, x, worker, settings)
+        qtbot.addWidget(window)
+        harness = Harness(window, worker, settings, settings_file)
+        harnesses.append(harness)
+        # Worker signals are queued: nothing is delivered before the event loop runs,
+        # so connecting here misses none of them.
+        for name in ("data_ready", "curves_ready", "report_ready", "progress", "failed"):
+            getattr(worker, name).connect(harness.record(name.removesuffix("_ready")))
+        window.complete.connect(harness.record("complete"))
+        if show:
+            with qtbot.waitExposed(window):
+                window.show()
+        return harness
+
+    yield open_
+    failures = []
+    for harness in harnesses:
+        if harness.closed is not None:  # the test closed it and checked the outcome itself
+            continue
+        closed = close_window(harness)
+        if closed.running:
+            failures.append(f"the worker thread still ran after close() ({closed.seconds:.1f} s)")
+        if closed.children:
+            failures.append(f"child processes outlived the window: {closed.children}")
+    assert not failures, "; ".join(failures)
+
+
+@pytest.fixture
+def harness(open_window: Callable[..., Harness]) -> Harness:
+    """A shown window on the fast problem (n = 40, jitter 1e-6, Cholesky) at x = 2."""
+    return open_window()
+
+
+def wait_complete(qtbot, harness: Harness, mark: int = 0, timeout: int = RESULTS_MS) -> None:
+    """Until ``complete`` fired after ``mark`` (it may already have)."""
+    qtbot.waitUntil(lambda: harness.completions(mark) > 0, timeout=timeout)
+    assert harness.window.is_complete()
+
+
+def wait_final_report(qtbot, harness: Harness, mark: int, timeout: int = RESULTS_MS) -> ProbeReport:
+    """Until a report for the window's current problem and x, reference settled, arrived."""
+    qtbot.waitUntil(lambda: harness.final_report(mark) is not None, timeout=timeout)
+    report = harness.final_report(mark)
+    assert report is not None
+    return report
+
+
+# -------------------------------------------------------------- view helpers
+def status_text(window: MainWindow) -> str:
+    """Everything the status bar shows: the permanent labels and the temporary message."""
+    labels = [label.text() for label in window.statusBar().findChildren(QLabel)]
+    return " | ".join([*labels, window.statusBar().currentMessage()])
+
+
+def legend_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:
+    """The item a legend entry names."""
+    for sample, label in plot.legend.items:
+        if label.text == name:
+            return sample.item
+    raise KeyError(name)
+
+
+def xy(item: pg.GraphicsObject) -> tuple[np.ndarray, np.ndarray]:
+    x, y = item.getData()
+    return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+
+def plotted(window: MainWindow, plot_index: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    return xy(legend_item(window.plots.plot_items()[plot_index], name))
+
+
+def table_rows(window: MainWindow) -> dict[str, list[str]]:
+    """panel.table_text() as {first field: the other fields} (the last row of a name wins)."""
+    lines = window.panel.table_text().splitlines()
+    assert lines[0].split("\t") == list(TSV_HEADER)
+    return {line.split("\t")[0]: line.split("\t")[1:] for line in lines[1:]}
+
+
+def is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def cell_text(window: MainWindow, path: str, dtype: str) -> str:
+    label = window.panel.findChild(QLabel, f"cell_{path}_{dtype}")
+    assert label is not None
+    return label.text()
+
+
+def plain(rich: str) -> str:
+    """The visible text of rich text."""
+    document = QTextDocument()
+    document.setHtml(rich)
+    return document.toPlainText().strip()
+
+
+def spin_box(window: MainWindow) -> QDoubleSpinBox:
+    spin = window.panel.findChild(QDoubleSpinBox, "x_spin")
+    assert spin is not None
+    return spin
+
+
+def distinct_colors(image: QImage) -> int:
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    raw = np.frombuffer(rgb.constBits().asstring(rgb.sizeInBytes()), dtype=np.uint32)
+    return int(np.unique(raw).size)
+
+
+def type_into(qtbot, widget: QWidget, text: str) -> None:
+    """Select everything in a line edit or spin box, type ``text``, press Enter."""
+    widget.setFocus()
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(widget, text)
+    qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
+def assert_shows_numbers(window: MainWindow, dtypes: tuple[str, ...] = DTYPES) -> None:
+    """Every path has a gradient and a mu in each of ``dtypes``, and a digit count."""
+    rows = table_rows(window)
+    for path in PATHS:
+        grads = dict(zip(DTYPES, rows[path][0:4:2], strict=True))
+        digits = dict(zip(DTYPES, rows[path][1:4:2], strict=True))
+        mus = dict(zip(DTYPES, rows[path][4:6], strict=True))
+        for dtype in dtypes:
+            assert is_number(grads[dtype]), (path, dtype, grads[dtype])
+            assert is_number(mus[dtype]), (path, dtype, mus[dtype])
+            assert is_number(digits[dtype]), (path, dtype, digits[dtype])
+
+
+def activate(qtbot, window: MainWindow) -> None:
+    """Shortcuts need an active window (the offscreen platform activates on request)."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
+
+
+# --------------------------------------------------------------- mouse events
+def viewport_point(stack: PlotStack, plot_index: int, x: float) -> QPoint:
+    """Viewport coordinates of data x at mid-height of one plot."""
+    view = stack.plot_items()[plot_index].vb
+    _, (y_lo, y_hi) = view.viewRange()
+    return stack.graphics().mapFromScene(view.mapViewToScene(QPointF(x, (y_lo + y_hi) / 2)))
+
+
+def send_mouse(stack: PlotStack, kind: QEvent.Type, point: QPoint, held: bool) -> None:
+    """One QMouseEvent to the GraphicsLayoutWidget's viewport, as pyqtgraph's ui_testing."""
+    viewport = stack.graphics().viewport()
+    position = QPointF(point)
+    left = Qt.MouseButton.LeftButton
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else left
+    event = QMouseEvent(
+        kind, position, viewport.mapToGlobal(position), button,
+        left if held else Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(viewport, event)
+
+
+def drag(stack: PlotStack, plot_index: int, start: float, end: float, steps: int = 12) -> None:
+    """Hover, press on the marker at ``start``, move in steps to ``end``, release."""
+    stack.graphics().scene().minDragTime = 0
+    begin = viewport_point(stack, plot_index, start)
+    send_mouse(stack, QEvent.Type.MouseMove, begin, held=False)
+    send_mouse(stack, QEvent.Type.MouseButtonPress, begin, held=True)
+    for x in np.linspace(start, end, steps)[1:]:
+        send_mouse(stack, QEvent.Type.MouseMove, viewport_point(stack, plot_index, x), held=True)
+    send_mouse(
+        stack, QEvent.Type.MouseButtonRelease, viewport_point(stack, plot_index, end), held=False
+    )
+
+
+def one_pixel(stack: PlotStack) -> float:
+    view = stack.plot_items()[0].vb
+    (x_lo, x_hi), _ = view.viewRange()
+    return (x_hi - x_lo) / view.width()
+
+
+# ----------------------------------------------------------------------- tests
+@pytest.mark.timeout(180)
+def test_window_paints_before_tensorflow_and_then_fills_in(
+    qtbot, open_window: Callable[..., Harness]
+) -> None:
+    harness = open_window(show=False)
+    window = harness.window
+    started = time.monotonic()
+    with qtbot.waitExposed(window):
+        window.show()
+    assert window.windowTitle() == f"gradviz — {FAST.summary()}"
+
+    # The sample arrives at once, while the TensorFlow process is still importing.
+    qtbot.waitUntil(lambda: bool(harness.since(0, "data")), timeout=DATA_MS)
+    assert time.monotonic() - started < DATA_MS / 1000
+    assert harness.reports() == [], "a report before the data: TensorFlow was already warm?"
+    assert "TensorFlow" in status_text(window)
+    assert "Loading TensorFlow" in status_text(window)
+    expected = problem_data(FAST)
+    grid, y = plotted(window, 0, "data y")
+    np.testing.assert_array_equal(grid, expected.grid)
+    np.testing.assert_array_equal(y, expected.y)
+    QApplication.processEvents()
+    assert distinct_colors(window.grab().toImage()) > 50  # painted, not a blank frame
+    assert not window.is_complete()
+
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    kinds = [kind for kind, _ in harness.events]
+    tensorflow_ready = [
+        index
+        for index, (kind, payload) in enumerate(harness.events)
+        if kind == "progress" and payload.task == "tensorflow" and not payload.busy
+    ]
+    assert tensorflow_ready and kinds.index("data") < tensorflow_ready[0] < kinds.index("report")
+    assert harness.since(0, "failed") == []
+    assert "Loading TensorFlow" not in status_text(window)
+
+    # The panel: a number and a digit count for every path in both dtypes, at x = 2.
+    report = harness.final_report()
+    assert report is not None and report.reference is not None
+    assert report.reference.status == "exact"
+    assert_shows_numbers(window)
+    rows = table_rows(window)
+    assert rows["x"] == [repr(DEFAULT_X)]
+    assert rows["problem"] == [FAST.summary()]
+    assert "stale" not in rows
+    assert is_number(rows["reference"][0].split("=")[1].split("+/-")[0])
+    assert spin_box(window).value() == DEFAULT_X
+
+    # The plots: mu and d mu/dx curves in both dtypes, the gap, the tangent and the
+    # reference dot at x.
+    for plot_index, name in ((0, "mu"), (1, "d mu/dx")):
+        for dtype in DTYPES:
+            xs, ys = plotted(window, plot_index, f"{name} {dtype}")
+            assert xs.size > 50 and np.isfinite(ys).all(), (name, dtype)
+            assert xs[0] == FAST.domain[0] and xs[-1] == FAST.domain[1]
+    _, gap = plotted(window, 2, "log10 |f32 - f64|")
+    assert np.isfinite(gap).sum() > 50
+    function64 = report.result.cell("function", "float64")
+    tangent_x, tangent_y = plotted(window, 0, "tangent float64")
+    assert tangent_x.size == 2 and tangent_x[0] < DEFAULT_X < tangent_x[1]
+    slope = (tangent_y[1] - tangent_y[0]) / (tangent_x[1] - tangent_x[0])
+    assert slope == pytest.approx(function64.grad, rel=1e-9)
+    ref_x, ref_y = plotted(window, 1, "reference")
+    assert list(ref_x) == [DEFAULT_X]
+    assert ref_y[0] == pytest.approx(function64.grad, rel=1e-9)
+    assert window.plots.marker_x() == DEFAULT_X
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.usefixtures("no_mouse_rate_limit")
+def test_dragging_the_marker_probes_the_new_x(qtbot, harness: Harness) -> None:
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    stack = window.plots
+    tolerance = 2 * one_pixel(stack)
+    mark = harness.mark()
+
+    drag(stack, plot_index=1, start=DEFAULT_X, end=0.5)
+
+    assert window.x == pytest.approx(0.5, abs=tolerance)
+    assert window.x != DEFAULT_X
+    assert stack.marker_x() == window.x
+    assert not window.is_complete()  # the old report is no longer the answer
+    report = wait_final_report(qtbot, harness, mark)
+    assert report.result.x == window.x
+    wait_complete(qtbot, harness, mark)
+    rows = table_rows(window)
+    assert rows["x"] == [repr(window.x)]
+    assert "stale" not in rows
+    assert_shows_numbers(window)
+    title = window.panel.findChild(QLabel, "title")
+    assert title is not None and f"Gradients at x = {window.x!r}" in title.text()
+    assert spin_box(window).value() == pytest.approx(window.x, abs=1e-6)
+    ref_x, _ = plotted(window, 1, "reference")
+    assert list(ref_x) == [window.x]
+
+
+@pytest.mark.timeout(180)
+def test_arrow_keys_step_the_grid_and_the_spin_box_takes_an_exact_x(
+    qtbot, harness: Harness
+) -> None:
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    step = window.grid_step()
+    assert step == (FAST.domain[1] - FAST.domain[0]) / (FAST.n - 1)
+    activate(qtbot, window)
+    window.plots.graphics().setFocus()
+    qtbot.waitUntil(lambda: window.plots.isAncestorOf(QApplication.focusWidget()), timeout=2_000)
+
+    x0 = window.x
+    mark = harness.mark()
+    qtbot.keyClick(window.plots.graphics(), Qt.Key.Key_Right)
+    assert window.x == x0 + step
+    x1 = window.x
+    qtbot.keyClick(window.plots.graphics(), Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert window.x == x1 + 10 * step
+    x2 = window.x
+    qtbot.keyClick(window.plots.graphics(), Qt.Key.Key_Left)
+    assert window.x == x2 - step
+    assert window.x == pytest.approx(x0 + 10 * step, abs=1e-12)
+    assert window.plots.marker_x() == window.x
+    wait_final_report(qtbot, harness, mark)  # the last key's x gets its report
+    assert table_rows(window)["x"] == [repr(window.x)]
+
+    # The spin box: the user types an exact x and presses Enter.
+    target = 1.234567
+    mark = harness.mark()
+    with qtbot.waitSignal(
+        harness.worker.report_ready,
+        timeout=RESULTS_MS,
+        check_params_cb=lambda report: report.result.x == target,
+    ):
+        type_into(qtbot, spin_box(window), "1.234567")
+        assert window.x == target
+        assert window.plots.marker_x() == target
+    wait_final_report(qtbot, harness, mark)
+    assert table_rows(window)["x"] == [repr(target)]
+    assert_shows_numbers(window)
+
+
+@pytest.mark.timeout(180)
+def test_invalid_field_is_flagged_and_never_applied(qtbot, harness: Harness) -> None:
+    window, editor = harness.window, harness.window.editor
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    title = window.windowTitle()
+    mark = harness.mark()
+
+    type_into(qtbot, editor.line_edit("n"), "abc")
+    message = editor.field_error("n")
+    assert message is not None and message.startswith("n:") and "'abc'" in message
+    assert editor.line_edit("n").property("invalid") is True
+    assert editor.field_error("jitter") is None
+    qtbot.wait(QUIET_MS)
+    assert window.problem == FAST
+    assert editor.problem() == FAST
+    assert window.windowTitle() == title
+    assert harness.since(mark, "data") == []
+    assert [r for r in harness.reports(mark) if r.result.problem != FAST] == []
+    assert window.is_complete()  # the shown results still belong to the window's problem
+
+    # The same field with a valid value goes through: the check above could have failed.
+    with qtbot.waitSignal(window.complete, timeout=RESULTS_MS):
+        type_into(qtbot, editor.line_edit("n"), "41")
+    assert window.problem == FAST.replace(n=41)
+    assert editor.field_error("n") is None
+    assert editor.line_edit("n").property("invalid") is False
+    assert plotted(window, 0, "data y")[0].size == 41
+
+
+@pytest.mark.timeout(240)
+def test_preset_recomputes_and_failed_float32_cells_say_why(qtbot, harness: Harness) -> None:
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    presets = window.editor.findChild(QComboBox, "presets")
+    assert presets is not None
+    index = presets.findText(GPFLOW_PRESET)
+    assert index >= 0
+    mark = harness.mark()
+
+    with qtbot.waitSignal(window.complete, timeout=RESULTS_MS):
+        presets.setCurrentIndex(index)
+        assert not window.is_complete()
+    assert window.problem == GPFLOW
+    assert window.x == DEFAULT_X  # inside the new domain: kept
+    assert window.windowTitle() == f"gradviz — {GPFLOW.summary()}"
+    assert plotted(window, 0, "data y")[0].size == GPFLOW.n
+    assert [data.problem for data in harness.since(mark, "data")] == [GPFLOW]
+    assert presets.currentText() == GPFLOW_PRESET
+    assert window.editor.line_edit("n").text() == str(GPFLOW.n)
+
+    # float32 Cholesky fails on this K: each float32 cell says so in a few words,
+    # float64 still has every number, and the worker reported no failure of its own.
+    report = harness.final_report(mark)
+    assert report is not None
+    for path in PATHS:
+        assert report.result.cell(path, "float32").error is not None
+        text = cell_text(window, path, "float32")
+        assert "Cholesky failed" in text, (path, text)
+        assert len(plain(text)) <= SHORT_ERROR_CHARS
+    rows = table_rows(window)
+    for path in PATHS:
+        assert rows[path][0].startswith("error: Cholesky failed"), rows[path]
+    assert_shows_numbers(window, dtypes=("float64",))
+    assert harness.since(mark, "failed") == []
+    assert not np.isfinite(plotted(window, 0, "mu float32")[1]).any()  # no float32 curve
+    assert np.isfinite(plotted(window, 0, "mu float64")[1]).all()
+
+    # A domain that leaves x outside: x moves to the nearest end and the status bar says so.
+    mark = harness.mark()
+    window.editor.line_edit("domain_lo").setText("-1")
+    type_into(qtbot, window.editor.line_edit("domain_hi"), "1")
+    assert window.problem == GPFLOW.replace(domain=(-1.0, 1.0))
+    assert window.x == 1.0
+    assert window.plots.marker_x() == 1.0
+    assert spin_box(window).value() == 1.0
+    message = window.statusBar().currentMessage()
+    assert "x = 2 lies outside the new domain" in message and "moved to 1" in message
+    assert presets.currentText() == "Custom"
+    wait_complete(qtbot, harness, mark)
+    assert harness.final_report(mark) is not None
+
+
+@pytest.mark.timeout(180)
+def test_export_from_the_window(qtbot, harness: Harness, tmp_path: Path) -> None:
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    aspect = window.height() / window.width()
+
+    window.export(ExportChoice("window", folder / "window.png", 800))
+    image = QImage(str(folder / "window.png"))
+    assert image.width() == 800
+    assert abs(image.height() - 800 * aspect) <= 1
+    assert distinct_colors(image) > 100
+
+    window.export(ExportChoice("plots", folder / "plots.png", 600))
+    image = QImage(str(folder / "plots.png"))
+    assert image.width() == 600
+    assert distinct_colors(image) > 50
+
+    window.export(ExportChoice("plots", folder / "plots.svg", None))
+    root = ET.parse(folder / "plots.svg").getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}path")) > 10
+    assert sorted(os.listdir(folder)) == ["plots.png", "plots.svg", "window.png"]
+
+
+@pytest.mark.timeout(180)
+def test_closing_saves_the_problem_and_x(qtbot, harness: Harness) -> None:
+    window = harness.window
+    reread = WindowSettings(QSettings(str(harness.settings_file), QSettings.Format.IniFormat))
+    assert reread.problem() == Problem()  # nothing saved yet: the default comes back
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    with qtbot.waitSignal(window.complete, timeout=RESULTS_MS):
+        type_into(qtbot, window.editor.line_edit("seed"), "7")
+    window.nudge(3)
+    problem, x = window.problem, window.x
+    assert problem == FAST.replace(seed=7) and x == DEFAULT_X + 3 * window.grid_step()
+
+    closed = close_window(harness)
+    assert closed.seconds < CLOSE_LIMIT_S
+    assert not closed.running and closed.children == []
+
+    saved = WindowSettings(QSettings(str(harness.settings_file), QSettings.Format.IniFormat))
+    assert saved.problem() == problem
+    assert saved.x() == x
+    assert saved.geometry() is not None and saved.splitter() is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("problem", "{not json"),
+        ("problem", '{"n": -3}'),
+        ("problem", '{"colour": "red"}'),
+        ("problem", '{"domain": [5, -5]}'),
+        ("problem", "[1, 2]"),
+        ("problem", "null"),
+        ("x", "abc"),
+        ("x", "nan"),
+        ("x", "1e300"),
+    ],
+)
+def test_corrupted_settings_fall_back_to_the_defaults(tmp_path: Path, key: str, value: str) -> None:
+    path = str(tmp_path / "gradviz.ini")
+    settings = WindowSettings(QSettings(path, QSettings.Format.IniFormat))
+    settings.save_state(FAST, 1.5)
+    settings.sync()
+    raw = QSettings(path, QSettings.Format.IniFormat)
+    raw.setValue(key, value)
+    raw.sync()
+    reread = WindowSettings(QSettings(path, QSettings.Format.IniFormat))
+    assert reread.problem() == (Problem() if key == "problem" else FAST)
+    assert reread.x() == (DEFAULT_X if key == "x" else 1.5)
+
+
+@pytest.mark.timeout(120)
+def test_closing_during_the_seed_reference_solve_is_quick(
+    qtbot, open_window: Callable[..., Harness]
+) -> None:
+    harness = open_window(Problem())
+    # The seed's reference takes seconds of ball arithmetic in its process: close meanwhile.
+    qtbot.waitUntil(
+        lambda: any(
+            p.task == "reference" and p.busy and "bits" in p.message
+            for p in harness.since(0, "progress")
+        ),
+        timeout=30_000,
+    )
+    assert not harness.window.is_complete()
+    assert len(multiprocessing.active_children()) == 2
+    closed = close_window(harness)
+    assert closed.seconds < CLOSE_LIMIT_S
+    assert not closed.running
+    assert closed.children == []
+
+
+@pytest.mark.timeout(180)
+def test_closing_while_sampling_a_large_problem_stops_the_worker(qtbot, harness: Harness) -> None:
+    """Drawing the sample of n = 4000 is an SVD taking tens of seconds here; it runs in
+    the problem's process, so closing meanwhile kills it instead of waiting."""
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    mark = harness.mark()
+    type_into(qtbot, harness.window.editor.line_edit("n"), str(LARGE_N))
+    assert harness.window.problem.n == LARGE_N
+    qtbot.waitUntil(
+        lambda: any(f"n = {LARGE_N}" in p.message for p in harness.since(mark, "progress")),
+        timeout=5_000,
+    )
+    assert not any(d.problem.n == LARGE_N for d in harness.since(mark, "data"))
+    closed = close_window(harness)
+    assert closed.seconds < CLOSE_LIMIT_S + 0.5
+    assert closed.children == []
+    assert not closed.running, (
+        f"the worker thread outlived close() by more than {closed.seconds:.1f} s"
+    )
+
+
+def tensorflow_child() -> multiprocessing.Process:
+    """The child process that has TensorFlow loaded (the reference process never has)."""
+    found = []
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError):
+            if "tensorflow" in Path(f"/proc/{child.pid}/maps").read_text():
+                found.append(child)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.timeout(240)
+def test_a_crashed_tensorflow_process_is_reported_and_replaced(qtbot, harness: Harness) -> None:
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    killed = tensorflow_child().pid
+    mark = harness.mark()
+
+    with qtbot.waitSignal(harness.worker.failed, timeout=10_000):
+        os.kill(killed, signal.SIGKILL)
+    message = window.statusBar().currentMessage()
+    assert "TensorFlow process exited" in message and "restarting" in message
+    qtbot.waitUntil(lambda: "Restarting TensorFlow" in status_text(window), timeout=5_000)
+
+    # The worker carries on: the next x is answered by the new process.
+    window.nudge(1)
+    report = wait_final_report(qtbot, harness, mark, timeout=FIRST_RESULTS_MS)
+    assert report.result.x == window.x == DEFAULT_X + window.grid_step()
+    assert_shows_numbers(window)
+    assert harness.worker.isRunning()
+    assert tensorflow_child().pid != killed
+    assert "Restarting TensorFlow" not in status_text(window)
+
+
+@pytest.mark.timeout(120)
+def test_a_start_x_outside_the_domain_is_clamped_everywhere(
+    qtbot, open_window: Callable[..., Harness]
+) -> None:
+    harness = open_window(FAST, x=7.5)
+    window = harness.window
+    assert window.plots.marker_x() == FAST.domain[1]
+    assert spin_box(window).value() == FAST.domain[1]
+    assert window.x == FAST.domain[1]
+
+
+@pytest.mark.timeout(180)
+def test_a_late_report_for_an_earlier_x_never_poses_as_current(qtbot, harness: Harness) -> None:
+    """The worker finishes the probe in flight before it starts on the newest x, so a
+    report for the previous x routinely arrives after the user moved on (a drag shows
+    several). Replaying the genuine report of x = 2 right after a nudge makes that
+    race deterministic. The panel may show it, labelled with its own x, but the marker and
+    spin box stay on the current x; once the current x's answer is overdue
+    (STALE_AFTER_MS) the panel says it is computing that x, unless the answer came."""
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    previous = harness.final_report()
+    assert previous is not None and previous.result.x == DEFAULT_X
+    window.nudge(1)
+    current = window.x
+    harness.worker.report_ready.emit(previous)  # as the worker sends it in the race
+
+    assert window.plots.marker_x() == current
+    assert not window.is_complete()
+    assert spin_box(window).value() == pytest.approx(current, abs=1e-6)
+    title = window.panel.findChild(QLabel, "title")
+    assert title is not None
+    assert f"x = {DEFAULT_X!r}" in title.text() and f"x = {current!r}" not in title.text()
+
+    qtbot.wait(STALE_AFTER_MS + 50)
+    rows = table_rows(window)
+    if window.is_complete():  # the current x's own report arrived meanwhile
+        assert rows["x"] == [repr(current)] and "stale" not in rows
+    else:
+        assert rows.get("stale") == [f"computing x = {current!r}"]
+        assert f"Computing x = {current!r}" in title.text()
+
+
+@pytest.mark.timeout(180)
+def test_plots_and_marker_are_visible_in_the_smallest_window(
+    qtbot, open_window: Callable[..., Harness]
+) -> None:
+    harness = open_window(show=False)
+    window = harness.window
+    window.resize(1200, 700)
+    with qtbot.waitExposed(window):
+        window.show()
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)  # the filled panel is wider
+    QApplication.processEvents()
+    assert (window.width(), window.height()) == (1200, 700)
+    graphics = window.plots.graphics()
+    visible = graphics.mapToScene(graphics.viewport().rect()).boundingRect()
+    top = window.plots.plot_items()[0]
+    marker = top.vb.mapViewToScene(QPointF(window.x, sum(top.vb.viewRange()[1]) / 2))
+    assert visible.contains(marker), (visible, marker)
+    assert graphics.ci.geometry().width() <= visible.width() + 1
