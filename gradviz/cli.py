@@ -181,7 +181,7 @@ def parse_size(text: str) -> tuple[int, int]:
     (w_lo, w_hi), (h_lo, h_hi) = WIDTH_RANGE, HEIGHT_RANGE
     allowed = f"WIDTHxHEIGHT in pixels, {w_lo} <= WIDTH <= {w_hi}, {h_lo} <= HEIGHT <= {h_hi}"
     parts = text.lower().split("x")
-    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+    if len(parts) != 2 or not all(part.isascii() and part.isdigit() for part in parts):
         raise ProblemError("size", text, allowed)
     width, height = int(parts[0]), int(parts[1])
     if not (w_lo <= width <= w_hi and h_lo <= height <= h_hi):

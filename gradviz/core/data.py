@@ -136,10 +136,8 @@ def check_fits_memory(problem: Problem, available: int | None = None) -> None:
     available = available_bytes() if available is None else available
     if available is None or estimated_bytes(problem) <= available:
         return
-    largest = max(2, int((available / BYTES_PER_ENTRY) ** 0.5))
-    raise ProblemError(
-        "n",
-        problem.n,
-        f"at most {largest} on this machine (n = {problem.n} needs about "
-        f"{estimated_bytes(problem) / 2**30:.1f} GiB, {available / 2**30:.1f} GiB is available)",
-    )
+    largest = int((available / BYTES_PER_ENTRY) ** 0.5)
+    need = f"n = {problem.n} needs about {estimated_bytes(problem) / 2**30:.1f} GiB"
+    have = f"{available / 2**30:.1f} GiB is available"
+    fits = f"at most {largest}" if largest >= 2 else "smaller, but no n fits"
+    raise ProblemError("n", problem.n, f"{fits} on this machine ({need}, {have})")

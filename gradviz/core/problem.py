@@ -30,6 +30,7 @@ COORDINATE_LIMIT = 1e6
 LENGTH_SCALE_RANGE = (1e-6, 1e6)
 
 DEFAULT_X = 2.0
+MAX_SHOWN = 60  # characters of a rejected value quoted in a message
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
@@ -40,7 +41,10 @@ class ProblemError(ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{field}: {value!r} is not allowed; {field} must be {allowed}")
+        shown = repr(value)
+        if len(shown) > MAX_SHOWN:  # a pasted megabyte must not become the message
+            shown = shown[: MAX_SHOWN - 3] + "..."
+        super().__init__(f"{field}: {shown} is not allowed; {field} must be {allowed}")
 
 
 def _integer(field: str, value: object, lo: int, hi: int) -> int:
@@ -163,9 +167,7 @@ def parse_number(text: str) -> int | float | str:
     names the field and the range) gets a number wherever one was typed.
     """
     stripped = text.strip()
-    if _INTEGER.fullmatch(stripped):
-        return int(stripped)
     try:
-        return float(stripped)
-    except ValueError:
+        return int(stripped) if _INTEGER.fullmatch(stripped) else float(stripped)
+    except ValueError:  # not a number, or an int of more digits than Python converts
         return stripped

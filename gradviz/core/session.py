@@ -10,13 +10,13 @@ unpickled. Saving is atomic.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from textwrap import shorten
 from typing import Any
 
 from gradviz.core.files import check_target, write_atomically
-from gradviz.core.problem import Problem, ProblemError, check_x
+from gradviz.core.problem import COORDINATE_LIMIT, Problem, ProblemError, check_coordinate, check_x
 
 FORMAT = "gradviz-session"
 VERSION = 1
@@ -94,8 +94,12 @@ def parse_session(text: str) -> Session:
     """Validate a session document; raises SessionError (without the file name)."""
     try:
         document = json.loads(text, parse_constant=_reject_constant)
+    except SessionError:
+        raise
     except json.JSONDecodeError as error:
         raise SessionError(f"it is not valid JSON ({error.msg} at line {error.lineno})") from None
+    except (ValueError, RecursionError) as error:  # a 5000-digit int, or nesting too deep
+        raise SessionError(f"it is not usable JSON ({type(error).__name__})") from None
     _expect_keys("the session", document, {"format", "version", "problem", "x", "view"})
     if document["format"] != FORMAT:
         raise SessionError(f'"format" is {document["format"]!r}, not {FORMAT!r}')
@@ -111,7 +115,7 @@ def parse_session(text: str) -> Session:
     try:
         x = check_x(document["x"])
     except ProblemError as error:
-        raise SessionError(f"x: {error}") from None
+        raise SessionError(str(error)) from None
     return Session(problem=problem, x=x, view=_view(document["view"]))
 
 
@@ -147,12 +151,13 @@ def _view(value: object) -> View:
         raise SessionError(f"view.show_mu must be true or false, not {show_mu!r}")
     if x_range is None:
         return View(show_mu=show_mu)
-    if (
-        not isinstance(x_range, list)
-        or len(x_range) != 2
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x_range)
-        or not all(math.isfinite(v) for v in x_range)
-        or not x_range[0] < x_range[1]
-    ):
-        raise SessionError(f"view.x_range must be null or [lo, hi] with lo < hi, not {x_range!r}")
-    return View(show_mu=show_mu, x_range=(float(x_range[0]), float(x_range[1])))
+    try:
+        lo, hi = (check_coordinate("view.x_range", v) for v in x_range)
+        if not lo < hi:
+            raise ValueError
+    except (ProblemError, TypeError, ValueError):
+        raise SessionError(
+            f"view.x_range must be null or [lo, hi] with lo < hi and |lo|, |hi| <= "
+            f"{COORDINATE_LIMIT:g}, not {shorten(repr(x_range), 60)}"
+        ) from None
+    return View(show_mu=show_mu, x_range=(lo, hi))

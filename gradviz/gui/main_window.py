@@ -6,6 +6,7 @@ comes from the worker as an immutable record and goes straight to the views.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
@@ -27,7 +28,7 @@ from PyQt6.QtWidgets import (
 
 from gradviz import __version__
 from gradviz.core.files import SaveError
-from gradviz.core.problem import Problem
+from gradviz.core.problem import COORDINATE_LIMIT, Problem
 from gradviz.core.results import Curves, ProbeReport
 from gradviz.core.session import Session, SessionError, View, load_session, save_session
 from gradviz.gui.controls import ProblemEditor
@@ -300,7 +301,10 @@ class MainWindow(QMainWindow):
 
     def session(self) -> Session:
         """What a session file keeps: the problem, x and the view."""
-        view = View(show_mu=self.panel.shows_mu(), x_range=self.plots.view_x_range())
+        x_range = self.plots.view_x_range()
+        if not all(math.isfinite(v) and abs(v) <= COORDINATE_LIMIT for v in x_range):
+            x_range = None  # a view zoomed out of any meaning is not worth keeping
+        view = View(show_mu=self.panel.shows_mu(), x_range=x_range)
         return Session(problem=self._problem, x=self._x, view=view)
 
     def apply_session(self, session: Session) -> None:
