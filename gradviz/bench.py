@@ -151,7 +151,6 @@ def _window(problem: Problem, x: float) -> MainWindow:
     from gradviz.worker.thread import ComputeWorker
 
     window = MainWindow(problem, x, ComputeWorker())
-    window.resize(1440, 900)
     window.show()
     if not wait_until_complete(window, 240.0):
         window.close()

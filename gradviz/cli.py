@@ -33,7 +33,7 @@ EXIT_FAILURE = 1
 FORMATS = ("table", "json")
 WHATS = ("window", "plots")
 EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg")}
-DEFAULT_SIZE = "1440x900"
+DEFAULT_SIZE = "1600x960"
 # The window's smallest useful size: the side column (~680-780 px, it grows with the values
 # shown) beside the plots (400 px).
 WIDTH_RANGE = (1200, 7680)

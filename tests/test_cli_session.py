@@ -265,7 +265,7 @@ def test_a_superscript_digit_in_size_exits_2(tmp_path: Path) -> None:
 
 def test_parse_size_examples() -> None:
     (w_lo, w_hi), (h_lo, h_hi) = WIDTH_RANGE, HEIGHT_RANGE
-    assert parse_size(DEFAULT_SIZE) == (1440, 900)
+    assert parse_size(DEFAULT_SIZE) == (1600, 960)
     assert parse_size(f"{w_lo}X{h_lo}") == (w_lo, h_lo)
     assert parse_size(f"{w_hi}x{h_hi}") == (w_hi, h_hi)
     bad = ["", "x", "1440", "1440x", "x900", "1440x900x1", "-1440x900", "1e3x900", " 1440x900"]

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QPalette
-from PyQt6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QApplication, QGraphicsItem, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 from gradviz.core.problem import DEFAULT_X, Problem
@@ -57,6 +57,15 @@ def _width(dtype: str) -> float:
 # drawn without antialiasing (3 ms) and every antialiased long curve is a 1-pixel line.
 def _antialiased(dtype: str) -> bool:
     return _width(dtype) <= 1.0
+
+
+def _cache_as_pixmap(item: QGraphicsItem) -> None:
+    """Repaint ``item`` from a pixmap until it changes. Moving the probe marker repaints a
+    strip through every plot, and each axis (its grid spans the plot) and each 1000-point
+    curve crossing that strip would otherwise be replayed or stroked in full, every frame;
+    caching took a drag frame from ~14 ms to ~11 ms here. Only for items that change when
+    the problem does, not on every probe."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def _with_alpha(color: QColor, alpha: int) -> QColor:
@@ -152,6 +161,7 @@ class PlotStack(QWidget):
             axis = plot.getAxis(name)
             axis.enableAutoSIPrefix(False)
             axis.setStyle(tickFont=tick_font)
+            _cache_as_pixmap(axis)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
         plot.getAxis("right").setWidth(AXIS_WIDTH)
         plot.addLegend(offset=(6, 4), labelTextSize=LEGEND_SIZE, colCount=3, verSpacing=-6)
@@ -163,6 +173,7 @@ class PlotStack(QWidget):
             symbolBrush=style.DATA_COLOR, symbolPen=None,
         )  # fmt: skip
         self._data_points.setZValue(-10)  # under the curves, which pass through it
+        _cache_as_pixmap(self._data_points.scatter)
         self._mu = self._dtype_curves(plot, "mu")
         self._tangents: dict[str, pg.PlotDataItem] = {}
         for dtype in DTYPES:
@@ -184,6 +195,7 @@ class PlotStack(QWidget):
                 [], [], pen=pen, connect="finite", name=f"{what} {dtype}",
                 antialias=_antialiased(dtype),
             )  # fmt: skip
+            _cache_as_pixmap(curves[dtype].curve)
             curves[dtype].setZValue(-DTYPES.index(dtype))
         return curves
 
@@ -208,6 +220,7 @@ class PlotStack(QWidget):
     def _build_precision_items(self, plot: pg.PlotItem) -> None:
         """The gap on the left axis; correct and carried digits on a right-hand ViewBox."""
         self._gap = plot.plot([], [], connect="finite", name="log10 |f32 - f64|")
+        _cache_as_pixmap(self._gap.curve)
         self._digits_view = self._build_digits_view(plot)
         self._correct: dict[str, pg.ScatterPlotItem] = {}
         self._carried: dict[str, pg.PlotDataItem] = {}
@@ -252,7 +265,8 @@ class PlotStack(QWidget):
             label = "x = {value:.3f}" if index == 0 else None
             line = pg.InfiniteLine(
                 pos=self._x, angle=90, movable=True, label=label,
-                labelOpts={"position": 0.93, "anchors": [(-0.05, 0.5), (-0.05, 0.5)]},
+                # Low on the line: the legends sit in the top-left corners.
+                labelOpts={"position": 0.07, "anchors": [(-0.05, 0.5), (-0.05, 0.5)]},
             )  # fmt: skip
             line.setZValue(50)
             plot.addItem(line, ignoreBounds=True)
