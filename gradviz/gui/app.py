@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PyQt6.QtCore import (
+    QEvent,
     QEventLoop,
     QMessageLogContext,
     QSettings,
@@ -76,13 +77,24 @@ def run_app(
     if session is not None:
         window.apply_session(replace(session, problem=problem, x=start_x))
     window.show()
-    return app.exec()
+    status = app.exec()
+    dispose(window)
+    return status
 
 
 def _drop_offscreen_notice(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
     """Qt's offscreen plugin warns on every window shown; headless that is expected."""
     if message != OFFSCREEN_NOTICE:
         print(message, file=sys.stderr)
+
+
+def dispose(window: MainWindow) -> None:
+    """Close the window (stopping its worker) and destroy it while the QApplication is
+    still alive. Left to Python's teardown, the window and the application are freed in
+    no particular order, and a widget outliving its application segfaults at exit."""
+    window.close()
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 def wait_until_complete(window: MainWindow, timeout_s: float) -> bool:
@@ -134,7 +146,6 @@ def run_screenshot(
         print(f"gradviz: error: {error}", file=sys.stderr)
         return 1
     finally:
-        window.close()
-        app.processEvents()
+        dispose(window)
     print(Path(choice.path))
     return 0
