@@ -73,8 +73,10 @@ class _SideScroll(QScrollArea):
         return QSize(width, super().minimumSizeHint().height())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.LayoutRequest:
-            width = self.widget().minimumSizeHint().width()
+        if event.type() == QEvent.Type.LayoutRequest and isinstance(watched, QWidget):
+            # ``watched``, not self.widget(): during teardown the latter may already be None,
+            # and an exception escaping a Qt virtual aborts the process.
+            width = watched.minimumSizeHint().width()
             # Grow only: the table's width follows the digits shown, and resizing the plots
             # on every report means a full repaint of all three, 60 times a second.
             if width > self._content_width:
