@@ -146,14 +146,14 @@ class _Heartbeat:
 
 
 def _window(problem: Problem, x: float) -> MainWindow:
-    from gradviz.gui.app import wait_until_complete
+    from gradviz.gui.app import dispose, wait_until_complete
     from gradviz.gui.main_window import MainWindow
     from gradviz.worker.thread import ComputeWorker
 
     window = MainWindow(problem, x, ComputeWorker())
     window.show()
     if not wait_until_complete(window, 240.0):
-        window.close()
+        dispose(window)
         raise RuntimeError("the window did not complete its first results within 240 s")
     return window
 
@@ -184,7 +184,7 @@ def bench_drag(quick: bool) -> dict[str, Any]:
     """Drag the probe across the seed problem at 60 moves per second."""
     from PyQt6.QtCore import QEvent, QEventLoop, QTimer
 
-    from gradviz.gui.app import application
+    from gradviz.gui.app import application, dispose
 
     seconds = 1.5 if quick else 5.0
     problem = Problem()
@@ -226,7 +226,7 @@ def bench_drag(quick: bool) -> dict[str, Any]:
     timer.start()
     loop.exec()
     heartbeat.stop()
-    window.close()
+    dispose(window)
     app.processEvents()
     max_stall, slow_share = heartbeat.stalls()
     return {
@@ -245,7 +245,7 @@ _STARTUP_CHILD = """
 import json, os, sys, time
 spawned = float(sys.argv[1])
 from PyQt6.QtCore import QEvent, QObject
-from gradviz.gui.app import application
+from gradviz.gui.app import application, dispose
 from gradviz.gui.main_window import MainWindow
 from gradviz.core.problem import Problem
 from gradviz.worker.thread import ComputeWorker
@@ -268,7 +268,7 @@ def on_report(report):
 window.report_shown.connect(on_report)
 window.show()
 app.exec()
-window.close()
+dispose(window)
 print(json.dumps(marks))
 """
 
