@@ -101,8 +101,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self._problem = problem
-        lo, hi = problem.domain
-        self._x = min(max(x, lo), hi)  # the marker cannot leave the domain, so neither can x
+        self._x = self._clamped(x)  # the marker cannot leave the domain, so neither can x
         self._settings = settings
         self._worker = worker
         self._tasks: dict[str, str] = {}

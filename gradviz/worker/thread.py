@@ -356,6 +356,6 @@ class ComputeWorker(QThread):
         reference = self._references.get(result.x)
         state = self._reference
         note = "" if reference is not None else state.note or "reference: pending…"
-        pending = reference is None and state.child is not None
+        pending = reference is None and state.child is not None and self._with_reference
         diagnosis = diagnose(result, reference, state.conditioning)
         self.report_ready.emit(ProbeReport(result, reference, note, diagnosis, pending))
