@@ -130,10 +130,12 @@ def open_window(qtbot, tmp_path: Path) -> Iterator[Callable[..., Harness]]:
     harnesses: list[Harness] = []
     assert multiprocessing.active_children() == []  # a previous test left no children
 
-    def open_(problem: Problem = FAST, x: float = DEFAULT_X, show: bool = True) -> Harness:
+    def open_(
+        problem: Problem = FAST, x: float = DEFAULT_X, show: bool = True, reference: bool = True
+    ) -> Harness:
         settings_file = tmp_path / "gradviz.ini"
         settings = WindowSettings(QSettings(str(settings_file), QSettings.Format.IniFormat))
-        worker = ComputeWorker()
+        worker = ComputeWorker(with_reference=reference)
         window = MainWindow(problem, x, worker, settings)
         qtbot.addWidget(window)
         harness = Harness(window, worker, settings, settings_file)
@@ -746,3 +748,14 @@ def test_plots_and_marker_are_visible_in_the_smallest_window(
     marker = top.vb.mapViewToScene(QPointF(window.x, sum(top.vb.viewRange()[1]) / 2))
     assert visible.contains(marker), (visible, marker)
     assert graphics.ci.geometry().width() <= visible.width() + 1
+
+
+@pytest.mark.timeout(180)
+def test_without_the_reference_the_window_still_completes(
+    qtbot, open_window: Callable[..., Harness]
+) -> None:
+    harness = open_window(reference=False)
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    report = harness.final_report()
+    assert report is not None and report.reference is None and not report.reference_pending
+    assert table_rows(harness.window)["reference"] == ["reference off"]
