@@ -18,23 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from spec import CONFIG_KEYS, DTYPES, PATH_NAMES, REFERENCE_KEYS, RESULT_KEYS, gradviz_runs
 
 from gradviz.cli import main
 
 SMALL = ["--n", "20", "--jitter", "1e-6", "--solver", "cholesky"]
-PATH_NAMES = [
-    "seed_optimizer",
-    "seed_gradients",
-    "tape",
-    "function",
-    "forward",
-    "closed_form",
-    "central_difference",
-]
-DTYPES = ["float32", "float64"]
-RESULT_KEYS = {"dtype", "path", "mu", "grad", "correct_digits", "status", "error", "extra"}
-CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
-REFERENCE_KEYS = {"status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit"}
 
 # (arguments after "report", the field the message must name, forms the value may be shown in)
 # An empty tuple of forms: argparse rejects the line before gradviz sees a value.
@@ -249,29 +237,11 @@ RUNS = {
 
 @pytest.fixture(scope="module")
 def reports() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
-    """Start every report at once (each spends ~5 s importing TensorFlow), then collect."""
+    """Every report at once (each spends ~5 s importing TensorFlow), then collected."""
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL",)}
-    started = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "gradviz", "report", *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for name, argv in RUNS.items()
-    }
-    done = {}
-    try:
-        for name, process in started.items():
-            out, err = process.communicate(timeout=240)
-            done[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    runs = {name: ["report", *argv] for name, argv in RUNS.items()}
+    with gradviz_runs(runs, env) as done:
         yield done
-    finally:
-        for process in started.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 def check_json(document: dict, x: float) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spec import gradviz_runs
 
 from gradviz.cli import (
     DEFAULT_SIZE,
@@ -66,26 +67,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
     save_session(path, SESSION)
     base = ["report", "--session", str(path), "--no-reference", "--format", "json"]
     runs = {"session": base, "overridden": [*base, "--n", "41", "--x", "0.5"]}
-    started = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "gradviz", *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name, argv in runs.items()
-    }
-    done: dict[str, object] = {}
-    try:
-        for name, process in started.items():
-            out, err = process.communicate(timeout=240)
-            done[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    with gradviz_runs(runs) as done:
         yield done
-    finally:
-        for process in started.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 def parsed(done: object) -> dict:

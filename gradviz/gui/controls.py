@@ -120,6 +120,13 @@ def jitter_to_position(jitter: float) -> int:
     return min(max(steps + 1, 1), JITTER_POSITIONS)
 
 
+def field_texts(problem: Problem) -> dict[str, str]:
+    """What each line edit shows for ``problem`` (keys as in FIELDS)."""
+    lo, hi = problem.domain
+    values = (problem.n, lo, hi, problem.length_scale, problem.seed, problem.mean, problem.jitter)
+    return {name: format_number(value) for name, value in zip(FIELDS, values, strict=True)}
+
+
 class ProblemEditor(QWidget):
     """Edit every field of a :class:`Problem`; emits ``problem_applied`` with a valid one."""
 
@@ -345,16 +352,7 @@ class ProblemEditor(QWidget):
         return flagged or {"domain_lo": message, "domain_hi": message}
 
     def _fill(self, problem: Problem) -> None:
-        texts = {
-            "n": format_number(problem.n),
-            "domain_lo": format_number(problem.domain[0]),
-            "domain_hi": format_number(problem.domain[1]),
-            "length_scale": format_number(problem.length_scale),
-            "seed": format_number(problem.seed),
-            "mean": format_number(problem.mean),
-            "jitter": format_number(problem.jitter),
-        }
-        for name, text in texts.items():
+        for name, text in field_texts(problem).items():
             edit = self._edits[name]
             with QSignalBlocker(edit):
                 edit.setText(text)

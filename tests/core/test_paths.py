@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from spec import DTYPES, PATH_NAMES
 
 from gradviz.core import paths
 from gradviz.core.diagnosis import correct_digits
@@ -24,17 +25,6 @@ from gradviz.core.results import Cell
 tf = paths.tf  # TensorFlow, imported quietly by gradviz.core.paths
 PathSet = paths.PathSet
 
-# The spec's order of paths (README / DESIGN), written out rather than taken from the code.
-PATH_NAMES = [
-    "seed_optimizer",
-    "seed_gradients",
-    "tape",
-    "function",
-    "forward",
-    "closed_form",
-    "central_difference",
-]
-DTYPES = ["float32", "float64"]
 
 # float64 problems: cond(K + jitter I) ~ 1e5..1e7, so cond * eps64 ~ 1e-9 << 1.
 FLOAT64_PROBLEMS = [

@@ -12,6 +12,15 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from spec import (
+    CONFIG_KEYS,
+    DTYPES,
+    LIMIT_KEYS,
+    PATH_NAMES,
+    REFERENCE_KEYS,
+    RESULT_KEYS,
+    TOP_KEYS,
+)
 
 from gradviz.core.diagnosis import conditioning, diagnose
 from gradviz.core.probe import ProbeEngine
@@ -19,22 +28,6 @@ from gradviz.core.problem import Problem
 from gradviz.core.reference import ReferenceSolver
 from gradviz.core.report import Report, to_json, to_table
 from gradviz.core.results import Ball, Cell, Diagnosis, Limit, ProbeResult, Reference
-
-PATH_NAMES = [
-    "seed_optimizer",
-    "seed_gradients",
-    "tape",
-    "function",
-    "forward",
-    "closed_form",
-    "central_difference",
-]
-DTYPES = ["float32", "float64"]
-TOP_KEYS = {"config", "condition_number", "reference", "results", "verdicts"}
-CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
-REFERENCE_KEYS = {"status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit"}
-LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius"}
-RESULT_KEYS = {"dtype", "path", "mu", "grad", "correct_digits", "status", "error", "extra"}
 
 GOOD = Problem(n=20, jitter=1e-6, solver="cholesky")
 # All-ones K: every path fails in float32 and Cholesky fails in float64 too.

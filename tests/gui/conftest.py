@@ -29,6 +29,7 @@ from gradviz.core.results import (
     ProbeResult,
     Reference,
 )
+from gradviz.gui.plots import PlotStack
 
 # Qt's offscreen platform plugin says this on every top-level show(); it is
 # not a problem of gradviz, and qt_log_level_fail would fail every GUI test.
@@ -185,3 +186,19 @@ def no_mouse_rate_limit() -> Iterator[None]:
     pg.setConfigOption("mouseRateLimit", -1)
     yield
     pg.setConfigOption("mouseRateLimit", previous)
+
+
+@pytest.fixture
+def stack(qtbot, records: Records) -> PlotStack:
+    """A shown PlotStack holding the problem, its data, curves and report at x = 2."""
+    widget = PlotStack()
+    qtbot.addWidget(widget)
+    widget.resize(900, 800)
+    with qtbot.waitExposed(widget):
+        widget.show()
+    widget.set_problem(records.problem)
+    widget.set_data(records.data.grid, records.data.y)
+    widget.set_curves(records.curves)
+    widget.set_report(records.report)
+    widget.set_marker_x(records.report.result.x)
+    return widget

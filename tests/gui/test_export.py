@@ -26,24 +26,9 @@ from gradviz.gui.export import (
 from gradviz.gui.plots import PlotStack
 
 if TYPE_CHECKING:
-    from conftest import Records
+    pass
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture
-def stack(qtbot, records: Records) -> PlotStack:
-    """A shown PlotStack with data, curves and a report."""
-    widget = PlotStack()
-    qtbot.addWidget(widget)
-    widget.resize(800, 640)
-    with qtbot.waitExposed(widget):
-        widget.show()
-    widget.set_problem(records.problem)
-    widget.set_data(records.data.grid, records.data.y)
-    widget.set_curves(records.curves)
-    widget.set_report(records.report)
-    return widget
 
 
 def distinct_colors(image: QImage) -> int:

@@ -24,22 +24,6 @@ if TYPE_CHECKING:
     from conftest import Records
 
 
-@pytest.fixture
-def stack(qtbot, records: Records) -> PlotStack:
-    """A shown PlotStack holding the problem, its data, curves and report at x = 2."""
-    widget = PlotStack()
-    qtbot.addWidget(widget)
-    widget.resize(900, 800)
-    with qtbot.waitExposed(widget):
-        widget.show()
-    widget.set_problem(records.problem)
-    widget.set_data(records.data.grid, records.data.y)
-    widget.set_curves(records.curves)
-    widget.set_report(records.report)
-    widget.set_marker_x(records.report.result.x)
-    return widget
-
-
 def data_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:
     """The item a legend entry names (works for the right-hand ViewBox's items too)."""
     for sample, label in plot.legend.items:

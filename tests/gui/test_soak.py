@@ -28,7 +28,7 @@ from PyQt6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QWidget
 from gradviz.core.presets import load_presets
 from gradviz.core.problem import SOLVERS, Problem
 from gradviz.core.results import ProbeReport
-from gradviz.gui.controls import FIELDS, PROBLEM_FIELD, format_number
+from gradviz.gui.controls import FIELDS, PROBLEM_FIELD, field_texts
 from gradviz.gui.main_window import MainWindow
 from gradviz.gui.panel import TSV_HEADER
 from gradviz.worker.thread import ComputeWorker
@@ -206,15 +206,7 @@ def random_problem(rng: np.random.Generator, small: bool = False) -> Problem:
 def enter_problem(qtbot, window: MainWindow, problem: Problem, typed: str) -> None:
     """Fill the editor with ``problem``: every field set, ``typed`` typed key by key, the
     solver chosen in its combo box, then Enter in the typed field."""
-    texts = {
-        "n": format_number(problem.n),
-        "domain_lo": format_number(problem.domain[0]),
-        "domain_hi": format_number(problem.domain[1]),
-        "length_scale": format_number(problem.length_scale),
-        "seed": format_number(problem.seed),
-        "mean": format_number(problem.mean),
-        "jitter": format_number(problem.jitter),
-    }
+    texts = field_texts(problem)
     editor = window.editor
     for name, text in texts.items():
         if name != typed:

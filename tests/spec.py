@@ -1,0 +1,58 @@
+"""What the issues specify, written out here rather than imported from gradviz, so that
+tests check the code against the contract and not against itself; plus small helpers
+shared by several test files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+# The seven paths in their documented order, and the two dtypes.
+PATH_NAMES = [
+    "seed_optimizer",
+    "seed_gradients",
+    "tape",
+    "function",
+    "forward",
+    "closed_form",
+    "central_difference",
+]
+DTYPES = ["float32", "float64"]
+
+# `gradviz report --format json`.
+TOP_KEYS = {"config", "condition_number", "reference", "results", "verdicts"}
+CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
+REFERENCE_KEYS = {"status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit"}
+LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius"}
+RESULT_KEYS = {"dtype", "path", "mu", "grad", "correct_digits", "status", "error", "extra"}
+
+
+@contextmanager
+def gradviz_runs(
+    runs: Mapping[str, Sequence[str]], env: Mapping[str, str] | None = None, timeout: float = 240
+) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
+    """Start ``python -m gradviz <argv>`` for every run at once (each spends seconds
+    importing TensorFlow), collect them all, and kill whatever is left on the way out."""
+    started = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "gradviz", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=None if env is None else dict(env),
+        )
+        for name, argv in runs.items()
+    }
+    try:
+        done = {}
+        for name, process in started.items():
+            out, err = process.communicate(timeout=timeout)
+            done[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        yield done
+    finally:
+        for process in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
