@@ -44,16 +44,6 @@ from gradviz.core.problem import (
 from gradviz.gui import style
 
 FIELDS: tuple[str, ...] = ("n", "domain_lo", "domain_hi", "length_scale", "seed", "mean", "jitter")
-# Problem field each line edit feeds.
-PROBLEM_FIELD: dict[str, str] = {
-    "n": "n",
-    "domain_lo": "domain",
-    "domain_hi": "domain",
-    "length_scale": "length_scale",
-    "seed": "seed",
-    "mean": "mean",
-    "jitter": "jitter",
-}
 CUSTOM = "Custom"
 
 # Jitter slider: position 0 is no jitter; positions 1..JITTER_POSITIONS run log-uniformly

@@ -16,14 +16,6 @@ DATA_COLOR = "#8C8C8C"
 ERROR_COLOR = "#D55E00"
 
 
-def is_dark() -> bool:
-    """Whether the application palette is dark (text lighter than the window)."""
-    palette = QApplication.palette()
-    window = palette.color(QPalette.ColorRole.Window)
-    text = palette.color(QPalette.ColorRole.WindowText)
-    return text.lightness() > window.lightness()
-
-
 def muted_text() -> str:
     """Opaque colour for de-emphasised text (wrong digits, units) on the current palette.
 

@@ -23,9 +23,9 @@ def _one_line(error: BaseException) -> str:
 
 
 def serve_paths(conn: Connection) -> None:
-    """TensorFlow side: ("data", problem, y) | ("probe", problem, x) | ("curves", problem)
-    | ("traces",) | ("stop",). Replies ("ready", import_s), ("probe", result),
-    ("curves", curves), ("traces", counts) or ("error", request, message)."""
+    """TensorFlow side: ("data", problem, y) | ("probe", problem, x) | ("curves", problem).
+    Replies ("ready", import_s), ("probe", result), ("curves", curves) or
+    ("error", request, message). It runs until terminated or the parent goes away."""
     started = time.perf_counter()
     from gradviz.core.probe import ProbeEngine
 
@@ -37,8 +37,6 @@ def serve_paths(conn: Connection) -> None:
         except EOFError:
             return
         kind = request[0]
-        if kind == "stop":
-            return
         try:
             if kind == "data":
                 adopt_sample(request[1], request[2])
@@ -46,8 +44,6 @@ def serve_paths(conn: Connection) -> None:
                 conn.send(("probe", engine.probe(request[1], request[2])))
             elif kind == "curves":
                 conn.send(("curves", engine.curves(request[1])))
-            elif kind == "traces":
-                conn.send(("traces", engine.tracing_counts()))
         except Exception as error:  # any failure is a result to show, not a reason to die
             conn.send(("error", request[:3], _one_line(error)))
 
