@@ -9,6 +9,9 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+import numpy as np
+import pyqtgraph as pg
+
 # The seven paths in their documented order, and the two dtypes.
 PATH_NAMES = [
     "seed_optimizer",
@@ -56,3 +59,17 @@ def gradviz_runs(
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def legend_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:
+    """The item a plot's legend entry names (right-hand ViewBox items included)."""
+    for sample, label in plot.legend.items:
+        if label.text == name:
+            return sample.item
+    raise KeyError(name)
+
+
+def xy(item: pg.GraphicsObject) -> tuple[np.ndarray, np.ndarray]:
+    """A curve's or scatter's data as arrays (empty when it has none)."""
+    x, y = item.getData()
+    return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))

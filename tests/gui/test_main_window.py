@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
 from PyQt6.QtGui import QImage, QMouseEvent, QTextDocument
 from PyQt6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QLabel, QWidget
+from spec import legend_item, xy
 
 from gradviz.core.data import problem_data
 from gradviz.core.problem import DEFAULT_X, Problem
@@ -188,19 +188,6 @@ def status_text(window: MainWindow) -> str:
     """Everything the status bar shows: the permanent labels and the temporary message."""
     labels = [label.text() for label in window.statusBar().findChildren(QLabel)]
     return " | ".join([*labels, window.statusBar().currentMessage()])
-
-
-def legend_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:
-    """The item a legend entry names."""
-    for sample, label in plot.legend.items:
-        if label.text == name:
-            return sample.item
-    raise KeyError(name)
-
-
-def xy(item: pg.GraphicsObject) -> tuple[np.ndarray, np.ndarray]:
-    x, y = item.getData()
-    return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
 
 
 def plotted(window: MainWindow, plot_index: int, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import pytest
 from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
 from PyQt6.QtWidgets import QApplication
+from spec import legend_item, xy
 
 from gradviz.core.problem import Problem
 from gradviz.core.results import DTYPES, ProbeReport
@@ -22,19 +23,6 @@ from gradviz.gui.plots import PlotStack
 
 if TYPE_CHECKING:
     from conftest import Records
-
-
-def data_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:
-    """The item a legend entry names (works for the right-hand ViewBox's items too)."""
-    for sample, label in plot.legend.items:
-        if label.text == name:
-            return sample.item
-    raise KeyError(name)
-
-
-def xy(item: pg.GraphicsObject) -> tuple[np.ndarray, np.ndarray]:
-    x, y = item.getData()
-    return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
 
 
 def markers(stack: PlotStack) -> list[pg.InfiniteLine]:
@@ -133,12 +121,12 @@ def test_setters_update_the_items_created_once(
         assert set(scene.items()) == before
     top, middle, _ = widget.plot_items()
     for dtype in DTYPES:
-        x, y = xy(data_item(top, f"mu {dtype}"))
+        x, y = xy(legend_item(top, f"mu {dtype}"))
         np.testing.assert_array_equal(x, other.curves.x)
         np.testing.assert_array_equal(y, other.curves.mu[dtype])
-        _, grad = xy(data_item(middle, f"d mu/dx {dtype}"))
+        _, grad = xy(legend_item(middle, f"d mu/dx {dtype}"))
         np.testing.assert_array_equal(grad, other.curves.grad[dtype])
-    np.testing.assert_array_equal(xy(data_item(top, "data y"))[1], other.data.y)
+    np.testing.assert_array_equal(xy(legend_item(top, "data y"))[1], other.data.y)
 
 
 def test_set_problem_clears_and_bounds(stack: PlotStack, records_factory) -> None:
@@ -146,8 +134,8 @@ def test_set_problem_clears_and_bounds(stack: PlotStack, records_factory) -> Non
     stack.set_problem(other.problem)
     top, middle, bottom = stack.plot_items()
     for plot, name in ((top, "mu float64"), (top, "tangent float32"), (middle, "reference")):
-        assert xy(data_item(plot, name))[0].size == 0
-    assert xy(data_item(bottom, "float64 correct digits"))[0].size == 0
+        assert xy(legend_item(plot, name))[0].size == 0
+    assert xy(legend_item(bottom, "float64 correct digits"))[0].size == 0
     assert stack.marker_x() == 1.5  # the old x = 2 is clamped into the new domain
     assert all(list(line.bounds()) == [-3.0, 1.5] for line in markers(stack))
     (x_lo, x_hi), _ = top.vb.viewRange()
@@ -159,7 +147,7 @@ def test_tangents_have_the_report_slopes(stack: PlotStack, records: Records) -> 
     (x_lo, x_hi), _ = top.vb.viewRange()
     for dtype in DTYPES:
         cell = records.report.result.cell("function", dtype)
-        x, y = xy(data_item(top, f"tangent {dtype}"))
+        x, y = xy(legend_item(top, f"tangent {dtype}"))
         assert x.size == 2
         assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(cell.grad, rel=1e-9)
         assert x.mean() == pytest.approx(2.0) and y.mean() == pytest.approx(cell.mu)
@@ -170,27 +158,27 @@ def test_failed_cell_hides_its_tangent(stack: PlotStack, records: Records, repor
     failed = report_factory(records.problem, errors={("function", "float32"): "NaN in Cholesky"})
     stack.set_report(failed)
     top = stack.plot_items()[0]
-    assert xy(data_item(top, "tangent float32"))[0].size == 0
-    assert xy(data_item(top, "tangent float64"))[0].size == 2
+    assert xy(legend_item(top, "tangent float32"))[0].size == 0
+    assert xy(legend_item(top, "tangent float64"))[0].size == 2
 
 
 def test_exact_reference_marker_and_digits(stack: PlotStack, records: Records) -> None:
     _, middle, bottom = stack.plot_items()
     reference = records.report.reference
     assert reference is not None and reference.grad is not None
-    x, y = xy(data_item(middle, "reference"))
+    x, y = xy(legend_item(middle, "reference"))
     assert list(x) == [2.0] and list(y) == [reference.grad.mid]
     error_bars = [item for item in middle.items if isinstance(item, pg.ErrorBarItem)]
     assert len(error_bars) == 1 and error_bars[0].isVisible()
-    assert xy(data_item(middle, "jitter limit"))[0].size == 0
+    assert xy(legend_item(middle, "jitter limit"))[0].size == 0
     digits = records.report.diagnosis.correct_digits
     for dtype in DTYPES:
-        x, y = xy(data_item(bottom, f"{dtype} correct digits"))
+        x, y = xy(legend_item(bottom, f"{dtype} correct digits"))
         assert list(x) == [2.0] and list(y) == [digits[("function", dtype)]]
         carried = records.report.diagnosis.carried_digits[dtype]
-        _, level = xy(data_item(bottom, f"{dtype} digits carried"))
+        _, level = xy(legend_item(bottom, f"{dtype} digits carried"))
         assert list(level) == [carried, carried]
-    assert xy(data_item(bottom, "other paths"))[0].size == 12  # 6 other paths x 2 dtypes
+    assert xy(legend_item(bottom, "other paths"))[0].size == 12  # 6 other paths x 2 dtypes
 
 
 def test_undetermined_reference_shows_the_limit(
@@ -198,19 +186,19 @@ def test_undetermined_reference_shows_the_limit(
 ) -> None:
     stack.set_report(report_factory(records.problem, reference="undetermined"))
     middle, bottom = stack.plot_items()[1:]
-    assert xy(data_item(middle, "reference"))[0].size == 0
-    x, _ = xy(data_item(middle, "jitter limit"))
+    assert xy(legend_item(middle, "reference"))[0].size == 0
+    x, _ = xy(legend_item(middle, "jitter limit"))
     assert list(x) == [2.0]
     labels = [item for item in middle.items if isinstance(item, pg.TextItem)]
     assert [label.toPlainText() for label in labels if label.isVisible()] == ["jitter 1e-12 limit"]
-    assert xy(data_item(bottom, "float32 correct digits"))[0].size == 0
+    assert xy(legend_item(bottom, "float32 correct digits"))[0].size == 0
 
 
 def test_no_reference_shows_nothing(stack: PlotStack, records: Records, report_factory) -> None:
     stack.set_report(report_factory(records.problem, reference=None))
     middle = stack.plot_items()[1]
-    assert xy(data_item(middle, "reference"))[0].size == 0
-    assert xy(data_item(middle, "jitter limit"))[0].size == 0
+    assert xy(legend_item(middle, "reference"))[0].size == 0
+    assert xy(legend_item(middle, "jitter limit"))[0].size == 0
     assert not any(item.isVisible() for item in middle.items if isinstance(item, pg.TextItem))
     assert not any(item.isVisible() for item in middle.items if isinstance(item, pg.ErrorBarItem))
 
@@ -222,10 +210,12 @@ def test_records_of_another_problem_are_ignored(
     stack.set_curves(other.curves)
     stack.set_report(other.report)
     top, middle, _ = stack.plot_items()
-    np.testing.assert_array_equal(xy(data_item(top, "mu float64"))[1], records.curves.mu["float64"])
+    np.testing.assert_array_equal(
+        xy(legend_item(top, "mu float64"))[1], records.curves.mu["float64"]
+    )
     reference = records.report.reference
     assert reference is not None and reference.grad is not None
-    assert list(xy(data_item(middle, "reference"))[1]) == [reference.grad.mid]
+    assert list(xy(legend_item(middle, "reference"))[1]) == [reference.grad.mid]
 
 
 def test_non_finite_values_do_not_break_the_plots(stack: PlotStack, records: Records) -> None:
@@ -243,7 +233,7 @@ def test_non_finite_values_do_not_break_the_plots(stack: PlotStack, records: Rec
     stack.set_curves(broken)
     QApplication.processEvents()
     assert not stack.grab().toImage().isNull()
-    _, gap_drawn = xy(data_item(stack.plot_items()[2], "log10 |f32 - f64|"))
+    _, gap_drawn = xy(legend_item(stack.plot_items()[2], "log10 |f32 - f64|"))
     assert not np.isinf(gap_drawn).any()
 
 
@@ -384,7 +374,7 @@ def test_curves_mask_exact_agreement(stack: PlotStack, records: Records) -> None
     gap = records.curves.gap.copy()
     gap[10:20] = -math.inf
     stack.set_curves(dataclasses.replace(records.curves, gap=gap))
-    _, drawn = xy(data_item(stack.plot_items()[2], "log10 |f32 - f64|"))
+    _, drawn = xy(legend_item(stack.plot_items()[2], "log10 |f32 - f64|"))
     assert np.isnan(drawn[10:20]).all() and np.isfinite(drawn[:10]).all()
 
 
@@ -394,5 +384,5 @@ def test_report_at_another_x_is_drawn_there(stack: PlotStack, records: Records) 
         records.report, result=dataclasses.replace(records.report.result, x=-1.0)
     )
     stack.set_report(report)
-    x, _ = xy(data_item(stack.plot_items()[1], "reference"))
+    x, _ = xy(legend_item(stack.plot_items()[1], "reference"))
     assert list(x) == [-1.0]
