@@ -109,7 +109,10 @@ class MainWindow(QMainWindow):
         self._stale_timer = QTimer(self)
         self._stale_timer.setSingleShot(True)
         self._stale_timer.setInterval(STALE_AFTER_MS)
-        self._stale_timer.timeout.connect(lambda: self.panel.show_pending(self._x))
+        # Bound methods, not lambdas, for every connection to this window: PyQt drops a
+        # bound method's connection when its QObject is destroyed, but would still call a
+        # lambda into a half-deleted window (one GUI test run segfaulted in such a lambda).
+        self._stale_timer.timeout.connect(self._on_stale_timeout)
         self._build_views()
         self._build_status_bar()
         self._build_actions()
@@ -179,10 +182,15 @@ class MainWindow(QMainWindow):
         about = QAction("&About gradviz", self)
         about.triggered.connect(self._on_about_triggered)
         self.menuBar().addMenu("&Help").addAction(about)
-        for key, steps in (("Left", -1), ("Right", 1), ("Shift+Left", -10), ("Shift+Right", 10)):
+        for key, slot in (
+            ("Left", self._on_left),
+            ("Right", self._on_right),
+            ("Shift+Left", self._on_shift_left),
+            ("Shift+Right", self._on_shift_right),
+        ):
             shortcut = QShortcut(QKeySequence(key), self.plots)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(lambda steps=steps: self.nudge(steps))
+            shortcut.activated.connect(slot)
 
     def _connect_worker(self) -> None:
         self._worker.data_ready.connect(self._on_data_ready)
@@ -214,6 +222,21 @@ class MainWindow(QMainWindow):
     def grid_step(self) -> float:
         lo, hi = self._problem.domain
         return (hi - lo) / (self._problem.n - 1)
+
+    def _on_left(self) -> None:
+        self.nudge(-1)
+
+    def _on_right(self) -> None:
+        self.nudge(1)
+
+    def _on_shift_left(self) -> None:
+        self.nudge(-10)
+
+    def _on_shift_right(self) -> None:
+        self.nudge(10)
+
+    def _on_stale_timeout(self) -> None:
+        self.panel.show_pending(self._x)
 
     def nudge(self, steps: int) -> None:
         """Move the probe by ``steps`` grid steps (Left/Right; Shift: ten)."""
@@ -406,6 +429,7 @@ class MainWindow(QMainWindow):
                 QByteArray(self.saveGeometry()), QByteArray(self._splitter.saveState())
             )
             self._settings.sync()
+        self._stale_timer.stop()
         self._worker.stop()
         self._worker.wait(STOP_TIMEOUT_MS)
         super().closeEvent(event)
