@@ -148,7 +148,7 @@ class _Heartbeat:
 def _window(problem: Problem, x: float) -> MainWindow:
     from gradviz.gui.app import dispose, wait_until_complete
     from gradviz.gui.main_window import MainWindow
-    from gradviz.worker.thread import ComputeWorker
+    from gradviz.worker.compute_worker import ComputeWorker
 
     window = MainWindow(problem, x, ComputeWorker())
     window.show()
@@ -248,7 +248,7 @@ from PyQt6.QtCore import QEvent, QObject
 from gradviz.gui.app import application, dispose
 from gradviz.gui.main_window import MainWindow
 from gradviz.core.problem import Problem
-from gradviz.worker.thread import ComputeWorker
+from gradviz.worker.compute_worker import ComputeWorker
 marks = {}
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):

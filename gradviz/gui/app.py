@@ -33,7 +33,7 @@ from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import MainWindow
 from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings
 from gradviz.resources import resource_path
-from gradviz.worker.thread import ComputeWorker
+from gradviz.worker.compute_worker import ComputeWorker
 
 SCREENSHOT_TIMEOUT_S = 300.0
 OFFSCREEN_NOTICE = "This plugin does not support propagateSizeHints()"

@@ -37,7 +37,8 @@ from gradviz.gui.export_dialog import ExportChoice, ExportDialog, default_name
 from gradviz.gui.panel import ResultsPanel
 from gradviz.gui.plots import PlotStack
 from gradviz.gui.settings import WindowSettings
-from gradviz.worker.thread import ComputeWorker, DataReady, Progress
+from gradviz.worker.compute_worker import ComputeWorker
+from gradviz.worker.messages import DataReady, Progress
 
 STOP_TIMEOUT_MS = 2000
 STATUS_TIMEOUT_MS = 8000

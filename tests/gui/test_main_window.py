@@ -38,7 +38,7 @@ from gradviz.gui.main_window import STALE_AFTER_MS, MainWindow
 from gradviz.gui.panel import SHORT_ERROR_CHARS, TSV_HEADER
 from gradviz.gui.plots import PlotStack
 from gradviz.gui.settings import WindowSettings
-from gradviz.worker.thread import ComputeWorker
+from gradviz.worker.compute_worker import ComputeWorker
 
 FAST = Problem(n=40, jitter=1e-6, solver="cholesky")
 GPFLOW = Problem(jitter=1e-6, solver="cholesky")  # n = 300: float32 Cholesky fails

@@ -22,7 +22,7 @@ from gradviz.core.results import ProbeReport
 from gradviz.core.session import Session, View, load_session, save_session
 from gradviz.gui.main_window import MainWindow
 from gradviz.gui.panel import TSV_HEADER
-from gradviz.worker.thread import ComputeWorker
+from gradviz.worker.compute_worker import ComputeWorker
 
 FAST = Problem(n=40, jitter=1e-6, solver="cholesky")
 START_X = 2.0

@@ -1,0 +1,143 @@
+"""What the two compute processes do: a loop each, answering typed messages.
+
+Why processes and not the worker thread itself: python-flint holds the GIL for
+a whole solve (1 s at n = 300, 256 bits: measured), TensorFlow's import holds it
+for hundreds of ms, and neither can be interrupted. In a child process they
+cannot stall the GUI, a stale computation is cancelled by ending the process, and
+a crash in native code ends the child, not the app. Nothing here imports Qt.
+
+A child never outlives its parent and never prints a traceback on the way out: it
+asks the kernel to kill it when the parent dies, ignores the terminal's Ctrl-C
+(the parent decides), and treats a closed pipe as the end of its work.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import signal
+import sys
+import time
+from multiprocessing.connection import Connection
+
+from gradviz.core.data import data_from_sample, problem_data
+from gradviz.core.problem import Problem
+from gradviz.worker.messages import (
+    Conditioned,
+    CurvesDone,
+    CurvesRequest,
+    LoadData,
+    PathsFailed,
+    PathsReady,
+    ProbeDone,
+    ProbeRequest,
+    ProblemFailed,
+    ProblemStage,
+    ReferenceDone,
+    ReferenceProgress,
+    ReferenceRequest,
+    ReferenceSolved,
+    Sampled,
+)
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+_GONE = (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())
+
+
+def _become_child() -> None:
+    """Die with the parent (Linux), leave Ctrl-C to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            log.debug("prctl(PR_SET_PDEATHSIG) is not available")
+
+
+def serve_paths(conn: Connection) -> None:
+    """TensorFlow side: answers ProbeRequest and CurvesRequest for the data last loaded
+    with LoadData. It runs until terminated or the parent goes away."""
+    _become_child()
+    try:
+        _paths_loop(conn)
+    except _GONE:
+        return
+
+
+def _paths_loop(conn: Connection) -> None:
+    started = time.perf_counter()
+    from gradviz.core.probe import ProbeEngine
+
+    engine = ProbeEngine()
+    data = None
+    conn.send(PathsReady(time.perf_counter() - started))
+    while True:
+        request = conn.recv()
+        try:
+            match request:
+                case LoadData(problem=problem, y=y):
+                    data = data_from_sample(problem, y)
+                case ProbeRequest(problem=problem, x=x) if _loaded(data, problem):
+                    conn.send(ProbeDone(engine.probe(data, x)))
+                case CurvesRequest(problem=problem) if _loaded(data, problem):
+                    conn.send(CurvesDone(engine.curves(data)))
+                case ProbeRequest() | CurvesRequest():
+                    conn.send(PathsFailed(request, "its problem's data was never loaded"))
+                case _:
+                    log.error("unknown message to the paths process: %r", request)
+        except _GONE:
+            raise
+        except Exception as error:  # any failure is a result to show, not a reason to die
+            conn.send(PathsFailed(request, _one_line(error)))
+
+
+def _loaded(data: object, problem: Problem) -> bool:
+    return data is not None and getattr(data, "problem", None) == problem
+
+
+def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) -> None:
+    """One process per problem, ended when the problem changes. It draws the sample (an
+    O(n^3) SVD: seconds at n = 2000, and only a process can be stopped mid-way), measures
+    cond(K + jitter I) and, unless ``budget_s`` is None (reference off), solves the
+    reference, then answers ReferenceRequest."""
+    _become_child()
+    try:
+        _problem_loop(conn, problem, budget_s)
+    except _GONE:
+        return
+
+
+def _problem_loop(conn: Connection, problem: Problem, budget_s: float | None) -> None:
+    from gradviz.core.diagnosis import conditioning
+    from gradviz.core.reference import ReferenceSolver
+
+    stage: ProblemStage = "sample"
+    try:
+        data = problem_data(problem)
+        conn.send(Sampled(problem, data.grid, data.y))
+        stage = "reference"
+        conn.send(Conditioned(problem, conditioning(data)))
+        if budget_s is None:
+            while True:
+                conn.recv()  # idle until terminated or the parent goes away
+        solver = ReferenceSolver(
+            data, budget_s, on_progress=lambda text: conn.send(ReferenceProgress(problem, text))
+        )
+        solver.solve()
+        conn.send(ReferenceSolved(problem))
+        while True:
+            match conn.recv():
+                case ReferenceRequest(x=x):
+                    conn.send(ReferenceDone(problem, x, solver.evaluate(x)))
+                case other:
+                    log.error("unknown message to the problem process: %r", other)
+    except _GONE:
+        raise
+    except Exception as error:  # any failure is a result to show, not a reason to die
+        conn.send(ProblemFailed(problem, stage, _one_line(error)))
