@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from multiprocessing.connection import Connection
 
-from gradviz.core.data import adopt_sample, problem_data
+from gradviz.core.data import ProblemData, data_from_sample, problem_data
 from gradviz.core.problem import Problem
 
 
@@ -30,6 +30,7 @@ def serve_paths(conn: Connection) -> None:
     from gradviz.core.probe import ProbeEngine
 
     engine = ProbeEngine()
+    data: ProblemData | None = None
     conn.send(("ready", time.perf_counter() - started))
     while True:
         try:
@@ -39,11 +40,13 @@ def serve_paths(conn: Connection) -> None:
         kind = request[0]
         try:
             if kind == "data":
-                adopt_sample(request[1], request[2])
+                data = data_from_sample(request[1], request[2])
+            elif data is None or data.problem != request[1]:
+                raise ValueError(f"no sample was sent for {request[1].summary()}")
             elif kind == "probe":
-                conn.send(("probe", engine.probe(request[1], request[2])))
+                conn.send(("probe", engine.probe(data, request[2])))
             elif kind == "curves":
-                conn.send(("curves", engine.curves(request[1])))
+                conn.send(("curves", engine.curves(data)))
         except Exception as error:  # any failure is a result to show, not a reason to die
             conn.send(("error", request[:3], _one_line(error)))
 
@@ -62,12 +65,12 @@ def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) ->
         data = problem_data(problem)
         conn.send(("sample", data.grid, data.y))
         stage = "reference"
-        conn.send(("conditioning", conditioning(problem)))
+        conn.send(("conditioning", conditioning(data)))
         if budget_s is None:
             while True:
                 conn.recv()  # idle until terminated or the parent goes away
         solver = ReferenceSolver(
-            problem, budget_s, on_progress=lambda text: conn.send(("progress", text))
+            data, budget_s, on_progress=lambda text: conn.send(("progress", text))
         )
         solver.solve()
         conn.send(("solved",))
