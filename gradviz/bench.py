@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gradviz.core.data import ProblemData, problem_data
 from gradviz.core.problem import Problem
 
 if TYPE_CHECKING:
@@ -61,13 +62,12 @@ def _timed(function: Callable[[], Any]) -> float:
 # --- probe ---------------------------------------------------------------------------------
 
 
-def _naive_port(problem: Problem) -> Callable[[float], None]:
+def _naive_port(data: ProblemData) -> Callable[[float], None]:
     """What a user writes in TF2: the seed's expression under an eager GradientTape,
     rebuilding K and its inverse at every call, in both dtypes."""
-    from gradviz.core.data import problem_data
     from gradviz.core.paths import tf
 
-    y_np = problem_data(problem).y
+    problem, y_np = data.problem, data.y
     lo, hi = problem.domain
     two_l2 = 2 * problem.length_scale**2
 
@@ -95,13 +95,13 @@ def _naive_port(problem: Problem) -> Callable[[float], None]:
 def bench_probe(quick: bool) -> dict[str, Any]:
     from gradviz.core.probe import ProbeEngine
 
-    problem = Problem()
+    data = problem_data(Problem())
     rng = np.random.default_rng(0)
     engine = ProbeEngine()
-    engine.probe(problem, 2.0)  # build once: a probe only evaluates
-    xs = rng.uniform(*problem.domain, 50 if quick else 500)
-    probe = [_timed(lambda x=float(x): engine.probe(problem, x)) for x in xs]
-    naive_call = _naive_port(problem)
+    engine.probe(data, 2.0)  # build once: a probe only evaluates
+    xs = rng.uniform(*data.problem.domain, 50 if quick else 500)
+    probe = [_timed(lambda x=float(x): engine.probe(data, x)) for x in xs]
+    naive_call = _naive_port(data)
     naive_call(2.0)
     naive = [_timed(lambda x=float(x): naive_call(x)) for x in xs[: 10 if quick else 50]]
     p50, naive_p50 = _percentile_ms(probe, 50), _percentile_ms(naive, 50)
@@ -247,6 +247,7 @@ spawned = float(sys.argv[1])
 from PyQt6.QtCore import QEvent, QObject
 from gradviz.gui.app import application, dispose
 from gradviz.gui.main_window import MainWindow
+from gradviz.core.data import ProblemData, problem_data
 from gradviz.core.problem import Problem
 from gradviz.worker.compute_worker import ComputeWorker
 marks = {}
@@ -303,21 +304,23 @@ def bench_startup() -> dict[str, Any]:
 
 
 def bench_problem_change(quick: bool) -> dict[str, Any]:
-    from gradviz.core.data import problem_data
     from gradviz.core.probe import ProbeEngine
     from gradviz.core.reference import ReferenceSolver
 
     engine = ProbeEngine()
-    engine.curves(Problem(seed=1))  # TensorFlow warm-up, not a problem change
+    engine.curves(problem_data(Problem(seed=1)))  # TensorFlow warm-up, not a problem change
     figures: dict[str, Any] = {}
     for n in (300,) if quick else (300, 2000):
         problem = Problem(n=n, seed=7)
-        figures[f"sample_n{n}_ms"] = _timed(lambda p=problem: problem_data(p)) * 1e3
-        figures[f"curves_n{n}_ms"] = _timed(lambda p=problem: engine.curves(p)) * 1e3
-    with_jitter = Problem(jitter=1e-6, solver="cholesky")
+        start = time.perf_counter()
+        data = problem_data(problem)
+        figures[f"sample_n{n}_ms"] = (time.perf_counter() - start) * 1e3
+        figures[f"curves_n{n}_ms"] = _timed(lambda d=data: engine.curves(d)) * 1e3
+    with_jitter = problem_data(Problem(jitter=1e-6, solver="cholesky"))
     figures["reference_jitter_s"] = _timed(lambda: ReferenceSolver(with_jitter).evaluate(2.0))
+    seed = problem_data(Problem())
     figures["reference_undetermined_s"] = (
-        None if quick else _timed(lambda: ReferenceSolver(Problem()).evaluate(2.0))
+        None if quick else _timed(lambda: ReferenceSolver(seed).evaluate(2.0))
     )
     figures.setdefault("curves_n2000_ms", None)  # --quick skips n = 2000 (a 3 s sample)
     return {key: figures[key] for key in sorted(figures, key=lambda k: k.startswith("sample"))}
@@ -326,15 +329,15 @@ def bench_problem_change(quick: bool) -> dict[str, Any]:
 def bench_soak(quick: bool) -> dict[str, Any]:
     from gradviz.core.probe import ProbeEngine
 
-    problem = Problem()
+    data = problem_data(Problem())
     engine = ProbeEngine()
     rng = np.random.default_rng(1)
-    for x in rng.uniform(*problem.domain, 200):
-        engine.probe(problem, float(x))
+    for x in rng.uniform(*data.problem.domain, 200):
+        engine.probe(data, float(x))
     before_mb, traces_before = _rss_mb(), engine.tracing_counts()
     count = 1000 if quick else 10_000
-    for x in rng.uniform(*problem.domain, count):
-        engine.probe(problem, float(x))
+    for x in rng.uniform(*data.problem.domain, count):
+        engine.probe(data, float(x))
     return {
         "rss_growth_mb": _rss_mb() - before_mb,
         "traces_before": traces_before,

@@ -163,14 +163,16 @@ def _run_report(args: argparse.Namespace) -> int:
     if args.verbose:
         os.environ["GRADVIZ_VERBOSE"] = "1"
 
+    from gradviz.core.data import problem_data
     from gradviz.core.diagnosis import conditioning, diagnose
     from gradviz.core.probe import ProbeEngine
     from gradviz.core.reference import ReferenceSolver
     from gradviz.core.report import Report, to_json, to_table
 
-    result = ProbeEngine().probe(problem, x)
-    reference = None if args.no_reference else ReferenceSolver(problem, budget).evaluate(x)
-    diagnosis = diagnose(result, reference, conditioning(problem))
+    data = problem_data(problem)
+    result = ProbeEngine().probe(data, x)
+    reference = None if args.no_reference else ReferenceSolver(data, budget).evaluate(x)
+    diagnosis = diagnose(result, reference, conditioning(data))
     report = Report(result=result, reference=reference, diagnosis=diagnosis)
     print(to_json(report) if args.format == "json" else to_table(report))
     return 0

@@ -25,8 +25,13 @@ from gradviz.core.problem import Problem, ProblemError
 
 @dataclass(frozen=True, eq=False)
 class ProblemData:
-    """The sampled data of one problem; arrays are read-only."""
+    """The sampled data of one problem; arrays are read-only.
 
+    Everything numeric downstream (paths, conditioning, reference) takes this record
+    as an argument, so the sample a computation uses is the one it was handed.
+    """
+
+    problem: Problem
     grid: np.ndarray  # [n]
     kernel: np.ndarray  # [n, n], without jitter
     y: np.ndarray  # [n]
@@ -43,24 +48,24 @@ _Key = tuple[int, tuple[float, float], float, int, float]
 class _SampleCache:
     """The last few samples, keyed on the fields that change them (not jitter or solver).
 
-    Drawing is an O(n^3) SVD (2.8 s at n = 2000 here), so a sample drawn in one
-    process can be handed to another with :func:`adopt_sample` instead of redrawn.
+    Purely an optimisation (drawing is an O(n^3) SVD, 2.8 s at n = 2000 here):
+    without it :func:`problem_data` would draw again and return equal arrays.
     """
 
     def __init__(self, size: int = 2) -> None:
         self._size = size
-        self._items: OrderedDict[_Key, ProblemData] = OrderedDict()
+        self._items: OrderedDict[_Key, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: _Key) -> ProblemData | None:
+    def get(self, key: _Key) -> np.ndarray | None:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
             return self._items.get(key)
 
-    def put(self, key: _Key, data: ProblemData) -> None:
+    def put(self, key: _Key, y: np.ndarray) -> None:
         with self._lock:
-            self._items[key] = data
+            self._items[key] = y
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -78,34 +83,39 @@ def _grid_and_kernel(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return grid, rbf(grid, grid, problem.length_scale)  # [n], [n, n]
 
 
-def _store(problem: Problem, grid: np.ndarray, kernel: np.ndarray, y: np.ndarray) -> ProblemData:
+def _draw(problem: Problem, kernel: np.ndarray) -> np.ndarray:
+    """The seed's sample. [n]"""
+    # check_valid="ignore": K is numerically indefinite for most problems worth
+    # studying; the check only warns and does not change the stream.
+    return np.random.RandomState(problem.seed).multivariate_normal(
+        problem.mean * np.ones(problem.n), kernel, check_valid="ignore"
+    )
+
+
+def _frozen(problem: Problem, grid: np.ndarray, kernel: np.ndarray, y: np.ndarray) -> ProblemData:
+    """The record, on read-only arrays; y is copied so no caller can change it later."""
+    y = np.array(y, dtype=np.float64)  # [n]
     for array in (grid, kernel, y):
         array.setflags(write=False)
-    data = ProblemData(grid=grid, kernel=kernel, y=y)
-    _CACHE.put(_key(problem), data)
-    return data
+    return ProblemData(problem=problem, grid=grid, kernel=kernel, y=y)
+
+
+def data_from_sample(problem: Problem, y: np.ndarray) -> ProblemData:
+    """The data of ``problem`` with the sample ``y`` drawn elsewhere (by
+    :func:`problem_data`, e.g. in another process): grid and kernel are rebuilt."""
+    if y.shape != (problem.n,):
+        raise ValueError(f"sample has shape {y.shape}, expected ({problem.n},)")
+    return _frozen(problem, *_grid_and_kernel(problem), y)
 
 
 def problem_data(problem: Problem) -> ProblemData:
-    """Data of ``problem``, drawn once and cached."""
-    cached = _CACHE.get(_key(problem))
-    if cached is not None:
-        return cached
+    """Draw the sample of ``problem`` and return its data."""
     grid, kernel = _grid_and_kernel(problem)
-    # check_valid="ignore": K is numerically indefinite for most problems worth
-    # studying; the check only warns and does not change the stream.
-    y = np.random.RandomState(problem.seed).multivariate_normal(
-        problem.mean * np.ones(problem.n), kernel, check_valid="ignore"
-    )
-    return _store(problem, grid, kernel, y)
-
-
-def adopt_sample(problem: Problem, y: np.ndarray) -> None:
-    """Use ``y`` drawn elsewhere by :func:`problem_data` for ``problem`` (same fields)."""
-    if y.shape != (problem.n,):
-        raise ValueError(f"sample has shape {y.shape}, expected ({problem.n},)")
-    if _CACHE.get(_key(problem)) is None:
-        _store(problem, *_grid_and_kernel(problem), np.array(y, dtype=np.float64))
+    y = _CACHE.get(_key(problem))
+    if y is None:
+        y = _draw(problem, kernel)
+        _CACHE.put(_key(problem), y)
+    return _frozen(problem, grid, kernel, y)
 
 
 # Peak resident memory per entry of K across gradviz's processes (numpy sample and its

@@ -7,13 +7,12 @@ The rule of thumb behind every verdict: a solve with K loses about
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from gradviz.core.data import problem_data
+from gradviz.core.data import ProblemData
 from gradviz.core.problem import Problem
 from gradviz.core.results import DTYPES, Ball, Diagnosis, ProbeResult, Reference
 
@@ -41,10 +40,10 @@ def carried_digits(dtype: str) -> float:
     return -math.log10(float(np.finfo(dtype).eps))
 
 
-@functools.lru_cache(maxsize=4)
-def conditioning(problem: Problem) -> Conditioning:
-    """Condition number of ``K + jitter I`` (O(n^3), cached per problem)."""
-    kernel = problem_data(problem).kernel + problem.jitter * np.eye(problem.n)
+def conditioning(data: ProblemData) -> Conditioning:
+    """Condition number of ``K + jitter I`` (O(n^3): call it once per problem)."""
+    problem = data.problem
+    kernel = data.kernel + problem.jitter * np.eye(problem.n)  # [n, n]
     eigenvalues = np.abs(np.linalg.eigvalsh(kernel))
     lambda_max, lambda_min = float(eigenvalues.max()), float(eigenvalues.min())
     floor = problem.n * float(np.finfo(np.float64).eps) * lambda_max

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradviz.core.data import problem_data
+from gradviz.core.data import ProblemData
 from gradviz.core.problem import Problem
 from gradviz.core.results import PATHS, Cell
 
@@ -184,11 +184,11 @@ class _Eager:
         return _apply(_kernel_vector(xs, self.row, self.scalars), self.factor, self.y, self.solver)
 
 
-def _build_eager(problem: Problem, dtype: str) -> _Eager:
-    tf_dtype = TF_DTYPES[dtype]
+def _build_eager(data: ProblemData, dtype: str) -> _Eager:
+    problem, tf_dtype = data.problem, TF_DTYPES[dtype]
     scalars = _Scalars.tensors(problem, tf_dtype)
     point = _grid_column(problem, tf_dtype)  # [n, 1]
-    y = _const(problem_data(problem).y, tf_dtype)[:, None]  # [n, 1]
+    y = _const(data.y, tf_dtype)[:, None]  # [n, 1]
     factor = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
     _check_factor(factor, problem, dtype)
     return _Eager(tf.transpose(point), factor, y, scalars, problem.solver)
@@ -199,10 +199,10 @@ class _SeedGraph:
     ``AdamOptimizer().compute_gradients(expectation(x))`` and
     ``tf.gradients(expectation(x), [x])``, each from its own call of expectation."""
 
-    def __init__(self, problem: Problem, dtype: str) -> None:
-        tf_dtype = TF_DTYPES[dtype]
+    def __init__(self, data: ProblemData, dtype: str) -> None:
+        problem, tf_dtype = data.problem, TF_DTYPES[dtype]
         v1 = tf.compat.v1
-        y_np = problem_data(problem).y
+        y_np = data.y
         scalars = _Scalars.python(problem)
         factors = []
         self.graph = tf.Graph()
@@ -255,9 +255,9 @@ class _Function:
     """The ``tf.function`` path: the factor computed in a graph (grappler on), then a
     batched evaluation traced once with the fixed signature ``[None]``."""
 
-    def __init__(self, problem: Problem, dtype: str) -> None:
-        tf_dtype = TF_DTYPES[dtype]
-        y_np = problem_data(problem).y
+    def __init__(self, data: ProblemData, dtype: str) -> None:
+        problem, tf_dtype = data.problem, TF_DTYPES[dtype]
+        y_np = data.y
         scalars = _Scalars.python(problem)
 
         @tf.function
@@ -298,8 +298,8 @@ def _build_forward(model: _Eager, dtype: str) -> tf.types.experimental.Polymorph
 class PathSet:
     """All seven paths of one problem in one dtype, built lazily and kept."""
 
-    def __init__(self, problem: Problem, dtype: str) -> None:
-        self.problem = problem
+    def __init__(self, data: ProblemData, dtype: str) -> None:
+        self.data = data
         self.dtype = dtype
         self._tf_dtype = TF_DTYPES[dtype]
         self._built: dict[str, object] = {}
@@ -319,13 +319,13 @@ class PathSet:
         return self._built[key]
 
     def _eager(self) -> _Eager:
-        return self._shared("eager", lambda: _build_eager(self.problem, self.dtype))
+        return self._shared("eager", lambda: _build_eager(self.data, self.dtype))
 
     def _seed(self) -> _SeedGraph:
-        return self._shared("seed", lambda: _SeedGraph(self.problem, self.dtype))
+        return self._shared("seed", lambda: _SeedGraph(self.data, self.dtype))
 
     def _graph_function(self) -> _Function:
-        return self._shared("function", lambda: _Function(self.problem, self.dtype))
+        return self._shared("function", lambda: _Function(self.data, self.dtype))
 
     def _forward_function(self) -> tf.types.experimental.PolymorphicFunction:
         return self._shared("forward", lambda: _build_forward(self._eager(), self.dtype))

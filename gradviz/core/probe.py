@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from gradviz.core.data import ProblemData
 from gradviz.core.paths import PathError, PathSet
 from gradviz.core.problem import Problem
 from gradviz.core.results import DTYPES, PATHS, Curves, ProbeResult
@@ -34,27 +35,29 @@ class ProbeEngine:
         self._keep = keep
         self._sets: OrderedDict[Problem, dict[str, PathSet]] = OrderedDict()
 
-    def _path_sets(self, problem: Problem) -> dict[str, PathSet]:
+    def _path_sets(self, data: ProblemData) -> dict[str, PathSet]:
+        problem = data.problem
         if problem in self._sets:
             self._sets.move_to_end(problem)
         else:
-            self._sets[problem] = {dtype: PathSet(problem, dtype) for dtype in DTYPES}
+            self._sets[problem] = {dtype: PathSet(data, dtype) for dtype in DTYPES}
             while len(self._sets) > self._keep:
                 for path_set in self._sets.popitem(last=False)[1].values():
                     path_set.close()
         return self._sets[problem]
 
-    def probe(self, problem: Problem, x: float) -> ProbeResult:
+    def probe(self, data: ProblemData, x: float) -> ProbeResult:
         """mu and d mu/dx by every path in every dtype at x; failures are cells."""
-        sets = self._path_sets(problem)
+        sets = self._path_sets(data)
         cells = tuple(sets[dtype].evaluate(path, x) for dtype in DTYPES for path in PATHS)
-        return ProbeResult(problem=problem, x=x, cells=cells)
+        return ProbeResult(problem=data.problem, x=x, cells=cells)
 
-    def curves(self, problem: Problem, xs: np.ndarray | None = None) -> Curves:
+    def curves(self, data: ProblemData, xs: np.ndarray | None = None) -> Curves:
         """The ``function`` path over ``xs`` (default: the curve grid), both dtypes."""
+        problem = data.problem
         xs = curve_grid(problem) if xs is None else xs
         mu, grad, errors = {}, {}, {}
-        for dtype, path_set in self._path_sets(problem).items():
+        for dtype, path_set in self._path_sets(data).items():
             try:
                 mu[dtype], grad[dtype] = path_set.curves(xs)
                 errors[dtype] = None

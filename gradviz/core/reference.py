@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 from flint import arb, arb_mat, ctx
 
-from gradviz.core.data import problem_data
-from gradviz.core.problem import Problem
+from gradviz.core.data import ProblemData
 from gradviz.core.results import Ball, Limit, Reference
 
 PRECISIONS: tuple[int, ...] = (128, 256, 512)
@@ -38,10 +37,6 @@ COST_RATIO_PER_DOUBLING = 2.1
 MARGIN = 1.3
 # The first step's cost is predicted from a solve this small (a few ms) scaled as n^3.
 PROBE_N = 40
-
-
-class Cancelled(Exception):  # noqa: N818 (not an error: the caller asked for it)
-    """should_stop() asked the solver to give up between two steps."""
 
 
 @contextmanager
@@ -96,16 +91,13 @@ class ReferenceSolver:
 
     def __init__(
         self,
-        problem: Problem,
+        data: ProblemData,
         budget_s: float = DEFAULT_BUDGET_S,
-        should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[str], None] = lambda message: None,
     ) -> None:
-        self._problem = problem
+        self._problem = data.problem
         self._budget_s = budget_s
-        self._should_stop = should_stop
         self._on_progress = on_progress
-        data = problem_data(problem)
         self._points = [arb(p) for p in data.grid.tolist()]  # [n]; exact: arb(float) never rounds
         self._y: list[float] = data.y.tolist()  # [n]
         self._kernels: dict[int, arb_mat] = {}  # bits -> K without jitter, reused per jitter
@@ -117,7 +109,7 @@ class ReferenceSolver:
         self._solved = False
 
     def solve(self) -> None:
-        """The expensive part; idempotent. Raises Cancelled if should_stop() turns true."""
+        """The expensive part; idempotent."""
         if self._solved:
             return
         deadline = time.perf_counter() + self._budget_s
@@ -138,8 +130,6 @@ class ReferenceSolver:
         label = "K" if jitter == 0 else f"K + {jitter:g} I"
         failed: list[int] = []
         for bits in PRECISIONS:
-            if self._should_stop():
-                raise Cancelled
             left = deadline - time.perf_counter()
             need = self._predict(bits)
             if need > left:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from gradviz.core.data import problem_data
+from gradviz.core.data import data_from_sample, problem_data
 from gradviz.core.problem import Problem
 
 
@@ -113,13 +113,43 @@ def test_kernel_is_symmetric_with_unit_diagonal(problem: Problem) -> None:
     )
 
 
-def test_cache_shares_data_across_jitter_and_solver() -> None:
+def test_jitter_and_solver_do_not_change_the_sample() -> None:
     base = Problem(n=30, seed=11)
     data = problem_data(base)
-    assert problem_data(base) is data
-    assert problem_data(Problem(n=30, seed=11)) is data
-    assert problem_data(base.replace(jitter=1e-3)) is data
-    assert problem_data(base.replace(solver="cholesky", jitter=1e-6)) is data
+    assert data.problem == base
+    for other in (base.replace(jitter=1e-3), base.replace(solver="cholesky", jitter=1e-6)):
+        again = problem_data(other)
+        assert again.problem == other
+        np.testing.assert_array_equal(again.y, data.y)
+        np.testing.assert_array_equal(again.kernel, data.kernel)
+
+
+def test_data_from_sample_rebuilds_grid_and_kernel_around_the_given_y() -> None:
+    problem = Problem(n=25, seed=5, length_scale=0.7, domain=(-2.0, 3.0))
+    y = np.random.default_rng(8).normal(size=problem.n)
+    data = data_from_sample(problem, y)
+    assert data.problem == problem
+    np.testing.assert_array_equal(data.y, y)
+    grid = np.linspace(-2.0, 3.0, 25)
+    np.testing.assert_array_equal(data.grid, grid)
+    kernel = np.exp(-((grid[:, None] - grid[None, :]) ** 2) / (2 * 0.7**2))
+    np.testing.assert_array_equal(data.kernel, kernel)
+    y[0] += 1.0  # the record holds its own copy
+    assert data.y[0] != y[0]
+    assert not (data.y.flags.writeable or data.grid.flags.writeable or data.kernel.flags.writeable)
+
+
+def test_data_from_sample_leaves_the_drawn_sample_alone(global_rng: None) -> None:
+    problem = Problem(n=26, seed=6)
+    data_from_sample(problem, np.zeros(problem.n))
+    _, _, drawn = seed_sample(26, problem.domain, problem.length_scale, 6, problem.mean)
+    np.testing.assert_array_equal(problem_data(problem).y, drawn)
+
+
+@pytest.mark.parametrize("shape", [(24,), (25, 1), (1, 25), ()])
+def test_data_from_sample_refuses_a_sample_of_another_shape(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="expected"):
+        data_from_sample(Problem(n=25), np.zeros(shape))
 
 
 @pytest.mark.parametrize(
@@ -131,5 +161,4 @@ def test_cache_separates_sample_fields(change: dict[str, object]) -> None:
     base = Problem(n=30, seed=11)
     data = problem_data(base)
     other = problem_data(base.replace(**change))
-    assert other is not data
     assert other.y.shape != data.y.shape or not np.array_equal(other.y, data.y)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from gradviz.core.data import problem_data
 from gradviz.core.diagnosis import (
     carried_digits,
     conditioning,
@@ -85,7 +86,7 @@ def test_correct_digits_is_capped_by_the_reference_radius() -> None:
 )
 def test_conditioning_matches_numpy_cond(problem: Problem) -> None:
     matrix = kernel(problem)
-    result = conditioning(problem)
+    result = conditioning(problem_data(problem))
     expected = np.linalg.cond(matrix)
     assert expected < 1e10  # well inside float64: both estimates are accurate here
     assert result.value == pytest.approx(expected, rel=1e-6)
@@ -94,13 +95,13 @@ def test_conditioning_matches_numpy_cond(problem: Problem) -> None:
 
 
 def test_conditioning_of_the_seed_is_saturated() -> None:
-    result = conditioning(Problem())
+    result = conditioning(problem_data(Problem()))
     # numpy's SVD agrees that K sits on the float64 rounding floor: cond * eps >~ 1.
     assert np.linalg.cond(kernel(Problem())) * np.finfo(np.float64).eps > 1
     assert result.saturated is True
     assert result.value * np.finfo(np.float64).eps > 1
     # Enough jitter moves it off the floor: cond(K + I) <= 1 + lambda_max.
-    jittered = conditioning(Problem(jitter=1.0))
+    jittered = conditioning(problem_data(Problem(jitter=1.0)))
     assert jittered.saturated is False
     assert jittered.value <= 1 + jittered.lambda_max
 
@@ -162,7 +163,7 @@ def test_diagnose_counts_digits_per_cell_and_words_a_verdict() -> None:
     grads64 = [truth * (1 + 10.0**-11.5)] * 6 + [None]
     result = fake_result(WELL, grads32, grads64)
     reference = Reference("exact", mu=Ball(1.0, 1e-17), grad=Ball(truth, 1e-17), precision_bits=128)
-    cond = conditioning(WELL)
+    cond = conditioning(problem_data(WELL))
     diagnosis = diagnose(result, reference, cond)
 
     assert diagnosis.condition_number == cond.value
@@ -197,7 +198,7 @@ def test_verdict_on_the_seed_advises_jitter_and_cholesky() -> None:
         reason="K is singular to 512-bit ball arithmetic",
         limit=Limit(1e-12, Ball(2.6, 1e-15), Ball(-0.7293, 1e-15)),
     )
-    diagnosis = diagnose(result, reference, conditioning(seed))
+    diagnosis = diagnose(result, reference, conditioning(problem_data(seed)))
     assert all(d is None for d in diagnosis.correct_digits.values())
     for dtype, text in diagnosis.verdicts.items():
         assert text.startswith(f"{dtype}: ")
@@ -208,12 +209,16 @@ def test_verdict_on_the_seed_advises_jitter_and_cholesky() -> None:
 
 
 def test_verdict_while_things_are_pending() -> None:
-    assert "no reference" in verdict(WELL, "float64", [], None, conditioning(WELL))
+    assert "no reference" in verdict(WELL, "float64", [], None, conditioning(problem_data(WELL)))
     pending = verdict(WELL, "float32", [5.5], None, None)
     assert pending.startswith("float32: 5 correct digits")
     assert "still being computed" in pending
     nothing = verdict(
-        WELL, "float64", [], Reference("exact", grad=Ball(1.0, 0.0)), conditioning(WELL)
+        WELL,
+        "float64",
+        [],
+        Reference("exact", grad=Ball(1.0, 0.0)),
+        conditioning(problem_data(WELL)),
     )
     assert "no path produced a number" in nothing
 

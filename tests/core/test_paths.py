@@ -16,6 +16,7 @@ import pytest
 from spec import DTYPES, PATH_NAMES
 
 from gradviz.core import paths
+from gradviz.core.data import data_from_sample, problem_data
 from gradviz.core.diagnosis import correct_digits
 from gradviz.core.probe import ProbeEngine
 from gradviz.core.problem import Problem
@@ -116,7 +117,7 @@ def path_sets() -> Iterator[Callable[[Problem, str], PathSet]]:
 
     def get(problem: Problem, dtype: str) -> PathSet:
         if (problem, dtype) not in built:
-            built[problem, dtype] = PathSet(problem, dtype)
+            built[problem, dtype] = PathSet(problem_data(problem), dtype)
         return built[problem, dtype]
 
     yield get
@@ -300,7 +301,9 @@ DIGIT_XS = [-5.0, -1.3, 0.01, 2.0, 4.7, 5.5]
 @pytest.fixture(scope="module")
 def references() -> dict[Problem, list]:
     """Ball-arithmetic references (certified at 128 bits, ~0.6 s for n = 300)."""
-    return {p: ReferenceSolver(p).evaluate_many(DIGIT_XS) for p in NINE_DIGIT_PROBLEMS}
+    return {
+        p: ReferenceSolver(problem_data(p)).evaluate_many(DIGIT_XS) for p in NINE_DIGIT_PROBLEMS
+    }
 
 
 @pytest.mark.parametrize("path", PATH_NAMES)
@@ -396,7 +399,7 @@ def engine() -> ProbeEngine:
 
 def test_probe_returns_fourteen_cells_in_order(engine: ProbeEngine) -> None:
     problem = FLOAT32_PROBLEMS[0]
-    result = engine.probe(problem, 1.25)
+    result = engine.probe(problem_data(problem), 1.25)
     assert result.problem == problem and result.x == 1.25
     assert [(c.dtype, c.path) for c in result.cells] == [
         (dtype, path) for dtype in DTYPES for path in PATH_NAMES
@@ -412,7 +415,7 @@ def test_probe_returns_fourteen_cells_in_order(engine: ProbeEngine) -> None:
 
 def test_curves_match_probes_of_the_function_path(engine: ProbeEngine) -> None:
     problem = FLOAT32_PROBLEMS[2]  # cond ~ 1e3: both dtypes are meaningful
-    curves = engine.curves(problem)
+    curves = engine.curves(problem_data(problem))
     assert curves.problem == problem
     assert np.array_equal(curves.x, np.linspace(*problem.domain, 1000))
     for dtype in DTYPES:
@@ -421,7 +424,7 @@ def test_curves_match_probes_of_the_function_path(engine: ProbeEngine) -> None:
         assert curves.mu[dtype].dtype == np.float64
     for index in (0, 137, 500, 999):
         x = float(curves.x[index])
-        result = engine.probe(problem, x)
+        result = engine.probe(problem_data(problem), x)
         for dtype in DTYPES:
             e = expected(problem, x, dtype)
             cell = result.cell("function", dtype)
@@ -433,12 +436,12 @@ def test_curves_match_probes_of_the_function_path(engine: ProbeEngine) -> None:
     assert np.array_equal(curves.gap, gap)
     assert np.all(curves.gap < -2)  # cond ~ 1e3: float32 keeps ~3 digits of a gradient ~ 1
     xs = np.array([-1.0, 0.5])
-    custom = engine.curves(problem, xs)
+    custom = engine.curves(problem_data(problem), xs)
     assert np.array_equal(custom.x, xs) and custom.mu["float64"].shape == (2,)
 
 
 def test_curves_of_a_failing_dtype_are_nan_with_a_reason(engine: ProbeEngine) -> None:
-    curves = engine.curves(SEED_JITTERED, np.linspace(-5.0, 5.0, 50))
+    curves = engine.curves(problem_data(SEED_JITTERED), np.linspace(-5.0, 5.0, 50))
     assert curves.errors["float32"] is not None and "Cholesky" in curves.errors["float32"]
     assert np.all(np.isnan(curves.mu["float32"])) and np.all(np.isnan(curves.grad["float32"]))
     assert curves.errors["float64"] is None
@@ -448,9 +451,9 @@ def test_curves_of_a_failing_dtype_are_nan_with_a_reason(engine: ProbeEngine) ->
 def test_engine_keeps_the_builds_of_two_problems() -> None:
     engine = ProbeEngine()
     problems = [Problem(n=n, jitter=1e-2, solver="cholesky") for n in (11, 12, 13)]
-    first = engine.probe(problems[0], 0.5)
+    first = engine.probe(problem_data(problems[0]), 0.5)
     for problem in problems[1:]:
-        engine.probe(problem, 0.5)
+        engine.probe(problem_data(problem), 0.5)
     alive = engine.tracing_counts()
     assert alive  # probes build the traced functions
     assert all(count == 1 for count in alive.values())
@@ -460,7 +463,7 @@ def test_engine_keeps_the_builds_of_two_problems() -> None:
     for problem in problems[1:]:
         assert {f"{d} function {problem.summary()}" for d in DTYPES} <= set(alive)
     # An evicted problem is rebuilt on demand and gives the same numbers.
-    again = engine.probe(problems[0], 0.5)
+    again = engine.probe(problem_data(problems[0]), 0.5)
     assert again.cells == first.cells
     alive = engine.tracing_counts()
     assert not any(problems[1].summary() in key for key in alive)
@@ -470,9 +473,21 @@ def test_engine_keeps_the_builds_of_two_problems() -> None:
 def test_engine_probes_at_new_x_do_not_retrace(engine: ProbeEngine) -> None:
     problem = FLOAT32_PROBLEMS[1]
     for x in np.linspace(-4.0, 4.0, 9):
-        engine.probe(problem, float(x))
+        engine.probe(problem_data(problem), float(x))
     counts = {k: v for k, v in engine.tracing_counts().items() if problem.summary() in k}
     assert set(counts) == {
         f"{d} {name} {problem.summary()}" for d in DTYPES for name in ("function", "forward")
     }
     assert all(count == 1 for count in counts.values())
+
+
+def test_a_sample_handed_over_gives_bit_identical_probes() -> None:
+    """The worker draws y in one process and hands it to the TensorFlow process: every cell
+    must be the same bit for bit as when the sample is drawn where it is used."""
+    problem = Problem()
+    drawn = problem_data(problem)
+    handed = data_from_sample(problem, np.array(drawn.y.tolist()))
+    assert handed is not drawn
+    here, there = ProbeEngine(), ProbeEngine()
+    for x in (2.0, -0.37):
+        assert there.probe(handed, x).cells == here.probe(drawn, x).cells

@@ -22,6 +22,7 @@ from spec import (
     TOP_KEYS,
 )
 
+from gradviz.core.data import problem_data
 from gradviz.core.diagnosis import conditioning, diagnose
 from gradviz.core.probe import ProbeEngine
 from gradviz.core.problem import Problem
@@ -55,15 +56,17 @@ def engine() -> Iterator[ProbeEngine]:
 
 @pytest.fixture(scope="module")
 def good(engine: ProbeEngine) -> Report:
-    result = engine.probe(GOOD, 2.0)
-    reference = ReferenceSolver(GOOD).evaluate(2.0)
-    return Report(result, reference, diagnose(result, reference, conditioning(GOOD)))
+    result = engine.probe(problem_data(GOOD), 2.0)
+    reference = ReferenceSolver(problem_data(GOOD)).evaluate(2.0)
+    return Report(result, reference, diagnose(result, reference, conditioning(problem_data(GOOD))))
 
 
 @pytest.fixture(scope="module")
 def broken(engine: ProbeEngine) -> Report:
-    result = engine.probe(BROKEN, 2.0)
-    return Report(result, UNDETERMINED, diagnose(result, UNDETERMINED, conditioning(BROKEN)))
+    result = engine.probe(problem_data(BROKEN), 2.0)
+    return Report(
+        result, UNDETERMINED, diagnose(result, UNDETERMINED, conditioning(problem_data(BROKEN)))
+    )
 
 
 def check_schema(document: dict) -> None:
@@ -158,7 +161,7 @@ def test_json_of_failed_cells_and_an_undetermined_reference(broken: Report) -> N
 
 def test_json_without_reference(good: Report) -> None:
     result = good.result
-    report = Report(result, None, diagnose(result, None, conditioning(GOOD)))
+    report = Report(result, None, diagnose(result, None, conditioning(problem_data(GOOD))))
     document = parse(to_json(report))
     check_schema(document)
     assert document["reference"] is None
@@ -221,7 +224,9 @@ def table_report(kind: str, good: Report, broken: Report) -> Report:
     if kind == "broken":
         return broken
     if kind == "none":
-        return Report(good.result, None, diagnose(good.result, None, conditioning(GOOD)))
+        return Report(
+            good.result, None, diagnose(good.result, None, conditioning(problem_data(GOOD)))
+        )
     if kind == "tiny":
         # Far outside the domain mu' is ~1e-9: 17 significant digits plus the exponent.
         grad = -1.2345678901234567e-09

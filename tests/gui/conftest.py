@@ -137,7 +137,7 @@ def make_report(
         reference = undetermined_reference(problem, x)
     assert reference is None or isinstance(reference, Reference)
     note = "reference off" if reference is None else "reference: 256 bits"
-    diagnosis = diagnose(result, reference, conditioning(problem))
+    diagnosis = diagnose(result, reference, conditioning(problem_data(problem)))
     return ProbeReport(result=result, reference=reference, reference_note=note, diagnosis=diagnosis)
 
 
