@@ -36,6 +36,7 @@ from gradviz.worker.scheduler import (
     StartPaths,
     StartProblem,
     Stop,
+    WindowRecord,
 )
 from gradviz.worker.services import serve_paths, serve_problem
 
@@ -246,7 +247,7 @@ class ComputeWorker(QThread):
             self.failed.emit(f"could not start the {role} process: {error}")
             self._carry_out(self._exited(role, None))
 
-    def _emit(self, record: object) -> None:
+    def _emit(self, record: WindowRecord) -> None:
         match record:
             case DataReady():
                 self.data_ready.emit(record)

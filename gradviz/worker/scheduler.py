@@ -109,11 +109,14 @@ class Send:
     message: LoadData | PathsRequest | ReferenceRequest
 
 
+WindowRecord = DataReady | Progress | Failure | ProbeReport | Curves
+
+
 @dataclass(frozen=True)
 class Emit:
     """A record for the window."""
 
-    record: DataReady | Progress | Failure | ProbeReport | Curves
+    record: WindowRecord
 
 
 Action = StartPaths | StartProblem | Stop | Send | Emit
@@ -530,7 +533,7 @@ class Scheduler:
 
     # --- records for the window --------------------------------------------------------
 
-    def _emit(self, record: object) -> None:
+    def _emit(self, record: WindowRecord) -> None:
         self._actions.append(Emit(record))
 
     def _progress(self, task: Task, message: str, busy: bool, retry: bool = False) -> None:

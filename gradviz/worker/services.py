@@ -20,7 +20,7 @@ import sys
 import time
 from multiprocessing.connection import Connection
 
-from gradviz.core.data import data_from_sample, problem_data
+from gradviz.core.data import ProblemData, data_from_sample, problem_data
 from gradviz.core.problem import Problem
 from gradviz.worker.messages import (
     Conditioned,
@@ -75,7 +75,7 @@ def _paths_loop(conn: Connection) -> None:
     from gradviz.core.probe import ProbeEngine
 
     engine = ProbeEngine()
-    data = None
+    data: ProblemData | None = None
     conn.send(PathsReady(time.perf_counter() - started))
     while True:
         request = conn.recv()
@@ -83,9 +83,9 @@ def _paths_loop(conn: Connection) -> None:
             match request:
                 case LoadData(problem=problem, y=y):
                     data = data_from_sample(problem, y)
-                case ProbeRequest(problem=problem, x=x) if _loaded(data, problem):
+                case ProbeRequest(x=x) if data is not None and data.problem == request.problem:
                     conn.send(ProbeDone(engine.probe(data, x)))
-                case CurvesRequest(problem=problem) if _loaded(data, problem):
+                case CurvesRequest() if data is not None and data.problem == request.problem:
                     conn.send(CurvesDone(engine.curves(data)))
                 case ProbeRequest() | CurvesRequest():
                     conn.send(PathsFailed(request, "its problem's data was never loaded"))
@@ -95,10 +95,6 @@ def _paths_loop(conn: Connection) -> None:
             raise
         except Exception as error:  # any failure is a result to show, not a reason to die
             conn.send(PathsFailed(request, _one_line(error)))
-
-
-def _loaded(data: object, problem: Problem) -> bool:
-    return data is not None and getattr(data, "problem", None) == problem
 
 
 def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) -> None:
