@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._worker = worker
         self._tasks: dict[str, str] = {}
+        self._retrying: set[str] = set()  # tasks stopped after repeated failures
         self._have: set[str] = set()
         self._stale_timer = QTimer(self)
         self._stale_timer.setSingleShot(True)
@@ -156,8 +158,14 @@ class MainWindow(QMainWindow):
         self._busy.setMaximumWidth(120)
         self._busy.setTextVisible(False)
         self._busy.hide()
+        self._retry = QPushButton("Retry")
+        self._retry.setObjectName("retry")
+        self._retry.setToolTip("Start the compute process that stopped after repeated failures")
+        self._retry.clicked.connect(self._on_retry_clicked)
+        self._retry.hide()
         self.statusBar().addPermanentWidget(self._status)
         self.statusBar().addPermanentWidget(self._busy)
+        self.statusBar().addPermanentWidget(self._retry)
 
     def _build_actions(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -323,12 +331,20 @@ class MainWindow(QMainWindow):
         return {"data", "curves", "report"} <= self._have
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.busy and progress.message:
+        if progress.message and (progress.busy or progress.retry):
             self._tasks[progress.task] = progress.message
         else:
             self._tasks.pop(progress.task, None)
+        if progress.retry:
+            self._retrying.add(progress.task)
+        else:
+            self._retrying.discard(progress.task)
         self._status.setText(" · ".join(self._tasks.values()))
-        self._busy.setVisible(bool(self._tasks))
+        self._busy.setVisible(bool(set(self._tasks) - self._retrying))
+        self._retry.setVisible(bool(self._retrying))
+
+    def _on_retry_clicked(self) -> None:
+        self._worker.retry()
 
     def _on_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)

@@ -27,7 +27,14 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
 from PyQt6.QtGui import QImage, QMouseEvent, QTextDocument
-from PyQt6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QLabel, QWidget
+from PyQt6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDoubleSpinBox,
+    QLabel,
+    QPushButton,
+    QWidget,
+)
 from spec import legend_item, xy
 
 from gradviz.core.data import problem_data
@@ -640,13 +647,19 @@ def test_closing_while_sampling_a_large_problem_stops_the_worker(qtbot, harness:
     )
 
 
-def tensorflow_child() -> multiprocessing.Process:
-    """The child process that has TensorFlow loaded (the reference process never has)."""
+def tensorflow_children() -> list[multiprocessing.Process]:
+    """The child processes that have TensorFlow loaded (the reference process never has)."""
     found = []
     for child in multiprocessing.active_children():
         with contextlib.suppress(OSError):
             if "tensorflow" in Path(f"/proc/{child.pid}/maps").read_text():
                 found.append(child)
+    return found
+
+
+def tensorflow_child() -> multiprocessing.Process:
+    """The one child process that has TensorFlow loaded."""
+    found = tensorflow_children()
     assert len(found) == 1, found
     return found[0]
 
@@ -672,6 +685,38 @@ def test_a_crashed_tensorflow_process_is_reported_and_replaced(qtbot, harness: H
     assert harness.worker.isRunning()
     assert tensorflow_child().pid != killed
     assert "Restarting TensorFlow" not in status_text(window)
+
+
+def retry_button(window: MainWindow) -> QPushButton:
+    button = window.statusBar().findChild(QPushButton, "retry")
+    assert button is not None
+    return button
+
+
+@pytest.mark.timeout(300)
+def test_tensorflow_failing_three_times_offers_retry_which_brings_the_numbers_back(
+    qtbot, harness: Harness
+) -> None:
+    """The scheduler backs off after three crashes in a row (tests/worker has the policy);
+    here the window shows why, offers Retry, and Retry really restarts TensorFlow."""
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    for _ in range(3):
+        qtbot.waitUntil(lambda: len(tensorflow_children()) == 1, timeout=FIRST_RESULTS_MS)
+        with qtbot.waitSignal(harness.worker.failed, timeout=10_000):
+            os.kill(tensorflow_children()[0].pid, signal.SIGKILL)
+    qtbot.waitUntil(retry_button(window).isVisible, timeout=5_000)
+    assert "failed 3 times in a row" in status_text(window)
+    assert "retrying in" in status_text(window)
+
+    mark = harness.mark()
+    window.nudge(1)
+    qtbot.mouseClick(retry_button(window), Qt.MouseButton.LeftButton)
+    report = wait_final_report(qtbot, harness, mark, timeout=FIRST_RESULTS_MS)
+    assert report.result.x == window.x
+    assert_shows_numbers(window)
+    assert not retry_button(window).isVisible()
+    assert "failed 3 times" not in status_text(window)
 
 
 @pytest.mark.timeout(120)
