@@ -7,6 +7,7 @@ comes from the worker as an immutable record and goes straight to the views.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
@@ -47,6 +48,7 @@ STATUS_TIMEOUT_MS = 8000
 # this: while dragging they arrive within a frame or two, and greying them in between
 # would flicker at 60 Hz (and costs a re-render per move).
 STALE_AFTER_MS = 150
+ELAPSED_SHOWN_AFTER_S = 2.0  # a task running longer says for how long
 SESSION_FILTER = "gradviz session (*.json)"
 # Below this the three plots' axes, legends and the probe marker no longer fit.
 PLOTS_MIN_WIDTH = 400
@@ -108,6 +110,10 @@ class MainWindow(QMainWindow):
         self._worker = worker
         self._tasks: dict[str, str] = {}
         self._retrying: set[str] = set()  # tasks stopped after repeated failures
+        self._started: dict[str, float] = {}  # when each busy task began (monotonic)
+        self._elapsed_timer = QTimer(self)
+        self._elapsed_timer.setInterval(1000)
+        self._elapsed_timer.timeout.connect(self._show_tasks)
         self._have: set[str] = set()
         self._stale_timer = QTimer(self)
         self._stale_timer.setSingleShot(True)
@@ -331,17 +337,36 @@ class MainWindow(QMainWindow):
         return {"data", "curves", "report"} <= self._have
 
     def _on_progress(self, progress: Progress) -> None:
+        task = progress.task
         if progress.message and (progress.busy or progress.retry):
-            self._tasks[progress.task] = progress.message
+            self._tasks[task] = progress.message
         else:
-            self._tasks.pop(progress.task, None)
+            self._tasks.pop(task, None)
+        if progress.busy and progress.message:
+            self._started.setdefault(task, time.monotonic())
+        else:
+            self._started.pop(task, None)
         if progress.retry:
-            self._retrying.add(progress.task)
+            self._retrying.add(task)
         else:
-            self._retrying.discard(progress.task)
-        self._status.setText(" · ".join(self._tasks.values()))
-        self._busy.setVisible(bool(set(self._tasks) - self._retrying))
+            self._retrying.discard(task)
+        self._show_tasks()
+
+    def _show_tasks(self) -> None:
+        """Every task in words; one running for a while also says for how long."""
+        now = time.monotonic()
+        words = []
+        for task, message in self._tasks.items():
+            elapsed = now - self._started.get(task, now)
+            shown = elapsed >= ELAPSED_SHOWN_AFTER_S
+            words.append(f"{message} ({elapsed:.0f} s)" if shown else message)
+        self._status.setText(" · ".join(words))
+        self._busy.setVisible(bool(self._started))
         self._retry.setVisible(bool(self._retrying))
+        if self._started and not self._elapsed_timer.isActive():
+            self._elapsed_timer.start()
+        elif not self._started:
+            self._elapsed_timer.stop()
 
     def _on_retry_clicked(self) -> None:
         self._worker.retry()
@@ -447,6 +472,7 @@ class MainWindow(QMainWindow):
             )
             self._settings.sync()
         self._stale_timer.stop()
+        self._elapsed_timer.stop()
         self._worker.stop()
         self._worker.wait(STOP_TIMEOUT_MS)
         super().closeEvent(event)

@@ -50,11 +50,14 @@ POLL_S = 0.25
 
 
 class _Child:
-    """One compute process running ``target(conn, *args)``; ``conn`` is the parent's end."""
+    """One compute process running ``target(conn, *args)``; ``conn`` is the parent's end.
+    The process is named after its role (``gradviz paths``, ``gradviz problem``)."""
 
-    def __init__(self, target: Callable[..., None], *args: Any) -> None:
+    def __init__(self, role: Role, target: Callable[..., None], *args: Any) -> None:
         self.conn, child_end = _SPAWN.Pipe(duplex=True)
-        self.process = _SPAWN.Process(target=target, args=(child_end, *args), daemon=True)
+        self.process = _SPAWN.Process(
+            target=target, args=(child_end, *args), name=f"gradviz {role}", daemon=True
+        )
         self.process.start()
         child_end.close()
 
@@ -242,7 +245,7 @@ class ComputeWorker(QThread):
         if old is not None:
             old.close()
         try:
-            self._children[role] = _Child(target, *args)
+            self._children[role] = _Child(role, target, *args)
         except OSError as error:
             self.failed.emit(f"could not start the {role} process: {error}")
             self._carry_out(self._exited(role, None))

@@ -657,6 +657,11 @@ def tensorflow_children() -> list[multiprocessing.Process]:
     return found
 
 
+def problem_children() -> list[multiprocessing.Process]:
+    """The processes that draw the problem's sample and solve its reference."""
+    return [c for c in multiprocessing.active_children() if c.name == "gradviz problem"]
+
+
 def tensorflow_child() -> multiprocessing.Process:
     """The one child process that has TensorFlow loaded."""
     found = tensorflow_children()
@@ -717,6 +722,46 @@ def test_tensorflow_failing_three_times_offers_retry_which_brings_the_numbers_ba
     assert_shows_numbers(window)
     assert not retry_button(window).isVisible()
     assert "failed 3 times" not in status_text(window)
+
+
+@pytest.mark.timeout(300)
+def test_a_stopped_tensorflow_process_is_detected_killed_and_replaced(
+    qtbot, harness: Harness
+) -> None:
+    """SIGSTOP: the process lives but never answers. A warm probe gets ten times its
+    measured time, at least five seconds; then the worker restarts TensorFlow."""
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    stopped = tensorflow_child().pid
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        mark = harness.mark()
+        window.nudge(1)
+        with qtbot.waitSignal(harness.worker.failed, timeout=30_000) as blocker:
+            pass
+        assert "did not answer within" in blocker.args[0]
+        report = wait_final_report(qtbot, harness, mark, timeout=FIRST_RESULTS_MS)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stopped, signal.SIGCONT)
+    assert report.result.x == window.x
+    assert_shows_numbers(window)
+    assert tensorflow_child().pid != stopped
+
+
+@pytest.mark.timeout(300)
+def test_a_problem_process_killed_while_sampling_is_restarted(
+    qtbot, open_window: Callable[..., Harness]
+) -> None:
+    harness = open_window(FAST.replace(n=1500))
+    window = harness.window
+    qtbot.waitUntil(lambda: "Sampling" in status_text(window), timeout=10_000)
+    qtbot.waitUntil(lambda: len(problem_children()) == 1, timeout=10_000)
+    with qtbot.waitSignal(harness.worker.failed, timeout=10_000) as blocker:
+        os.kill(problem_children()[0].pid, signal.SIGKILL)
+    assert "problem process ended" in blocker.args[0] and "restarting" in blocker.args[0]
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    assert "Sampling" not in status_text(window)
 
 
 @pytest.mark.timeout(120)
