@@ -36,6 +36,7 @@ from gradviz.core.session import Session, SessionError, View, load_session, save
 from gradviz.gui.controls import ProblemEditor
 from gradviz.gui.export import ExportError, export_plots, export_window, window_image
 from gradviz.gui.export_dialog import ExportChoice, ExportDialog, default_name
+from gradviz.gui.guide import GuideDialog
 from gradviz.gui.panel import ResultsPanel
 from gradviz.gui.plots import PlotStack
 from gradviz.gui.settings import WindowSettings
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._worker = worker
         self._tasks: dict[str, str] = {}
+        self._guide: GuideDialog | None = None
         self._retrying: set[str] = set()  # tasks stopped after repeated failures
         self._started: dict[str, float] = {}  # when each busy task began (monotonic)
         self._elapsed_timer = QTimer(self)
@@ -194,9 +196,14 @@ class MainWindow(QMainWindow):
         menu.addActions([export, copy])
         menu.addSeparator()
         menu.addAction(quit_action)
+        guide = QAction("&Guide", self)
+        guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        guide.triggered.connect(self._on_guide_triggered)
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.triggered.connect(self._on_keys_triggered)
         about = QAction("&About gradviz", self)
         about.triggered.connect(self._on_about_triggered)
-        self.menuBar().addMenu("&Help").addAction(about)
+        self.menuBar().addMenu("&Help").addActions([guide, keys, about])
         for key, slot in (
             ("Left", self._on_left),
             ("Right", self._on_right),
@@ -453,6 +460,19 @@ class MainWindow(QMainWindow):
     def _on_copy_screenshot_triggered(self) -> None:
         QApplication.clipboard().setImage(window_image(self))
         self.statusBar().showMessage("Screenshot copied to the clipboard", STATUS_TIMEOUT_MS)
+
+    def show_guide(self, topic: str = "") -> GuideDialog:
+        """Open the guide (one window, reused) at a glossary ``topic`` or at the top."""
+        if self._guide is None:
+            self._guide = GuideDialog(self)
+        self._guide.show_topic(topic)
+        return self._guide
+
+    def _on_guide_triggered(self) -> None:
+        self.show_guide()
+
+    def _on_keys_triggered(self) -> None:
+        self.show_guide("keys")
 
     def _on_about_triggered(self) -> None:
         QMessageBox.about(

@@ -26,13 +26,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
-from PyQt6.QtGui import QImage, QMouseEvent, QTextDocument
+from PyQt6.QtGui import QImage, QKeySequence, QMouseEvent, QTextDocument
 from PyQt6.QtWidgets import (
     QApplication,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QLabel,
     QPushButton,
+    QTextBrowser,
     QWidget,
 )
 from spec import legend_item, xy
@@ -762,6 +764,24 @@ def test_a_problem_process_killed_while_sampling_is_restarted(
     assert "problem process ended" in blocker.args[0] and "restarting" in blocker.args[0]
     wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
     assert "Sampling" not in status_text(window)
+
+
+@pytest.mark.timeout(120)
+def test_help_menu_opens_the_guide_with_f1_and_the_shortcuts_page(qtbot, harness: Harness) -> None:
+    window = harness.window
+    actions = {a.text(): a for a in window.menuBar().actions()}
+    help_actions = {a.text(): a for a in actions["&Help"].menu().actions()}
+    assert set(help_actions) >= {"&Guide", "&Keyboard shortcuts", "&About gradviz"}
+    assert help_actions["&Guide"].shortcut() == QKeySequence("F1")
+
+    help_actions["&Keyboard shortcuts"].trigger()
+    guide = window.findChild(QDialog, "guide")
+    assert guide is not None and guide.isVisible()
+    text = guide.findChild(QTextBrowser, "guide_text").toPlainText()
+    assert "Shift+Left" in text and "Ctrl+Shift+S" in text
+    assert guide.findChild(QTextBrowser).verticalScrollBar().value() > 0
+    help_actions["&Guide"].trigger()
+    assert window.findChildren(QDialog, "guide") == [guide]  # one guide, reused
 
 
 @pytest.mark.timeout(120)

@@ -1,0 +1,58 @@
+"""Help > Guide: the illustrated guide and glossary that ship in ``resources/guide.html``.
+
+The paths' descriptions are not written twice: the guide's ``<!-- paths -->`` marker is
+replaced by the path registry's help text, so the guide, the panel's tooltips and the
+CLI say the same thing. Tooltips elsewhere point here by anchor (``#cond``, ...).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from gradviz.core.results import PATH_HELP, PATHS
+from gradviz.resources import resource_path
+
+GUIDE_FILE = "guide.html"
+PATHS_MARKER = "<!-- paths -->"
+
+
+def guide_html() -> str:
+    """The guide's HTML with the path registry's descriptions filled in."""
+    text = resource_path(GUIDE_FILE).read_text(encoding="utf-8")
+    rows = "".join(
+        f"<dt><code>{html.escape(path)}</code></dt><dd>{html.escape(PATH_HELP[path])}</dd>"
+        for path in PATHS
+    )
+    return text.replace(PATHS_MARKER, f"<dl>{rows}</dl>")
+
+
+class GuideDialog(QDialog):
+    """A non-modal window showing the guide; :meth:`show_topic` jumps to an anchor."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("gradviz guide")
+        self.setObjectName("guide")
+        self.browser = QTextBrowser()
+        self.browser.setObjectName("guide_text")
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setSearchPaths([str(resource_path(GUIDE_FILE).parent)])
+        self.browser.setHtml(guide_html())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(760, 640)
+
+    def show_topic(self, anchor: str = "") -> None:
+        """Show the guide at ``anchor`` (a glossary term such as ``cond``), or at the top."""
+        self.show()
+        if anchor:
+            self.browser.scrollToAnchor(anchor)
+        else:
+            self.browser.verticalScrollBar().setValue(0)
+        self.raise_()
+        self.activateWindow()
