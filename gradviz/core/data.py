@@ -37,6 +37,14 @@ class ProblemData:
     y: np.ndarray  # [n]
 
 
+CURVE_POINTS = 1000
+
+
+def curve_grid(problem: Problem, points: int = CURVE_POINTS) -> np.ndarray:
+    """The x at which curves are drawn: ``points`` evenly spaced over the domain. [points]"""
+    return np.linspace(*problem.domain, points)
+
+
 def rbf(a: np.ndarray, b: np.ndarray, length_scale: float) -> np.ndarray:
     """``exp(-(a_i - b_j)^2 / (2 l^2))`` with the seed's order of operations. [len(a), len(b)]"""
     return np.exp(-((a[:, None] - b[None, :]) ** 2) / (2 * length_scale**2))

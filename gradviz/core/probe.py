@@ -11,17 +11,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from gradviz.core.data import ProblemData
+from gradviz.core.data import ProblemData, curve_grid
 from gradviz.core.paths import PathError, PathSet
 from gradviz.core.problem import Problem
 from gradviz.core.results import DTYPES, PATHS, Curves, ProbeResult
-
-CURVE_POINTS = 1000
-
-
-def curve_grid(problem: Problem, points: int = CURVE_POINTS) -> np.ndarray:
-    """The x at which curves are drawn: ``points`` evenly spaced over the domain. [points]"""
-    return np.linspace(*problem.domain, points)
 
 
 class ProbeEngine:

@@ -21,10 +21,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 from flint import arb, arb_mat, ctx
 
 from gradviz.core.data import ProblemData
-from gradviz.core.results import Ball, Limit, Reference
+from gradviz.core.problem import Problem
+from gradviz.core.results import Ball, Limit, Reference, ReferenceCurve
 
 PRECISIONS: tuple[int, ...] = (128, 256, 512)
 LIMIT_JITTERS: tuple[float, ...] = (1e-12, 1e-10, 1e-8, 1e-6)
@@ -227,3 +229,35 @@ class ReferenceSolver:
                 dk_rows.append([-di / l2 * ki for di, ki in zip(d, k, strict=True)])  # [n]
             values = arb_mat(k_rows + dk_rows) * solved.alpha  # [2m, n] @ [n, 1] -> [2m, 1]
             return [(_to_ball(values[i, 0]), _to_ball(values[m + i, 0])) for i in range(m)]
+
+
+def _mu_and_grad(reference: Reference) -> tuple[Ball, Ball] | None:
+    """The balls a curve draws: the exact reference's, else its jitter limit's."""
+    if reference.limit is not None:
+        return reference.limit.mu, reference.limit.grad
+    if reference.mu is None or reference.grad is None:
+        return None
+    return reference.mu, reference.grad
+
+
+def reference_curve(
+    problem: Problem, xs: Sequence[float], references: Sequence[Reference], complete: bool
+) -> ReferenceCurve | None:
+    """The references at ``xs`` (or their jitter limit) as arrays; None when there is
+    nothing to draw (the problem and every limit jitter are undetermined)."""
+    pairs = [_mu_and_grad(reference) for reference in references]
+    balls = [pair for pair in pairs if pair is not None]
+    if not references or len(balls) != len(references):
+        return None
+    limit = references[0].limit
+    return ReferenceCurve(
+        problem=problem,
+        x=np.asarray(xs, dtype=np.float64),
+        mu=np.array([mu.mid for mu, _ in balls]),
+        mu_radius=np.array([mu.radius for mu, _ in balls]),
+        grad=np.array([grad.mid for _, grad in balls]),
+        grad_radius=np.array([grad.radius for _, grad in balls]),
+        jitter=problem.jitter if limit is None else limit.jitter,
+        is_limit=limit is not None,
+        complete=complete,
+    )

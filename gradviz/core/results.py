@@ -147,3 +147,23 @@ class ProbeReport:
     reference_note: str
     diagnosis: Diagnosis
     reference_pending: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceCurve:
+    """The reference over a grid of x: float64 midpoints of the balls and their radii.
+
+    When the exact problem is undetermined this is its jitter limit (``is_limit``), and
+    ``jitter`` is the limit's; otherwise ``jitter`` is the problem's own. ``complete``
+    is False for the coarse first pass that precedes the full grid.
+    """
+
+    problem: Problem
+    x: np.ndarray  # [m]
+    mu: np.ndarray  # [m]
+    mu_radius: np.ndarray  # [m]
+    grad: np.ndarray  # [m]
+    grad_radius: np.ndarray  # [m]
+    jitter: float
+    is_limit: bool
+    complete: bool

@@ -25,7 +25,7 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from gradviz.core.problem import Problem
 from gradviz.core.reference import DEFAULT_BUDGET_S
-from gradviz.core.results import Curves, ProbeReport
+from gradviz.core.results import Curves, ProbeReport, ReferenceCurve
 from gradviz.worker.messages import DataReady, Failure, Progress
 from gradviz.worker.scheduler import (
     Action,
@@ -108,6 +108,7 @@ class ComputeWorker(QThread):
     data_ready = pyqtSignal(object)  # DataReady
     curves_ready = pyqtSignal(object)  # Curves
     report_ready = pyqtSignal(object)  # ProbeReport
+    reference_curve_ready = pyqtSignal(object)  # ReferenceCurve
     progress = pyqtSignal(object)  # Progress
     failed = pyqtSignal(str)
 
@@ -258,6 +259,8 @@ class ComputeWorker(QThread):
                 self.curves_ready.emit(record)
             case ProbeReport():
                 self.report_ready.emit(record)
+            case ReferenceCurve():
+                self.reference_curve_ready.emit(record)
             case Progress():
                 self.progress.emit(record)
             case Failure(message=message):

@@ -22,7 +22,7 @@ import numpy as np
 
 from gradviz.core.diagnosis import Conditioning
 from gradviz.core.problem import Problem
-from gradviz.core.results import Curves, ProbeResult, Reference
+from gradviz.core.results import Curves, ProbeResult, Reference, ReferenceCurve
 
 # --- worker -> paths service ---------------------------------------------------------
 
@@ -137,6 +137,14 @@ ProblemStage = Literal["sample", "reference"]
 
 
 @dataclass(frozen=True)
+class ReferenceCurveDone:
+    """The reference over the curve grid: a coarse pass first, then the full grid."""
+
+    problem: Problem
+    curve: ReferenceCurve
+
+
+@dataclass(frozen=True)
 class ProblemFailed:
     """A stage of the problem service raised; ``detail`` is one line."""
 
@@ -146,7 +154,13 @@ class ProblemFailed:
 
 
 ProblemReply = (
-    Sampled | Conditioned | ReferenceProgress | ReferenceSolved | ReferenceDone | ProblemFailed
+    Sampled
+    | Conditioned
+    | ReferenceProgress
+    | ReferenceSolved
+    | ReferenceDone
+    | ReferenceCurveDone
+    | ProblemFailed
 )
 
 # --- worker -> window ----------------------------------------------------------------

@@ -32,7 +32,7 @@ import numpy as np
 from gradviz.core.data import check_fits_memory
 from gradviz.core.diagnosis import Conditioning, diagnose
 from gradviz.core.problem import Problem, ProblemError
-from gradviz.core.results import Curves, ProbeReport, ProbeResult, Reference
+from gradviz.core.results import Curves, ProbeReport, ProbeResult, Reference, ReferenceCurve
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -49,6 +49,7 @@ from gradviz.worker.messages import (
     ProblemFailed,
     ProblemReply,
     Progress,
+    ReferenceCurveDone,
     ReferenceDone,
     ReferenceProgress,
     ReferenceRequest,
@@ -109,7 +110,7 @@ class Send:
     message: LoadData | PathsRequest | ReferenceRequest
 
 
-WindowRecord = DataReady | Progress | Failure | ProbeReport | Curves
+WindowRecord = DataReady | Progress | Failure | ProbeReport | Curves | ReferenceCurve
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,8 @@ class Scheduler:
                 if len(self._references) >= REFERENCES_KEPT:
                     self._references.clear()
                 self._references[x] = reference
+            case ReferenceCurveDone(curve=curve):
+                self._emit(curve)
             case ProblemFailed(stage="sample", detail=detail):
                 self._stop_problem_process(finished=True)
                 self._fail_problem(f"could not sample the data: {detail}")

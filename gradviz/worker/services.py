@@ -20,8 +20,11 @@ import sys
 import time
 from multiprocessing.connection import Connection
 
-from gradviz.core.data import ProblemData, data_from_sample, problem_data
+from gradviz.core.data import ProblemData, curve_grid, data_from_sample, problem_data
+from gradviz.core.diagnosis import conditioning
 from gradviz.core.problem import Problem
+from gradviz.core.reference import ReferenceSolver, reference_curve
+from gradviz.core.results import Reference
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -33,6 +36,7 @@ from gradviz.worker.messages import (
     ProbeRequest,
     ProblemFailed,
     ProblemStage,
+    ReferenceCurveDone,
     ReferenceDone,
     ReferenceProgress,
     ReferenceRequest,
@@ -43,6 +47,10 @@ from gradviz.worker.messages import (
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+# The reference curve: every COARSE_STEP-th x of the curve grid first, then all of it,
+# CURVE_CHUNK x per ball-arithmetic product (~0.1 s at n = 300) between requests.
+COARSE_STEP = 10
+CURVE_CHUNK = 100
 _GONE = (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt)
 
 
@@ -97,6 +105,26 @@ def _paths_loop(conn: Connection) -> None:
             conn.send(PathsFailed(request, _one_line(error)))
 
 
+def _answer(conn: Connection, problem: Problem, solver: ReferenceSolver, request: object) -> None:
+    match request:
+        case ReferenceRequest(x=x):
+            conn.send(ReferenceDone(problem, x, solver.evaluate(x)))
+        case _:
+            log.error("unknown message to the problem process: %r", request)
+
+
+def _chunked(
+    conn: Connection, problem: Problem, solver: ReferenceSolver, xs: list[float]
+) -> list[Reference]:
+    """References at ``xs``, CURVE_CHUNK at a time, answering requests in between."""
+    references: list[Reference] = []
+    for start in range(0, len(xs), CURVE_CHUNK):
+        while conn.poll():
+            _answer(conn, problem, solver, conn.recv())
+        references += solver.evaluate_many(xs[start : start + CURVE_CHUNK])
+    return references
+
+
 def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) -> None:
     """One process per problem, ended when the problem changes. It draws the sample (an
     O(n^3) SVD: seconds at n = 2000, and only a process can be stopped mid-way), measures
@@ -110,9 +138,6 @@ def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) ->
 
 
 def _problem_loop(conn: Connection, problem: Problem, budget_s: float | None) -> None:
-    from gradviz.core.diagnosis import conditioning
-    from gradviz.core.reference import ReferenceSolver
-
     stage: ProblemStage = "sample"
     try:
         data = problem_data(problem)
@@ -127,12 +152,20 @@ def _problem_loop(conn: Connection, problem: Problem, budget_s: float | None) ->
         )
         solver.solve()
         conn.send(ReferenceSolved(problem))
+        xs = curve_grid(problem).tolist()
+        coarse = xs[::COARSE_STEP]
+        passes = [(coarse, False), (xs, True)]
         while True:
-            match conn.recv():
-                case ReferenceRequest(x=x):
-                    conn.send(ReferenceDone(problem, x, solver.evaluate(x)))
-                case other:
-                    log.error("unknown message to the problem process: %r", other)
+            # The probe's x first: a curve is evaluated between requests, chunk by chunk.
+            if passes and not conn.poll():
+                points, complete = passes.pop(0)
+                curve = reference_curve(
+                    problem, points, _chunked(conn, problem, solver, points), complete
+                )
+                if curve is not None:
+                    conn.send(ReferenceCurveDone(problem, curve))
+                continue
+            _answer(conn, problem, solver, conn.recv())
     except _GONE:
         raise
     except Exception as error:  # any failure is a result to show, not a reason to die

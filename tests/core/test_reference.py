@@ -17,8 +17,8 @@ from flint import arb, arb_mat, ctx
 
 from gradviz.core.data import problem_data
 from gradviz.core.problem import Problem
-from gradviz.core.reference import ReferenceSolver
-from gradviz.core.results import Ball, Reference
+from gradviz.core.reference import ReferenceSolver, reference_curve
+from gradviz.core.results import Ball, Limit, Reference
 
 WELL_CONDITIONED = [
     Problem(n=20, jitter=1e-6, solver="cholesky"),
@@ -236,3 +236,28 @@ def test_solve_is_idempotent() -> None:
     solver.solve()
     solver.evaluate(0.0)
     assert len(messages) == count
+
+
+@pytest.mark.parametrize("problem", WELL_CONDITIONED[:2], ids=str)
+def test_the_reference_curve_contains_the_1024_bit_values(problem: Problem) -> None:
+    xs = probe_xs(problem)
+    solver = ReferenceSolver(problem_data(problem))
+    curve = reference_curve(problem, xs, solver.evaluate_many(xs), complete=True)
+    assert curve is not None and not curve.is_limit and curve.jitter == problem.jitter
+    assert curve.complete and curve.x.tolist() == xs
+    for i, x in enumerate(xs):
+        mu, grad = flint_reference(problem, x, problem.jitter, 1024)
+        assert contains(Ball(curve.mu[i], curve.mu_radius[i]), mu)
+        assert contains(Ball(curve.grad[i], curve.grad_radius[i]), grad)
+
+
+def test_an_undetermined_reference_curve_is_its_jitter_limit_and_none_without_one() -> None:
+    limit = Limit(1e-10, Ball(1.0, 1e-17), Ball(-0.5, 2e-17))
+    undetermined = Reference("undetermined", reason="singular", limit=limit)
+    problem = Problem(n=5)
+    curve = reference_curve(problem, [0.0, 1.0], [undetermined] * 2, complete=False)
+    assert curve is not None and curve.is_limit and curve.jitter == 1e-10
+    assert curve.grad.tolist() == [-0.5, -0.5] and curve.grad_radius.tolist() == [2e-17] * 2
+    assert not curve.complete
+    bare = Reference("undetermined", reason="singular")
+    assert reference_curve(problem, [0.0], [bare], complete=True) is None

@@ -12,7 +12,15 @@ import pytest
 
 from gradviz.core.diagnosis import Conditioning
 from gradviz.core.problem import Problem, ProblemError
-from gradviz.core.results import Ball, Curves, ProbeReport, ProbeResult, Reference
+from gradviz.core.reference import reference_curve
+from gradviz.core.results import (
+    Ball,
+    Curves,
+    ProbeReport,
+    ProbeResult,
+    Reference,
+    ReferenceCurve,
+)
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -26,6 +34,7 @@ from gradviz.worker.messages import (
     ProbeRequest,
     ProblemFailed,
     Progress,
+    ReferenceCurveDone,
     ReferenceDone,
     ReferenceRequest,
     ReferenceSolved,
@@ -360,3 +369,15 @@ def test_an_unknown_message_is_logged_not_dropped_silently(role: str, caplog) ->
     with caplog.at_level(logging.ERROR, logger="gradviz.worker.scheduler"):
         run.do(f"{role}_message", ("probe", SMALL, 1.0))
     assert "unknown message" in caplog.text
+
+
+def test_the_reference_curve_reaches_the_window_only_for_the_current_problem() -> None:
+    run = Run()
+    run.ready()
+    old = reference_curve(SMALL, [0.0], [reference(1.0)], complete=False)
+    assert old is not None
+    run.do("problem_message", ReferenceCurveDone(SMALL, old))
+    assert run.emitted(ReferenceCurve) == [old]
+    run.do("request", OTHER, 1.0)
+    run.do("problem_message", ReferenceCurveDone(SMALL, old))
+    assert run.emitted(ReferenceCurve) == [old]  # the late one was dropped
