@@ -25,11 +25,52 @@ PATH_NAMES = [
 DTYPES = ["float32", "float64"]
 
 # `gradviz report --format json`.
-TOP_KEYS = {"config", "condition_number", "reference", "results", "verdicts"}
+TOP_KEYS = {
+    "config",
+    "condition_number",
+    "condition_number_is_lower_bound",
+    "reference",
+    "results",
+    "verdicts",
+    "diagnosis",
+    "environment",
+}
 CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
 REFERENCE_KEYS = {"status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit"}
 LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius"}
-RESULT_KEYS = {"dtype", "path", "mu", "grad", "correct_digits", "status", "error", "extra"}
+RESULT_KEYS = {
+    "dtype",
+    "path",
+    "mu",
+    "grad",
+    "correct_digits",
+    "status",
+    "error",
+    "failure_kind",
+    "extra",
+}
+FAILURE_KINDS = {
+    "cholesky_not_pd",
+    "singular_inverse",
+    "non_finite",
+    "out_of_memory",
+    "tensorflow_error",
+    "timeout",
+}
+DIAGNOSIS_KEYS = {
+    "dtype",
+    "digits_min",
+    "digits_max",
+    "reference_state",
+    "condition_number",
+    "condition_is_lower_bound",
+    "digits_left",
+    "suggested_jitter",
+    "suggested_solver",
+}
+REFERENCE_STATES = {"no_reference", "pending", "undetermined", "exact"}
+ENVIRONMENT_KEYS = {"gradviz", "python", "tensorflow", "numpy", "python-flint", "qt", "blas"}
+BLAS_KEYS = {"name", "version", "configuration", "core", "openblas_coretype"}
 
 
 @contextmanager

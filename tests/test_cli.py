@@ -18,11 +18,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from spec import CONFIG_KEYS, DTYPES, PATH_NAMES, REFERENCE_KEYS, RESULT_KEYS, gradviz_runs
+from spec import (
+    BLAS_KEYS,
+    CONFIG_KEYS,
+    DTYPES,
+    ENVIRONMENT_KEYS,
+    PATH_NAMES,
+    REFERENCE_KEYS,
+    RESULT_KEYS,
+    TOP_KEYS,
+    gradviz_runs,
+)
 
 from gradviz.cli import main
 
 SMALL = ["--n", "20", "--jitter", "1e-6", "--solver", "cholesky"]
+# Length scale 1e6: K is the all-ones matrix, which no Cholesky factors.
+ALL_ONES = ["--n", "20", "--length-scale", "1e6", "--solver", "cholesky"]
 
 # (arguments after "report", the field the message must name, forms the value may be shown in)
 # An empty tuple of forms: argparse rejects the line before gradviz sees a value.
@@ -232,6 +244,7 @@ RUNS = {
     "json": [*SMALL, "--format", "json"],
     "table": [*SMALL, "--no-reference"],
     "json-no-reference": [*SMALL, "--no-reference", "--format", "json", "--x", "0.5"],
+    "json-all-ones": [*ALL_ONES, "--no-reference", "--format", "json"],
 }
 
 
@@ -245,8 +258,9 @@ def reports() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
 
 
 def check_json(document: dict, x: float) -> None:
-    assert set(document) == {"config", "condition_number", "reference", "results", "verdicts"}
+    assert set(document) == TOP_KEYS
     assert set(document["config"]) == CONFIG_KEYS
+    assert document["condition_number_is_lower_bound"] is False
     assert document["config"] == {
         "n": 20,
         "domain": [-5.0, 5.0],
@@ -295,6 +309,24 @@ def test_no_reference_gives_null(reports: dict[str, subprocess.CompletedProcess[
     check_json(document, 0.5)
     assert document["reference"] is None
     assert all(row["correct_digits"] is None for row in document["results"])
+
+
+def test_json_report_carries_failure_kinds_and_the_environment(
+    reports: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = reports["json-all-ones"]
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout, parse_constant=_strict)
+    assert set(document) == TOP_KEYS
+    assert [row["failure_kind"] for row in document["results"]] == ["cholesky_not_pd"] * 14
+    assert all(row["status"] == "error" and row["error"] for row in document["results"])
+    environment = document["environment"]
+    assert set(environment) == ENVIRONMENT_KEYS and set(environment["blas"]) == BLAS_KEYS
+    assert environment["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert environment["numpy"] == importlib.metadata.version("numpy")
+    assert environment["tensorflow"] == importlib.metadata.version("tensorflow")
+    assert environment["qt"] == importlib.metadata.version("PyQt6-Qt6")
+    assert environment["blas"]["openblas_coretype"] == os.environ.get("OPENBLAS_CORETYPE")
 
 
 def test_table_report(reports: dict[str, subprocess.CompletedProcess[str]]) -> None:

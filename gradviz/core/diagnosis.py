@@ -1,4 +1,5 @@
-"""What the numbers mean: conditioning, digits carried, digits correct, verdicts.
+"""What the numbers mean: conditioning, digits carried, digits correct, verdicts (as records;
+:mod:`gradviz.core.report` and the panel put them in words).
 
 The rule of thumb behind every verdict: a solve with K loses about
 ``log10 cond(K)`` of the ``-log10 eps`` decimal digits a dtype carries. When
@@ -7,14 +8,25 @@ The rule of thumb behind every verdict: a solve with K loses about
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from gradviz.core.data import ProblemData
 from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, Ball, Diagnosis, ProbeResult, Reference
+from gradviz.core.results import (
+    DTYPES,
+    Ball,
+    Diagnosis,
+    DType,
+    ProbeResult,
+    Reference,
+    ReferenceState,
+    Verdict,
+)
 
 MAX_DIGITS = 17.0
 # Advice aims to keep this many of a dtype's digits: cond(K + jitter I) <= 10^-KEEP / eps.
@@ -35,7 +47,7 @@ class Conditioning:
     lambda_max: float
 
 
-def carried_digits(dtype: str) -> float:
+def carried_digits(dtype: DType) -> float:
     """Decimal digits a dtype carries, ``-log10 eps``: 6.9 for float32, 15.7 for float64."""
     return -math.log10(float(np.finfo(dtype).eps))
 
@@ -65,7 +77,7 @@ def correct_digits(value: float | None, reference: Ball | None) -> float | None:
     return min(max(digits, 0.0), certified, MAX_DIGITS)
 
 
-def suggested_jitter(lambda_max: float, dtype: str) -> float:
+def suggested_jitter(lambda_max: float, dtype: DType) -> float:
     """Smallest power of ten keeping about KEEP_DIGITS digits in ``dtype``:
     cond(K + jI) <~ lambda_max / j <= 10^-KEEP / eps."""
     needed = lambda_max * float(np.finfo(dtype).eps) * 10**KEEP_DIGITS
@@ -80,67 +92,66 @@ def sci(value: float, decimals: int = 0) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def _digits_phrase(digits: list[float]) -> str:
-    low, high = math.floor(min(digits)), math.floor(max(digits))
-    count = f"{low}" if low == high else f"{low} to {high}"
-    return f"{count} correct digit{'' if high == 1 else 's'}"
-
-
-def _conditioning_phrase(problem: Problem, dtype: str, cond: Conditioning) -> tuple[str, str]:
-    """What cond(K) means for ``dtype``, and the advice (empty when none is needed)."""
-    eps = float(np.finfo(dtype).eps)
-    approx = ">=" if cond.saturated else "~"
-    condition = f"cond(K + jitter I) {approx} {sci(cond.value)}"
-    lost = cond.value * eps
-    if lost >= 1:
-        condition += f" exceeds 1/eps = {sci(1 / eps, 1)}"
-    else:
-        survive = max(0.0, carried_digits(dtype) - math.log10(cond.value))
-        condition += f", so about {survive:.0f} of {carried_digits(dtype):.0f} digits survive"
-    if lost < 10.0**-KEEP_DIGITS:
-        return condition, ""
-    advice = f"add jitter >= {sci(suggested_jitter(cond.lambda_max, dtype))}"
-    if dtype != "float64":
-        advice += f" (float64 needs only {sci(suggested_jitter(cond.lambda_max, 'float64'))})"
-    if problem.solver != "cholesky":
-        advice += " and use cholesky"
-    return condition, advice
+def _reference_state(reference: Reference | None, pending: bool) -> ReferenceState:
+    if reference is not None:
+        return ReferenceState(reference.status)
+    return ReferenceState.PENDING if pending else ReferenceState.NONE
 
 
 def verdict(
     problem: Problem,
-    dtype: str,
-    digits: list[float],
-    reference: Reference | None,
+    dtype: DType,
+    digits: Sequence[float],
+    reference_state: ReferenceState,
     cond: Conditioning | None,
-) -> str:
-    """One plain sentence on what ``dtype`` got right and what would fix it."""
-    if digits:
-        found = _digits_phrase(digits)
-    elif reference is None:
-        found = "not checked (no reference)"
-    elif reference.status == "undetermined":
-        found = "not checkable (the exact problem has no certified answer)"
-    else:
-        found = "no path produced a number"
+) -> Verdict:
+    """What ``dtype`` got right (``digits`` of the paths that were checked), what cond(K)
+    leaves of its digits, and the jitter and solver that would keep KEEP_DIGITS."""
+    found = Verdict(
+        dtype=dtype,
+        digits_min=min(digits) if digits else None,
+        digits_max=max(digits) if digits else None,
+        reference_state=reference_state,
+        condition_number=None,
+        condition_is_lower_bound=None,
+        digits_left=None,
+    )
     if cond is None:
-        return f"{dtype}: {found}; cond(K + jitter I) is still being computed"
-    parts = [found, *_conditioning_phrase(problem, dtype, cond)]
-    return f"{dtype}: " + "; ".join(part for part in parts if part)
+        return found
+    lost = cond.value * float(np.finfo(dtype).eps)
+    left = 0.0 if lost >= 1 else max(0.0, carried_digits(dtype) - math.log10(cond.value))
+    measured = dataclasses.replace(
+        found,
+        condition_number=cond.value,
+        condition_is_lower_bound=cond.saturated,
+        digits_left=left,
+    )
+    if lost < 10.0**-KEEP_DIGITS:
+        return measured
+    return dataclasses.replace(
+        measured,
+        suggested_jitter={d: suggested_jitter(cond.lambda_max, d) for d in (dtype, "float64")},
+        suggested_solver=None if problem.solver == "cholesky" else "cholesky",
+    )
 
 
 def diagnose(
-    result: ProbeResult, reference: Reference | None, cond: Conditioning | None
+    result: ProbeResult,
+    reference: Reference | None,
+    cond: Conditioning | None,
+    *,
+    reference_pending: bool = False,
 ) -> Diagnosis:
     """Digits and verdicts for one probe against its reference (either may be pending)."""
     target = reference.grad if reference is not None and reference.status == "exact" else None
     correct = {(cell.path, cell.dtype): correct_digits(cell.grad, target) for cell in result.cells}
+    state = _reference_state(reference, reference_pending)
     verdicts = {
         dtype: verdict(
             result.problem,
             dtype,
             [d for (_, dt), d in correct.items() if dt == dtype and d is not None],
-            reference,
+            state,
             cond,
         )
         for dtype in DTYPES

@@ -10,8 +10,10 @@ probe only evaluates. Every path computes the seed's
 with the problem's solver; with ``inverse`` the seed's order ``(k(x) @ K^-1) @ y``
 is kept, because in float32 ``k(x) @ (K^-1 @ y)`` gives a different number.
 A failure (TensorFlow error, NaN from a non-positive-definite Cholesky, a
-non-finite result) becomes that cell's error text; nothing raises out of
-:meth:`PathSet.evaluate`.
+non-finite result) becomes that cell's :class:`~gradviz.core.results.FailureKind`,
+set where it is detected, and TensorFlow's one-line detail; nothing raises out of
+:meth:`PathSet.evaluate`. Each path of ``PATH_SPECS`` has its evaluator in
+:data:`EVALUATORS`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ import contextlib
 import math
 import os
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
 from gradviz.core.data import ProblemData
-from gradviz.core.problem import Problem
-from gradviz.core.results import PATHS, Cell
+from gradviz.core.problem import Problem, Solver
+from gradviz.core.results import PATHS, Cell, DType, FailureKind, PathName
 
 VERBOSE_ENV = "GRADVIZ_VERBOSE"
 
@@ -68,7 +71,11 @@ TF_DTYPES = {"float32": tf.float32, "float64": tf.float64}
 
 
 class PathError(Exception):
-    """A path cannot produce a number; the message is the one-line reason."""
+    """A path cannot produce a number: ``kind`` says why, the message in one line."""
+
+    def __init__(self, kind: FailureKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 MAX_REASON = 240
@@ -150,23 +157,51 @@ def _apply(weights: tf.Tensor, factor: tf.Tensor, y: tf.Tensor, solver: str) -> 
     return tf.matmul(weights, factor)
 
 
-def _check_factor(factor: np.ndarray | tf.Tensor, problem: Problem, dtype: str) -> None:
+def _singular(solver: Solver) -> FailureKind:
+    """What a K + jitter I that the solver cannot use is called."""
+    return FailureKind.CHOLESKY_NOT_PD if solver == "cholesky" else FailureKind.SINGULAR_INVERSE
+
+
+@contextlib.contextmanager
+def _pivots_checked(solver: Solver) -> Iterator[None]:
+    """``inv`` and ``solve`` raise only on an exact zero pivot: a singular K as well."""
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        raise PathError(_singular(solver), _one_line(error)) from error
+
+
+def _check_factor(factor: np.ndarray | tf.Tensor, problem: Problem, dtype: DType) -> None:
     """TensorFlow's CPU Cholesky returns NaN instead of raising, and ``inv`` returns
     finite garbage or Inf on a near-singular K: check, never rely on exceptions."""
     if np.all(np.isfinite(factor)):
         return
     if problem.solver == "cholesky":
         raise PathError(
+            _singular(problem.solver),
             f"Cholesky failed in {dtype}: K + jitter I is not positive definite at this "
-            "precision (NaN in the factor); add jitter"
+            "precision (NaN in the factor); add jitter",
         )
     what = "K^-1" if problem.solver == "inverse" else "alpha = K^-1 y"
-    raise PathError(f"{what} has NaN or Inf in {dtype}: K + jitter I is singular; add jitter")
+    raise PathError(
+        _singular(problem.solver),
+        f"{what} has NaN or Inf in {dtype}: K + jitter I is singular; add jitter",
+    )
+
+
+def path_error(error: Exception) -> PathError:
+    """Any exception a path raises, as a PathError of the right kind."""
+    if isinstance(error, PathError):
+        return error
+    if isinstance(error, tf.errors.ResourceExhaustedError):
+        return PathError(FailureKind.OUT_OF_MEMORY, _one_line(error))
+    return PathError(FailureKind.TENSORFLOW_ERROR, _one_line(error))
 
 
 # --- path builders -------------------------------------------------------------------
 
 PathValue = tuple[float, float, dict[str, float]]  # mu, d mu/dx, extra
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -189,7 +224,8 @@ def _build_eager(data: ProblemData, dtype: str) -> _Eager:
     scalars = _Scalars.tensors(problem, tf_dtype)
     point = _grid_column(problem, tf_dtype)  # [n, 1]
     y = _const(data.y, tf_dtype)[:, None]  # [n, 1]
-    factor = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
+    with _pivots_checked(problem.solver):
+        factor = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
     _check_factor(factor, problem, dtype)
     return _Eager(tf.transpose(point), factor, y, scalars, problem.solver)
 
@@ -230,7 +266,9 @@ class _SeedGraph:
         self.graph.finalize()
         self.session = v1.Session(graph=self.graph)
         self.session.run(init)
-        _check_factor(self.session.run(factors[0]), problem, dtype)
+        with _pivots_checked(problem.solver):
+            factor = self.session.run(factors[0])
+        _check_factor(factor, problem, dtype)
         self._x_loaded: float | None = None
 
     def _load(self, x: float) -> None:
@@ -267,7 +305,8 @@ class _Function:
             weights = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
             return tf.transpose(point), weights, y
 
-        row, weights, y = factor()
+        with _pivots_checked(problem.solver):
+            row, weights, y = factor()
         _check_factor(weights, problem, dtype)
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf_dtype)])
@@ -298,25 +337,26 @@ def _build_forward(model: _Eager, dtype: str) -> tf.types.experimental.Polymorph
 class PathSet:
     """All seven paths of one problem in one dtype, built lazily and kept."""
 
-    def __init__(self, data: ProblemData, dtype: str) -> None:
+    def __init__(self, data: ProblemData, dtype: DType) -> None:
         self.data = data
         self.dtype = dtype
         self._tf_dtype = TF_DTYPES[dtype]
-        self._built: dict[str, object] = {}
-        self._failed: dict[str, str] = {}
+        self._built: dict[str, Any] = {}
+        self._failed: dict[str, PathError] = {}
         self._last_x: tuple[float, tf.Tensor] | None = None
 
-    def _shared(self, key: str, build: Callable[[], object]) -> object:
-        """Build each shared model once; remember a failure as text, not an exception."""
+    def _shared(self, key: str, build: Callable[[], _T]) -> _T:
+        """Build each shared model once; remember a failure, raised again on every use."""
         if key in self._failed:
-            raise PathError(self._failed[key])
+            raise self._failed[key]
         if key not in self._built:
             try:
                 self._built[key] = build()
             except (PathError, tf.errors.OpError, ValueError) as error:
-                self._failed[key] = _one_line(error)
-                raise PathError(self._failed[key]) from error
-        return self._built[key]
+                self._failed[key] = path_error(error)
+                raise self._failed[key] from error
+        built: _T = self._built[key]
+        return built
 
     def _eager(self) -> _Eager:
         return self._shared("eager", lambda: _build_eager(self.data, self.dtype))
@@ -381,21 +421,23 @@ class PathSet:
         grad = (mu[2] - mu[0]) / (real(2) * h)
         return float(mu[1]), float(grad), {"h": float(h)}
 
-    def evaluate(self, path: str, x: float) -> Cell:
-        """mu and d mu/dx of ``path`` at x, or the reason it failed. Never raises."""
-        if path not in PATHS:
-            raise KeyError(path)
+    def evaluate(self, path: PathName, x: float) -> Cell:
+        """mu and d mu/dx of ``path`` at x, or why it failed. Never raises but KeyError
+        for a path that does not exist."""
+        evaluator = EVALUATORS[path]
         try:
-            mu, grad, extra = getattr(self, "_" + path)(x)
+            mu, grad, extra = evaluator(self, x)
         except (PathError, tf.errors.OpError, ValueError) as error:
-            return Cell(path, self.dtype, None, None, error=_one_line(error))
+            failure = path_error(error)
+            return Cell(path, self.dtype, None, None, _one_line(failure), failure.kind)
         if not (math.isfinite(mu) and math.isfinite(grad)):
             error = f"non-finite result in {self.dtype} (mu = {mu}, d mu/dx = {grad})"
-            return Cell(path, self.dtype, None, None, error=error, extra=extra)
+            return Cell(path, self.dtype, None, None, error, FailureKind.NON_FINITE, extra)
         return Cell(path, self.dtype, mu, grad, extra=extra)
 
     def curves(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """mu and d mu/dx of the ``function`` path at every x, in one batched call.
+        """mu and d mu/dx of the ``function`` path (the curve path) at every x, in one
+        batched call.
         Raises PathError when the path cannot be built."""
         mu, grad = self._graph_function().evaluate(_const(xs, self._tf_dtype))
         return mu.numpy().astype(np.float64), grad.numpy().astype(np.float64)
@@ -415,3 +457,17 @@ class PathSet:
         if "forward" in self._built:
             counts["forward"] = self._built["forward"].experimental_get_tracing_count()
         return counts
+
+
+# How each path of PATH_SPECS is evaluated: the one place a spec meets TensorFlow.
+EVALUATORS: Mapping[PathName, Callable[[PathSet, float], PathValue]] = {
+    "seed_optimizer": PathSet._seed_optimizer,
+    "seed_gradients": PathSet._seed_gradients,
+    "tape": PathSet._tape,
+    "function": PathSet._function,
+    "forward": PathSet._forward,
+    "closed_form": PathSet._closed_form,
+    "central_difference": PathSet._central_difference,
+}
+if set(EVALUATORS) != set(PATHS):
+    raise ImportError(f"paths without an evaluator or spec: {set(EVALUATORS) ^ set(PATHS)}")

@@ -14,10 +14,11 @@ import math
 import numbers
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
-SOLVERS: tuple[str, ...] = ("inverse", "solve", "cholesky")
-SOLVER_HELP: dict[str, str] = {
+Solver = Literal["inverse", "solve", "cholesky"]
+SOLVERS: tuple[Solver, ...] = get_args(Solver)
+SOLVER_HELP: dict[Solver, str] = {
     "inverse": "explicit matrix inverse, as the seed does: (k(x) @ K^-1) @ y",
     "solve": "LU solve of K alpha = y, then k(x) @ alpha",
     "cholesky": "Cholesky factor L of K, then cholesky_solve for alpha",
@@ -102,7 +103,7 @@ class Problem:
     seed: int = 100
     mean: float = 1.0
     jitter: float = 0.0
-    solver: str = "inverse"
+    solver: Solver = "inverse"
 
     def __post_init__(self) -> None:
         lo_l, hi_l = LENGTH_SCALE_RANGE

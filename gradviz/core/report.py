@@ -12,8 +12,22 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from gradviz.core.diagnosis import sci
-from gradviz.core.results import DTYPES, PATHS, Ball, Diagnosis, ProbeResult, Reference
+import numpy as np
+
+from gradviz.core.diagnosis import carried_digits, sci
+from gradviz.core.environment import environment
+from gradviz.core.results import (
+    DTYPES,
+    PATH_SPECS,
+    Ball,
+    Diagnosis,
+    DType,
+    FailureKind,
+    ProbeResult,
+    Reference,
+    ReferenceState,
+    Verdict,
+)
 
 WIDTH = 80
 
@@ -63,12 +77,40 @@ def reference_json(reference: Reference | None) -> dict[str, Any] | None:
     }
 
 
+# What the table says for each failure kind, before TensorFlow's detail.
+FAILURE_WORDS: dict[FailureKind, str] = {
+    FailureKind.CHOLESKY_NOT_PD: "not positive definite",
+    FailureKind.SINGULAR_INVERSE: "singular K",
+    FailureKind.NON_FINITE: "NaN or Inf",
+    FailureKind.OUT_OF_MEMORY: "out of memory",
+    FailureKind.TENSORFLOW_ERROR: "TensorFlow error",
+    FailureKind.TIMEOUT: "timed out",
+}
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    """A verdict record as JSON: its fields, non-finite numbers as null."""
+    jitter = verdict.suggested_jitter
+    return {
+        "dtype": verdict.dtype,
+        "digits_min": verdict.digits_min,
+        "digits_max": verdict.digits_max,
+        "reference_state": str(verdict.reference_state),
+        "condition_number": _number(verdict.condition_number),
+        "condition_is_lower_bound": verdict.condition_is_lower_bound,
+        "digits_left": verdict.digits_left,
+        "suggested_jitter": None if jitter is None else dict(jitter),
+        "suggested_solver": verdict.suggested_solver,
+    }
+
+
 def to_json(report: Report) -> str:
     """The documented JSON object, indented for people and parseable by machines."""
     result, diagnosis = report.result, report.diagnosis
     document = {
         "config": {**result.problem.to_dict(), "x": result.x},
         "condition_number": _number(diagnosis.condition_number),
+        "condition_number_is_lower_bound": diagnosis.condition_saturated,
         "reference": reference_json(report.reference),
         "results": [
             {
@@ -79,16 +121,67 @@ def to_json(report: Report) -> str:
                 "correct_digits": diagnosis.correct_digits[(cell.path, cell.dtype)],
                 "status": cell.status,
                 "error": cell.error,
+                "failure_kind": None if cell.failure_kind is None else str(cell.failure_kind),
                 "extra": {key: _number(value) for key, value in cell.extra.items()},
             }
             for cell in result.cells
         ],
-        "verdicts": dict(diagnosis.verdicts),
+        "verdicts": {dtype: verdict_line(v) for dtype, v in diagnosis.verdicts.items()},
+        "diagnosis": {dtype: verdict_json(v) for dtype, v in diagnosis.verdicts.items()},
+        "environment": environment(),
     }
     return json.dumps(document, indent=2, allow_nan=False)
 
 
-def format_value(value: float | None, dtype: str) -> str:
+def _digits_phrase(low: float, high: float) -> str:
+    low_digits, high_digits = math.floor(low), math.floor(high)
+    count = f"{low_digits}" if low_digits == high_digits else f"{low_digits} to {high_digits}"
+    return f"{count} correct digit{'' if high_digits == 1 else 's'}"
+
+
+_UNCHECKED: dict[ReferenceState, str] = {
+    ReferenceState.NONE: "not checked (no reference)",
+    ReferenceState.PENDING: "not checked yet (reference pending)",
+    ReferenceState.UNDETERMINED: "not checkable (the exact problem has no certified answer)",
+    ReferenceState.EXACT: "no path produced a number",
+}
+
+
+def verdict_words(verdict: Verdict) -> str:
+    """The verdict as one plain sentence, without the dtype: digits found, what cond
+    leaves, and the advice. The table and the panel both print it."""
+    if verdict.digits_min is not None and verdict.digits_max is not None:
+        found = _digits_phrase(verdict.digits_min, verdict.digits_max)
+    else:
+        found = _UNCHECKED[verdict.reference_state]
+    if verdict.condition_number is None or verdict.digits_left is None:
+        return f"{found}; cond(K + jitter I) is still being computed"
+    dtype, cond = verdict.dtype, verdict.condition_number
+    approx = ">=" if verdict.condition_is_lower_bound else "~"
+    condition = f"cond(K + jitter I) {approx} {sci(cond)}"
+    if verdict.digits_left == 0:
+        condition += f" exceeds 1/eps = {sci(1 / float(np.finfo(dtype).eps), 1)}"
+    else:
+        condition += (
+            f", so about {verdict.digits_left:.0f} of {carried_digits(dtype):.0f} digits survive"
+        )
+    parts = [found, condition]
+    if verdict.suggested_jitter is not None:
+        advice = f"add jitter >= {sci(verdict.suggested_jitter[dtype])}"
+        if dtype != "float64":
+            advice += f" (float64 needs only {sci(verdict.suggested_jitter['float64'])})"
+        if verdict.suggested_solver is not None:
+            advice += f" and use {verdict.suggested_solver}"
+        parts.append(advice)
+    return "; ".join(parts)
+
+
+def verdict_line(verdict: Verdict) -> str:
+    """``"<dtype>: <verdict_words>"``, the line the table and the JSON ``verdicts`` carry."""
+    return f"{verdict.dtype}: {verdict_words(verdict)}"
+
+
+def format_value(value: float | None, dtype: DType) -> str:
     """Shortest text that round-trips the dtype: 9 significant digits for float32, 17 for
     float64 (so two different doubles never print alike)."""
     if value is None:
@@ -148,14 +241,15 @@ def to_table(report: Report) -> str:
     result, diagnosis = report.result, report.diagnosis
     header = f"{'d mu/dx by path':<19}{'float32':>15} {'ok':>3}  {'float64':>24} {'ok':>3}"
     rows, notes = [], []
-    for path in PATHS:
-        row = f"{path:<19}"
+    for spec in PATH_SPECS:
+        row = f"{spec.label:<19}"
         for dtype, width in zip(DTYPES, (15, 24), strict=True):
-            cell = result.cell(path, dtype)
+            cell = result.cell(spec.name, dtype)
             row += f"{format_value(cell.grad, dtype):>{width}} "
-            row += f"{_digits(diagnosis.correct_digits[(path, dtype)]):>3}  "
-            if cell.error:
-                notes.append(f"{path} {dtype}: {cell.error}")
+            row += f"{_digits(diagnosis.correct_digits[(spec.name, dtype)]):>3}  "
+            if cell.failure_kind is not None:
+                words = FAILURE_WORDS[cell.failure_kind]
+                notes.append(f"{spec.label} {dtype} ({words}): {cell.error}")
         rows.append(row.rstrip())
     carried = ", ".join(f"{dtype} {diagnosis.carried_digits[dtype]:.1f}" for dtype in DTYPES)
     before = [
@@ -170,7 +264,7 @@ def to_table(report: Report) -> str:
             *_wrapped(before),
             header,
             *rows,
-            *_wrapped([*after, *notes, *diagnosis.verdicts.values()]),
+            *_wrapped([*after, *notes, *map(verdict_line, diagnosis.verdicts.values())]),
         ]
     )
 

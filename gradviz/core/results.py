@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from enum import StrEnum
+from typing import Literal, get_args
 
 import numpy as np
 
-from gradviz.core.problem import Problem
+from gradviz.core.problem import Problem, Solver
 
-DTYPES: tuple[str, ...] = ("float32", "float64")
+DType = Literal["float32", "float64"]
+DTYPES: tuple[DType, ...] = get_args(DType)
 
-PATHS: tuple[str, ...] = (
+PathName = Literal[
     "seed_optimizer",
     "seed_gradients",
     "tape",
@@ -25,33 +27,122 @@ PATHS: tuple[str, ...] = (
     "forward",
     "closed_form",
     "central_difference",
+]
+
+
+@dataclass(frozen=True)
+class ExtraSpec:
+    """A number a path returns beside mu and d mu/dx, kept in :attr:`Cell.extra` under ``key``.
+
+    ``meaning`` is its tooltip text. With ``printed_with_grad`` the cell also shows
+    ``(grad, value)`` as the seed prints it; otherwise ``meaning = value``.
+    """
+
+    key: str
+    meaning: str
+    printed_with_grad: bool = False
+
+
+@dataclass(frozen=True)
+class PathSpec:
+    """One gradient path, declared once: every table, row and help text comes from here.
+
+    How it is evaluated lives beside TensorFlow, in ``gradviz.core.paths.EVALUATORS``
+    (one entry per spec, checked when that module is imported).
+    """
+
+    name: PathName
+    label: str  # the row title in the panel and the CLI table
+    help: str
+    extras: tuple[ExtraSpec, ...] = ()
+    curve: bool = False  # the path drawn over x in the plots (exactly one)
+
+
+PATH_SPECS: tuple[PathSpec, ...] = (
+    PathSpec(
+        "seed_optimizer",
+        "seed_optimizer",
+        "The seed's AdamOptimizer().compute_gradients in a tf.compat.v1 graph and "
+        "Session; it returns (gradient, x) as the seed prints it.",
+        extras=(
+            ExtraSpec(
+                "x",
+                "compute_gradients returns (gradient, x), printed as the seed does",
+                printed_with_grad=True,
+            ),
+        ),
+    ),
+    PathSpec(
+        "seed_gradients",
+        "seed_gradients",
+        "The seed's tf.gradients in the same v1 graph, from its own call of expectation(x).",
+    ),
+    PathSpec(
+        "tape",
+        "tape",
+        "TF2 eager reverse mode: tf.GradientTape around k(x) and the cached solve.",
+    ),
+    PathSpec(
+        "function",
+        "function",
+        "tf.function graph (grappler-optimised), traced once per problem and dtype.",
+        curve=True,
+    ),
+    PathSpec(
+        "forward",
+        "forward",
+        "Forward mode: tf.autodiff.ForwardAccumulator pushes dx = 1 through mu(x).",
+    ),
+    PathSpec(
+        "closed_form",
+        "closed_form",
+        "The analytic derivative sum_i -(x - p_i) / l^2 k_i(x) alpha_i, evaluated in TensorFlow.",
+    ),
+    PathSpec(
+        "central_difference",
+        "central_difference",
+        "(mu(x + h) - mu(x - h)) / 2h with h = cbrt(eps) max(1, |x|), no autodiff at all.",
+        extras=(ExtraSpec("h", "step h"),),
+    ),
 )
 
-PATH_HELP: dict[str, str] = {
-    "seed_optimizer": "The seed's AdamOptimizer().compute_gradients in a tf.compat.v1 graph and "
-    "Session; it returns (gradient, x) as the seed prints it.",
-    "seed_gradients": "The seed's tf.gradients in the same v1 graph, from its own call of "
-    "expectation(x).",
-    "tape": "TF2 eager reverse mode: tf.GradientTape around k(x) and the cached solve.",
-    "function": "tf.function graph (grappler-optimised), traced once per problem and dtype.",
-    "forward": "Forward mode: tf.autodiff.ForwardAccumulator pushes dx = 1 through mu(x).",
-    "closed_form": "The analytic derivative sum_i -(x - p_i) / l^2 k_i(x) alpha_i, "
-    "evaluated in TensorFlow.",
-    "central_difference": "(mu(x + h) - mu(x - h)) / 2h with h = cbrt(eps) max(1, |x|), "
-    "no autodiff at all.",
-}
+PATHS: tuple[PathName, ...] = tuple(spec.name for spec in PATH_SPECS)
+PATH_SPEC: Mapping[PathName, PathSpec] = {spec.name: spec for spec in PATH_SPECS}
+(CURVE_PATH,) = (spec.name for spec in PATH_SPECS if spec.curve)
+if set(PATHS) != set(get_args(PathName)) or len(PATHS) != len(PATH_SPEC):
+    raise ImportError("PATH_SPECS must declare every PathName exactly once")
+
+
+class FailureKind(StrEnum):
+    """Why a cell has no number; the reason in words is the cell's ``error``."""
+
+    CHOLESKY_NOT_PD = "cholesky_not_pd"  # K + jitter I is not positive definite at this dtype
+    SINGULAR_INVERSE = "singular_inverse"  # the inverse or solve is singular or garbage
+    NON_FINITE = "non_finite"  # the path returned NaN or Inf
+    OUT_OF_MEMORY = "out_of_memory"
+    TENSORFLOW_ERROR = "tensorflow_error"  # any other error TensorFlow raised
+    TIMEOUT = "timeout"
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One path in one dtype at one x: mu and d mu/dx, or the reason it failed."""
+    """One path in one dtype at one x: mu and d mu/dx, or why it failed.
 
-    path: str
-    dtype: str
+    A failed cell has ``failure_kind`` and ``error`` (TensorFlow's one-line detail)
+    and no numbers; a cell that worked has neither.
+    """
+
+    path: PathName
+    dtype: DType
     mu: float | None
     grad: float | None
     error: str | None = None
+    failure_kind: FailureKind | None = None
     extra: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.error is None) != (self.failure_kind is None):
+            raise ValueError("a failed cell needs both error and failure_kind, a good one neither")
 
     @property
     def status(self) -> Literal["ok", "error"]:
@@ -66,7 +157,7 @@ class ProbeResult:
     x: float
     cells: tuple[Cell, ...]
 
-    def cell(self, path: str, dtype: str) -> Cell:
+    def cell(self, path: PathName, dtype: DType) -> Cell:
         for cell in self.cells:
             if cell.path == path and cell.dtype == dtype:
                 return cell
@@ -102,6 +193,39 @@ class Reference:
     limit: Limit | None = None
 
 
+class ReferenceState(StrEnum):
+    """What a verdict could compare against."""
+
+    NONE = "no_reference"  # off, or failed
+    PENDING = "pending"  # still being computed
+    UNDETERMINED = "undetermined"  # the exact problem has no certified answer
+    EXACT = "exact"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one dtype got right and what would fix it, as numbers; words are the
+    reader's business (``gradviz.core.report.verdict_words``, the panel).
+
+    ``digits_min``/``digits_max`` span the correct digits of the paths that produced a
+    number (None when none could be checked). ``digits_left`` is what cond(K + jitter I)
+    leaves of the digits the dtype carries, ``max(0, carried - log10 cond)``, and exactly
+    0.0 when ``cond * eps >= 1`` (nothing left); None while cond is being computed.
+    ``suggested_jitter`` (per dtype: this one and float64) and ``suggested_solver`` are
+    None when cond leaves enough digits (or is unknown).
+    """
+
+    dtype: DType
+    digits_min: float | None
+    digits_max: float | None
+    reference_state: ReferenceState
+    condition_number: float | None
+    condition_is_lower_bound: bool | None
+    digits_left: float | None
+    suggested_jitter: Mapping[DType, float] | None = None
+    suggested_solver: Solver | None = None
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """What the numbers mean: conditioning, digits carried and digits correct.
@@ -111,14 +235,14 @@ class Diagnosis:
 
     condition_number: float | None
     condition_saturated: bool | None
-    carried_digits: Mapping[str, float]
-    correct_digits: Mapping[tuple[str, str], float | None]
-    verdicts: Mapping[str, str]
+    carried_digits: Mapping[DType, float]
+    correct_digits: Mapping[tuple[PathName, DType], float | None]
+    verdicts: Mapping[DType, Verdict]
 
 
 @dataclass(frozen=True, eq=False)
 class Curves:
-    """mu and d mu/dx of the ``function`` path on a grid of x, per dtype.
+    """mu and d mu/dx of the curve path (:data:`CURVE_PATH`) on a grid of x, per dtype.
 
     ``errors[dtype]`` holds the reason when that dtype could not be evaluated;
     its arrays are then NaN so plots show a gap rather than a made-up line.
@@ -126,10 +250,10 @@ class Curves:
 
     problem: Problem
     x: np.ndarray  # [m]
-    mu: Mapping[str, np.ndarray]  # dtype -> [m]
-    grad: Mapping[str, np.ndarray]  # dtype -> [m]
+    mu: Mapping[DType, np.ndarray]  # dtype -> [m]
+    grad: Mapping[DType, np.ndarray]  # dtype -> [m]
     gap: np.ndarray  # [m], log10 |grad float32 - grad float64|; -inf where they agree exactly
-    errors: Mapping[str, str | None]
+    errors: Mapping[DType, str | None]
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,20 @@ from gradviz.core.report import (
     format_value,
     reference_lines,
     split_correct_digits,
+    verdict_words,
 )
-from gradviz.core.results import DTYPES, PATH_HELP, PATHS, Cell, ProbeReport
+from gradviz.core.results import (
+    DTYPES,
+    PATH_SPEC,
+    PATH_SPECS,
+    Cell,
+    DType,
+    FailureKind,
+    ProbeReport,
+)
 from gradviz.gui import style
 
 PLACEHOLDER = "…"
-SHORT_ERROR_CHARS = 24
 X_DECIMALS = 6
 # Widest format_value text per dtype, e.g. "-1.23456789e-07" and "-1.2345678901234567e-07".
 VALUE_CHARS = (15, 23)
@@ -64,32 +72,18 @@ TSV_HEADER = (
     "float64 mu",
 )
 
-# Reasons the paths give (gradviz.core.paths and TensorFlow), most specific first.
-_ERROR_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), words)
-    for pattern, words in (
-        (r"\bcholesky\b", "Cholesky failed"),
-        (r"\bnot invertible\b", "not invertible"),
-        (r"\bsingular\b", "singular K"),
-        (r"\bnon-finite\b|\bnan\b", "NaN"),
-        (r"\binf\b", "Inf"),
-        (r"\bout of memory\b|\boom\b", "out of memory"),
-    )
-)
+# A failed cell's few words (at most 24 characters); the full reason is its tooltip.
+FAILURE_WORDS: dict[FailureKind, str] = {
+    FailureKind.CHOLESKY_NOT_PD: "Cholesky failed",
+    FailureKind.SINGULAR_INVERSE: "singular K",
+    FailureKind.NON_FINITE: "NaN or Inf",
+    FailureKind.OUT_OF_MEMORY: "out of memory",
+    FailureKind.TENSORFLOW_ERROR: "TensorFlow error",
+    FailureKind.TIMEOUT: "timed out",
+}
 
 
-def short_error(reason: str) -> str:
-    """A few words (at most 24 characters) for a cell that has no number."""
-    for pattern, words in _ERROR_WORDS:
-        if pattern.search(reason):
-            return words
-    first = re.split(r"[:;]|\.(?:\s|$)", reason, maxsplit=1)[0].strip() or "error"
-    if len(first) > SHORT_ERROR_CHARS:
-        first = first[: SHORT_ERROR_CHARS - 1].rstrip() + "…"
-    return first
-
-
-def seed_print(value: float, dtype: str) -> str:
+def seed_print(value: float, dtype: DType) -> str:
     """A number as the seed's ``print`` shows it: the shortest text of its own dtype."""
     return str(np.float32(value)) if dtype == "float32" else repr(float(value))
 
@@ -240,7 +234,7 @@ class ResultsPanel(QWidget):
     def _build_table(self) -> QFrame:
         self._cells: dict[tuple[str, str], QLabel] = {}
         self._badges: dict[tuple[str, str], QLabel] = {}
-        table = _StripedTable([row for row, _ in enumerate(PATHS, start=2)][1::2])
+        table = _StripedTable([row for row, _ in enumerate(PATH_SPECS, start=2)][1::2])
         table.setObjectName("table")
         grid = QGridLayout(table)
         grid.setHorizontalSpacing(10)
@@ -274,11 +268,12 @@ class ResultsPanel(QWidget):
             grid.setColumnMinimumWidth(2 + 3 * index, metrics.horizontalAdvance("00 ok"))
         top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
         top_right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
-        for row, path in enumerate(PATHS, start=2):
-            name = QLabel(path)
+        for row, spec in enumerate(PATH_SPECS, start=2):
+            path = spec.name
+            name = QLabel(spec.label)
             name.setObjectName(f"row_{path}")
             name.setFont(self._mono)
-            name.setToolTip(f"<p>{html.escape(PATH_HELP[path])}</p>")
+            name.setToolTip(f"<p>{html.escape(spec.help)}</p>")
             grid.addWidget(name, row, 0, top_left)
             for index, dtype in enumerate(DTYPES):
                 column = 1 + 3 * index
@@ -345,7 +340,8 @@ class ResultsPanel(QWidget):
         reference, the condition number, the digits carried and the verdicts."""
         rows = [list(TSV_HEADER)]
         report = self._report
-        for path in PATHS:
+        for spec in PATH_SPECS:
+            path = spec.name
             grads, digits, mus = [], [], []
             for dtype in DTYPES:
                 if report is None:
@@ -361,7 +357,7 @@ class ResultsPanel(QWidget):
                     grads.append(format_value(cell.grad, dtype))
                     mus.append(format_value(cell.mu, dtype))
                 digits.append(_digits_text(report.diagnosis.correct_digits.get((path, dtype))))
-            rows.append([path, grads[0], digits[0], grads[1], digits[1], *mus])
+            rows.append([spec.label, grads[0], digits[0], grads[1], digits[1], *mus])
         if report is not None:
             diagnosis = report.diagnosis
             if report.reference is None:
@@ -373,9 +369,8 @@ class ResultsPanel(QWidget):
             condition = condition_line(diagnosis).removeprefix("cond(K + jitter I)").strip()
             rows.append(["cond(K + jitter I)", condition.removeprefix(":").strip()])
             rows.append(["digits carried", self._carried_plain()])
-            for dtype in DTYPES:
-                verdict = diagnosis.verdicts.get(dtype, "")
-                rows.append([f"verdict {dtype}", verdict.removeprefix(f"{dtype}: ")])
+            for dtype, verdict in diagnosis.verdicts.items():
+                rows.append([f"verdict {dtype}", verdict_words(verdict)])
             rows.append(["x", repr(float(report.result.x))])
             rows.append(["problem", report.result.problem.summary()])
             if self._pending_x is not None:
@@ -463,9 +458,10 @@ class ResultsPanel(QWidget):
     def _cell_html(self, cell: Cell, digits: float | None, width: int, stale: bool) -> str:
         muted = style.muted_text()
         small = f"font-size:{self._small_pt():.1f}pt; color:{muted}"
-        if cell.error is not None:
+        if cell.failure_kind is not None:
             colour = muted if stale else style.ERROR_COLOR
-            text = f"<span style='color:{colour}'>{html.escape(short_error(cell.error))}</span>"
+            words = FAILURE_WORDS[cell.failure_kind]
+            text = f"<span style='color:{colour}'>{html.escape(words)}</span>"
             return f"<i>{text}</i>" if stale else text
         grad = format_value(cell.grad, cell.dtype)
         pad = "&nbsp;" * max(0, width - _integer_width(grad))
@@ -481,11 +477,11 @@ class ResultsPanel(QWidget):
         if self._show_mu.isChecked():
             mu = html.escape(format_value(cell.mu, cell.dtype))
             lines.append(f"<span style='{small}'>mu = {mu}</span>")
-        if cell.path == "seed_optimizer" and "x" in cell.extra and cell.grad is not None:
-            seed = (
-                f"({seed_print(cell.grad, cell.dtype)}, {seed_print(cell.extra['x'], cell.dtype)})"
-            )
-            lines.append(f"<span style='{small}'>prints {html.escape(seed)}</span>")
+        for extra in PATH_SPEC[cell.path].extras:
+            if extra.printed_with_grad and extra.key in cell.extra and cell.grad is not None:
+                value = cell.extra[extra.key]
+                seed = f"({seed_print(cell.grad, cell.dtype)}, {seed_print(value, cell.dtype)})"
+                lines.append(f"<span style='{small}'>prints {html.escape(seed)}</span>")
         text = "<br>".join(lines)
         return f"<i>{text}</i>" if stale else text
 
@@ -499,10 +495,10 @@ class ResultsPanel(QWidget):
             f"mu = {format_value(cell.mu, cell.dtype)}",
             "correct digits: " + ("unknown (no reference)" if digits is None else f"{digits:.1f}"),
         ]
-        if cell.path == "seed_optimizer" and "x" in cell.extra:
-            lines.append("compute_gradients returns (gradient, x), printed as the seed does")
-        if "h" in cell.extra:
-            lines.append(f"step h = {cell.extra['h']:.6g}")
+        for extra in PATH_SPEC[cell.path].extras:
+            if extra.key in cell.extra:
+                value = f" = {cell.extra[extra.key]:.6g}"
+                lines.append(extra.meaning + ("" if extra.printed_with_grad else value))
         return "<p>" + "<br>".join(lines) + "</p>"
 
     def _badge_html(self, cell: Cell, digits: float | None, stale: bool) -> str:
@@ -564,8 +560,8 @@ class ResultsPanel(QWidget):
         ]
         self._carried.setText(f"digits carried (-log10 eps): {', '.join(parts)}")
         for dtype, label in self._verdicts.items():
-            verdict = report.diagnosis.verdicts.get(dtype, "")
-            body = html.escape(verdict.removeprefix(f"{dtype}: ").removeprefix(f"{dtype}:"))
+            verdict = report.diagnosis.verdicts.get(dtype)
+            body = "" if verdict is None else html.escape(verdict_words(verdict))
             label.setText(
                 f"{stale_open}<b style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}:</b> "
                 f"{body}{stale_close}"

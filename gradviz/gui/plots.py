@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import QApplication, QGraphicsItem, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 from gradviz.core.problem import DEFAULT_X, Problem
-from gradviz.core.results import DTYPES, PATHS, Curves, ProbeReport, Reference
+from gradviz.core.results import CURVE_PATH, DTYPES, PATHS, Curves, ProbeReport, Reference
 from gradviz.gui import style
 
 TITLES = ("Data and posterior mean", "Derivative d mu/dx", "Precision")
@@ -446,7 +446,7 @@ class PlotStack(QWidget):
         x = self._report.result.x
         half = TANGENT_HALF_WIDTH * self._visible_width()
         for dtype in DTYPES:
-            cell = self._report.result.cell("function", dtype)
+            cell = self._report.result.cell(CURVE_PATH, dtype)
             usable = cell.error is None and cell.mu is not None and cell.grad is not None
             if not usable or not np.isfinite([cell.mu, cell.grad]).all():
                 self._tangents[dtype].setData([], [])
@@ -478,17 +478,17 @@ class PlotStack(QWidget):
         self._limit_text.setVisible(limit is not None)
 
     def _update_digits(self, report: ProbeReport) -> None:
-        """Correct digits at x per dtype (function path large, other paths small, in the
+        """Correct digits at x per dtype (the curve path large, other paths small, in the
         dtype colour) and the digits each dtype carries as dashed levels over the domain."""
         x = report.result.x
         digits = report.diagnosis.correct_digits
         others, brushes = [], []
         for dtype in DTYPES:
-            value = digits.get(("function", dtype))
+            value = digits.get((CURVE_PATH, dtype))
             self._correct[dtype].setData(*_at(x, [] if value is None else [value]))
             for path in PATHS:
                 value = digits.get((path, dtype))
-                if path != "function" and value is not None:
+                if path != CURVE_PATH and value is not None:
                     others.append(value)
                     brushes.append(pg.mkBrush(style.DTYPE_COLORS[dtype]))
             carried = report.diagnosis.carried_digits.get(dtype)

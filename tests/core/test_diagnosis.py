@@ -9,6 +9,7 @@ import pytest
 
 from gradviz.core.data import problem_data
 from gradviz.core.diagnosis import (
+    Conditioning,
     carried_digits,
     conditioning,
     correct_digits,
@@ -18,7 +19,18 @@ from gradviz.core.diagnosis import (
     verdict,
 )
 from gradviz.core.problem import Problem
-from gradviz.core.results import PATHS, Ball, Cell, Limit, ProbeResult, Reference
+from gradviz.core.report import verdict_line
+from gradviz.core.results import (
+    PATHS,
+    Ball,
+    Cell,
+    DType,
+    FailureKind,
+    Limit,
+    ProbeResult,
+    Reference,
+    ReferenceState,
+)
 
 WELL = Problem(n=20, jitter=1e-2, solver="cholesky")
 
@@ -143,7 +155,9 @@ def test_suggested_jitter_is_the_smallest_power_of_ten_keeping_3_digits(
 
 def cells(values: dict[tuple[str, str], float | None]) -> tuple[Cell, ...]:
     return tuple(
-        Cell(path, dtype, None if grad is None else 1.0, grad, None if grad else "failed")
+        Cell(path, dtype, 1.0, grad)
+        if grad is not None
+        else Cell(path, dtype, None, None, "failed", FailureKind.TENSORFLOW_ERROR)
         for (path, dtype), grad in values.items()
     )
 
@@ -176,7 +190,21 @@ def test_diagnose_counts_digits_per_cell_and_words_a_verdict() -> None:
             assert digits is None
         else:
             assert digits == pytest.approx(-math.log10(abs(grad - truth) / abs(truth)), abs=1e-6)
-    v32, v64 = diagnosis.verdicts["float32"], diagnosis.verdicts["float64"]
+    record = diagnosis.verdicts["float32"]
+    assert record.dtype == "float32"
+    assert record.reference_state == ReferenceState.EXACT
+    checked = [-math.log10(abs(g - truth) / abs(truth)) for g in grads32]
+    assert record.digits_min == pytest.approx(min(checked), abs=1e-6)
+    assert record.digits_max == pytest.approx(max(checked), abs=1e-6)
+    numpy_cond = np.linalg.cond(kernel(WELL))
+    for dtype, record in diagnosis.verdicts.items():
+        assert record.condition_number == pytest.approx(numpy_cond, rel=1e-6)
+        assert record.condition_is_lower_bound is False
+        left = -math.log10(float(np.finfo(dtype).eps)) - math.log10(numpy_cond)
+        assert record.digits_left == pytest.approx(left, abs=1e-6)
+    assert diagnosis.verdicts["float64"].suggested_jitter is None
+    assert diagnosis.verdicts["float64"].suggested_solver is None
+    v32, v64 = (verdict_line(diagnosis.verdicts[d]) for d in ("float32", "float64"))
     assert v32.startswith("float32: 3 to 5 correct digits; ")
     assert v64.startswith("float64: 11 correct digits; ")
     assert "cond(K + jitter I)" in v32 and "cond(K + jitter I)" in v64
@@ -200,28 +228,58 @@ def test_verdict_on_the_seed_advises_jitter_and_cholesky() -> None:
     )
     diagnosis = diagnose(result, reference, conditioning(problem_data(seed)))
     assert all(d is None for d in diagnosis.correct_digits.values())
-    for dtype, text in diagnosis.verdicts.items():
+    lambda_max = float(np.abs(np.linalg.eigvalsh(kernel(seed))).max())
+    for dtype, record in diagnosis.verdicts.items():
+        assert record.reference_state == ReferenceState.UNDETERMINED
+        assert record.digits_min is None and record.digits_max is None
+        assert record.condition_is_lower_bound is True
+        assert record.digits_left == 0.0  # cond * eps >= 1: nothing is left
+        assert record.suggested_solver == "cholesky"
+        assert record.suggested_jitter is not None
+        for target, jitter in record.suggested_jitter.items():
+            # The smallest power of ten with lambda_max / jitter * eps <= 1e-3.
+            exponent = math.ceil(math.log10(lambda_max * float(np.finfo(target).eps) * 1e3))
+            assert jitter == pytest.approx(10.0**exponent, rel=1e-12)
+        assert set(record.suggested_jitter) == {dtype, "float64"}
+    for dtype, verdict_record in diagnosis.verdicts.items():
+        text = verdict_line(verdict_record)
         assert text.startswith(f"{dtype}: ")
         assert "not checkable" in text
         assert ">=" in text and "exceeds 1/eps" in text
         assert "add jitter" in text and "use cholesky" in text
-    assert sci(1 / float(np.finfo(np.float32).eps), 1) in diagnosis.verdicts["float32"]
+    assert sci(1 / float(np.finfo(np.float32).eps), 1) in verdict_line(
+        diagnosis.verdicts["float32"]
+    )
+
+
+def words(
+    dtype: DType, digits: list[float], state: ReferenceState, cond: Conditioning | None
+) -> str:
+    """The sentence of a verdict on WELL."""
+    return verdict_line(verdict(WELL, dtype, digits, state, cond))
 
 
 def test_verdict_while_things_are_pending() -> None:
-    assert "no reference" in verdict(WELL, "float64", [], None, conditioning(problem_data(WELL)))
-    pending = verdict(WELL, "float32", [5.5], None, None)
-    assert pending.startswith("float32: 5 correct digits")
-    assert "still being computed" in pending
-    nothing = verdict(
-        WELL,
-        "float64",
-        [],
-        Reference("exact", grad=Ball(1.0, 0.0)),
-        conditioning(problem_data(WELL)),
-    )
+    cond = conditioning(problem_data(WELL))
+    assert "no reference" in words("float64", [], ReferenceState.NONE, cond)
+    assert "reference pending" in words("float64", [], ReferenceState.PENDING, cond)
+    pending = verdict(WELL, "float32", [5.5], ReferenceState.EXACT, None)
+    assert pending.condition_number is None and pending.digits_left is None
+    assert pending.digits_min == pending.digits_max == 5.5
+    text = verdict_line(pending)
+    assert text.startswith("float32: 5 correct digits")
+    assert "still being computed" in text
+    nothing = words("float64", [], ReferenceState.EXACT, cond)
     assert "no path produced a number" in nothing
 
 
+def test_diagnose_knows_a_pending_reference_from_none() -> None:
+    result = fake_result(WELL, [1.0] * 7, [1.0] * 7)
+    for pending, state in ((True, ReferenceState.PENDING), (False, ReferenceState.NONE)):
+        diagnosis = diagnose(result, None, None, reference_pending=pending)
+        assert {v.reference_state for v in diagnosis.verdicts.values()} == {state}
+
+
 def test_verdict_singular_digit() -> None:
-    assert verdict(WELL, "float32", [1.2, 1.9], None, None).startswith("float32: 1 correct digit;")
+    text = words("float32", [1.2, 1.9], ReferenceState.EXACT, None)
+    assert text.startswith("float32: 1 correct digit;")

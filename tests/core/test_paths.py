@@ -21,7 +21,7 @@ from gradviz.core.diagnosis import correct_digits
 from gradviz.core.probe import ProbeEngine
 from gradviz.core.problem import Problem
 from gradviz.core.reference import ReferenceSolver
-from gradviz.core.results import Cell
+from gradviz.core.results import CURVE_PATH, PATH_SPECS, PATHS, Cell, FailureKind
 
 tf = paths.tf  # TensorFlow, imported quietly by gradviz.core.paths
 PathSet = paths.PathSet
@@ -345,6 +345,7 @@ def test_float32_cholesky_failure_is_an_error_cell_for_every_path(
             assert cell.status == "error", (path, cell)
             assert cell.mu is None and cell.grad is None
             assert "Cholesky" in cell.error
+            assert cell.failure_kind == FailureKind.CHOLESKY_NOT_PD
             assert "\n" not in cell.error
     # The same problem is fine in float64: the failure is float32's, not the problem's.
     assert path_sets(SEED_JITTERED, "float64").evaluate("tape", 2.0).status == "ok"
@@ -369,6 +370,12 @@ def test_singular_kernel_gives_errors_or_finite_numbers(
             if dtype == "float32":
                 # K is exactly the all-ones matrix in float32: no solver may return a number.
                 assert cell.status == "error", cell
+                singular = (
+                    FailureKind.CHOLESKY_NOT_PD
+                    if problem.solver == "cholesky"
+                    else FailureKind.SINGULAR_INVERSE
+                )
+                assert cell.failure_kind in (singular, FailureKind.NON_FINITE), cell
 
 
 # --- tracing ---------------------------------------------------------------------------------
@@ -491,3 +498,42 @@ def test_a_sample_handed_over_gives_bit_identical_probes() -> None:
     here, there = ProbeEngine(), ProbeEngine()
     for x in (2.0, -0.37):
         assert there.probe(handed, x).cells == here.probe(drawn, x).cells
+
+
+# --- failure kinds and the path registry ------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_cholesky_without_jitter_is_not_positive_definite_in_float32(
+    path_sets: Callable[[Problem, str], PathSet],
+) -> None:
+    problem = Problem(jitter=0, solver="cholesky")
+    p = np.linspace(-5.0, 5.0, 300)
+    kernel32 = np.exp(-((p[:, None] - p[None, :]) ** 2) / (2 * 1.5**2)).astype(np.float32)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.cholesky(kernel32)  # LAPACK agrees: K is not positive definite in float32
+    path_set = path_sets(problem, "float32")
+    for path in PATH_NAMES:
+        cell = path_set.evaluate(path, 2.0)
+        assert cell.failure_kind == FailureKind.CHOLESKY_NOT_PD, cell
+        assert cell.status == "error" and cell.error
+
+
+def test_tensorflow_errors_map_to_kinds() -> None:
+    oom = tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+    assert paths.path_error(oom).kind == FailureKind.OUT_OF_MEMORY
+    other = tf.errors.InternalError(None, None, "something broke\n  [[{{node x}}]]")
+    failure = paths.path_error(other)
+    assert failure.kind == FailureKind.TENSORFLOW_ERROR
+    assert str(failure) == "something broke"
+
+
+def test_every_path_spec_has_an_evaluator_and_vice_versa() -> None:
+    assert list(PATHS) == PATH_NAMES  # the documented order
+    assert set(paths.EVALUATORS) == set(PATH_NAMES)
+    assert [spec.name for spec in PATH_SPECS if spec.curve] == ["function"]
+    assert CURVE_PATH == "function"
+    for spec in PATH_SPECS:
+        assert spec.label and spec.help
+    extras = {spec.name: {e.key for e in spec.extras} for spec in PATH_SPECS}
+    assert extras["seed_optimizer"] == {"x"} and extras["central_difference"] == {"h"}

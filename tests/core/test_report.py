@@ -13,11 +13,16 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from spec import (
+    BLAS_KEYS,
     CONFIG_KEYS,
+    DIAGNOSIS_KEYS,
     DTYPES,
+    ENVIRONMENT_KEYS,
+    FAILURE_KINDS,
     LIMIT_KEYS,
     PATH_NAMES,
     REFERENCE_KEYS,
+    REFERENCE_STATES,
     RESULT_KEYS,
     TOP_KEYS,
 )
@@ -28,7 +33,17 @@ from gradviz.core.probe import ProbeEngine
 from gradviz.core.problem import Problem
 from gradviz.core.reference import ReferenceSolver
 from gradviz.core.report import Report, to_json, to_table
-from gradviz.core.results import Ball, Cell, Diagnosis, Limit, ProbeResult, Reference
+from gradviz.core.results import (
+    Ball,
+    Cell,
+    Diagnosis,
+    FailureKind,
+    Limit,
+    ProbeResult,
+    Reference,
+    ReferenceState,
+    Verdict,
+)
 
 GOOD = Problem(n=20, jitter=1e-6, solver="cholesky")
 # All-ones K: every path fails in float32 and Cholesky fails in float64 too.
@@ -90,14 +105,25 @@ def check_schema(document: dict) -> None:
         assert isinstance(row["extra"], dict)
         if row["status"] == "ok":
             assert isinstance(row["mu"], float) and isinstance(row["grad"], float)
-            assert row["error"] is None
+            assert row["error"] is None and row["failure_kind"] is None
         else:
             assert row["mu"] is None and row["grad"] is None
             assert isinstance(row["error"], str) and row["error"]
+            assert row["failure_kind"] in FAILURE_KINDS
         digits = row["correct_digits"]
         assert digits is None or (isinstance(digits, (int, float)) and 0 <= digits <= 17)
     assert set(document["verdicts"]) == set(DTYPES)
     assert all(isinstance(v, str) for v in document["verdicts"].values())
+    lower_bound = document["condition_number_is_lower_bound"]
+    assert lower_bound is None or isinstance(lower_bound, bool)
+    assert set(document["diagnosis"]) == set(DTYPES)
+    for dtype, record in document["diagnosis"].items():
+        assert set(record) == DIAGNOSIS_KEYS
+        assert record["dtype"] == dtype
+        assert record["reference_state"] in REFERENCE_STATES
+        assert record["condition_is_lower_bound"] in (None, lower_bound)
+    assert set(document["environment"]) == ENVIRONMENT_KEYS
+    assert set(document["environment"]["blas"]) == BLAS_KEYS
 
 
 def test_json_of_a_real_probe(good: Report) -> None:
@@ -116,6 +142,15 @@ def test_json_of_a_real_probe(good: Report) -> None:
     p = np.linspace(-5.0, 5.0, 20)
     kernel = np.exp(-((p[:, None] - p[None, :]) ** 2) / (2 * 1.5**2)) + 1e-6 * np.eye(20)
     assert document["condition_number"] == pytest.approx(np.linalg.cond(kernel), rel=1e-6)
+    assert document["condition_number_is_lower_bound"] is False
+    for dtype, record in document["diagnosis"].items():
+        assert record["reference_state"] == "exact"
+        assert record["condition_number"] == pytest.approx(np.linalg.cond(kernel), rel=1e-6)
+        digits = [r["correct_digits"] for r in document["results"] if r["dtype"] == dtype]
+        assert record["digits_min"] == min(digits) and record["digits_max"] == max(digits)
+        carried = -math.log10(float(np.finfo(dtype).eps))
+        left = carried - math.log10(np.linalg.cond(kernel))
+        assert record["digits_left"] == pytest.approx(left, abs=1e-6)
 
     reference = document["reference"]
     assert reference["status"] == "exact"
@@ -144,6 +179,13 @@ def test_json_of_failed_cells_and_an_undetermined_reference(broken: Report) -> N
     document = parse(to_json(broken))
     check_schema(document)
     assert all(row["status"] == "error" for row in document["results"])
+    # K is all ones: not positive definite in exact arithmetic, so every Cholesky fails.
+    p = np.linspace(-5.0, 5.0, 20)
+    ones = np.exp(-((p[:, None] - p[None, :]) ** 2) / (2 * 1e12))
+    assert np.linalg.eigvalsh(ones)[-2] < 1e-6 * np.linalg.eigvalsh(ones)[-1]
+    assert {row["failure_kind"] for row in document["results"]} == {"cholesky_not_pd"}
+    for row in document["results"]:
+        assert row["failure_kind"] == broken.result.cell(row["path"], row["dtype"]).failure_kind
     assert all(row["correct_digits"] is None for row in document["results"])
     reference = document["reference"]
     assert reference["status"] == "undetermined"
@@ -167,6 +209,8 @@ def test_json_without_reference(good: Report) -> None:
     assert document["reference"] is None
     assert all(row["correct_digits"] is None for row in document["results"])
     assert all("no reference" in verdict for verdict in document["verdicts"].values())
+    states = {record["reference_state"] for record in document["diagnosis"].values()}
+    assert states == {"no_reference"}
 
 
 def hand_made(
@@ -179,7 +223,9 @@ def hand_made(
     x: float = 2.0,
 ) -> Report:
     cells = tuple(
-        Cell(path, dtype, None if grad is None else 1.0, grad, None if grad else "it failed")
+        Cell(path, dtype, 1.0, grad)
+        if grad is not None
+        else Cell(path, dtype, None, None, "it failed", FailureKind.TENSORFLOW_ERROR)
         for dtype in DTYPES
         for path in PATH_NAMES
     )
@@ -189,7 +235,10 @@ def hand_made(
         condition_saturated=saturated,
         carried_digits={"float32": 6.92, "float64": 15.65},
         correct_digits={(c.path, c.dtype): None for c in cells},
-        verdicts={"float32": "float32: fine", "float64": "float64: fine"},
+        verdicts={
+            dtype: Verdict(dtype, None, None, ReferenceState.NONE, condition, saturated, None)
+            for dtype in DTYPES
+        },
     )
     return Report(result, reference, diagnosis)
 
@@ -257,8 +306,8 @@ def test_table_rows_and_verdicts_fit_80_columns(kind: str, good: Report, broken:
     after = lines[lines.index(rows[-1]) + 2 :]  # notes and verdicts, after the legend
     for line in [lines[lines.index(rows[0]) - 1], *rows, *after]:
         assert len(line) <= 80, line
-    for text in report.diagnosis.verdicts.values():
-        assert text.split(":")[0] + ":" in "\n".join(after)
+    for dtype in report.diagnosis.verdicts:
+        assert f"{dtype}:" in "\n".join(after)
 
 
 def path_rows(lines: list[str]) -> list[str]:

@@ -24,6 +24,7 @@ from gradviz.core.results import (
     Ball,
     Cell,
     Curves,
+    FailureKind,
     Limit,
     ProbeReport,
     ProbeResult,
@@ -118,13 +119,13 @@ def make_report(
     problem: Problem,
     x: float = PROBE_X,
     reference: Reference | str | None = "exact",
-    errors: dict[tuple[str, str], str] | None = None,
+    errors: dict[tuple[str, str], tuple[FailureKind, str]] | None = None,
 ) -> ProbeReport:
     """Every path x dtype at x, a reference ("exact", "undetermined", a record or None),
-    and the diagnosis from gradviz.core.diagnosis. ``errors`` marks failed cells."""
+    and the diagnosis from gradviz.core.diagnosis. ``errors`` marks failed cells (kind, reason)."""
     errors = errors or {}
     cells = tuple(
-        Cell(path=path, dtype=dtype, mu=None, grad=None, error=errors[(path, dtype)])
+        Cell(path, dtype, None, None, errors[(path, dtype)][1], errors[(path, dtype)][0])
         if (path, dtype) in errors
         else _cell(problem, path, dtype, x)
         for path in PATHS

@@ -22,20 +22,21 @@ from pytestqt.qtbot import QtBot
 
 from gradviz.core.diagnosis import Conditioning, diagnose
 from gradviz.core.problem import Problem
-from gradviz.core.report import format_value, split_correct_digits
+from gradviz.core.report import format_value, split_correct_digits, verdict_line
 from gradviz.core.results import (
     DTYPES,
-    PATH_HELP,
+    PATH_SPECS,
     PATHS,
     Ball,
     Cell,
+    FailureKind,
     Limit,
     ProbeReport,
     ProbeResult,
     Reference,
 )
 from gradviz.gui import style
-from gradviz.gui.panel import TSV_HEADER, ResultsPanel, seed_print, short_error
+from gradviz.gui.panel import FAILURE_WORDS, TSV_HEADER, ResultsPanel, seed_print
 
 CHOLESKY_F32 = (
     "Cholesky failed in float32: K + jitter I is not positive definite at this precision "
@@ -128,9 +129,9 @@ def failing_report() -> ProbeReport:
     """float32 Cholesky fails everywhere; one float64 cell is non-finite."""
     report = well_report()
     cells = tuple(
-        Cell(c.path, c.dtype, None, None, error=CHOLESKY_F32)
+        Cell(c.path, c.dtype, None, None, CHOLESKY_F32, FailureKind.CHOLESKY_NOT_PD)
         if c.dtype == "float32"
-        else Cell(c.path, c.dtype, None, None, error=NON_FINITE_F64)
+        else Cell(c.path, c.dtype, None, None, NON_FINITE_F64, FailureKind.NON_FINITE)
         if c.path == "forward"
         else c
         for c in report.result.cells
@@ -296,28 +297,29 @@ def test_error_cells_show_short_words_and_the_reason(panel: ResultsPanel) -> Non
         colours = [c for text, c in fragments(cell.text()) if text]
         assert colours == [QColor(style.ERROR_COLOR)]
     forward = label(panel, "cell_forward_float64")
-    assert plain(forward.text()).strip() == "NaN"
+    assert plain(forward.text()).strip() == "NaN or Inf"
     assert html.escape(NON_FINITE_F64) in forward.toolTip()
     assert plain(label(panel, "badge_forward_float64").text()) == ""
 
 
-@pytest.mark.parametrize(
-    ("reason", "words"),
-    [
-        (CHOLESKY_F32, "Cholesky failed"),
-        ("Input matrix is not invertible.", "not invertible"),
-        ("K^-1 has NaN or Inf in float32: K + jitter I is singular; add jitter", "singular K"),
-        (NON_FINITE_F64, "NaN"),
-        ("Session was closed", "Session was closed"),
-        ("result is +inf in float32", "Inf"),
-        ("information about infeasible things", "information about infea…"),
-        ("a very long reason without any of the known words at all", "a very long reason with…"),
-        ("", "error"),
-    ],
-)
-def test_short_error(reason: str, words: str) -> None:
-    assert short_error(reason) == words
-    assert len(short_error(reason)) <= 24
+def test_every_failure_kind_has_a_few_words() -> None:
+    assert set(FAILURE_WORDS) == set(FailureKind)
+    assert all(0 < len(words) <= 24 for words in FAILURE_WORDS.values())
+
+
+@pytest.mark.parametrize("kind", list(FailureKind))
+def test_a_failed_cell_shows_the_words_of_its_kind(panel: ResultsPanel, kind: FailureKind) -> None:
+    report = well_report()
+    reason = "TensorFlow's own detail: not parsed"
+    cells = tuple(
+        Cell(c.path, c.dtype, None, None, reason, kind) if c.path == "tape" else c
+        for c in report.result.cells
+    )
+    panel.show_report(make_report(report.result.problem, cells, report.reference, None))
+    for dtype in DTYPES:
+        cell = label(panel, f"cell_tape_{dtype}")
+        assert plain(cell.text()).strip() == FAILURE_WORDS[kind]
+        assert html.escape(reason) in cell.toolTip()
 
 
 def test_seed_optimizer_prints_its_tuple(panel: ResultsPanel) -> None:
@@ -330,8 +332,10 @@ def test_seed_optimizer_prints_its_tuple(panel: ResultsPanel) -> None:
 
 def test_tooltips_explain_paths_and_the_difference_step(panel: ResultsPanel) -> None:
     panel.show_report(well_report())
-    for path in PATHS:
-        assert html.escape(PATH_HELP[path]) in label(panel, f"row_{path}").toolTip()
+    for spec in PATH_SPECS:
+        row = label(panel, f"row_{spec.name}")
+        assert plain(row.text()) == spec.label
+        assert html.escape(spec.help) in row.toolTip()
     for dtype in DTYPES:
         tip = label(panel, f"cell_central_difference_{dtype}").toolTip()
         assert f"h = {H[dtype]:.6g}" in tip
@@ -410,7 +414,7 @@ def test_reference_condition_digits_and_verdicts(panel: ResultsPanel) -> None:
     assert "float64 15.7" in carried
     for dtype in DTYPES:
         verdict = label(panel, f"verdict_{dtype}")
-        assert plain(verdict.text()) == report.diagnosis.verdicts[dtype]
+        assert plain(verdict.text()) == verdict_line(report.diagnosis.verdicts[dtype])
         assert verdict.wordWrap()
         assert QColor(style.DTYPE_COLORS[dtype]) in [c for _, c in fragments(verdict.text())]
 
@@ -512,12 +516,14 @@ def test_shared_records_render(
     panel: ResultsPanel, report_factory: Callable[..., ProbeReport], reference: str | None
 ) -> None:
     """The conftest's numpy-made records (another author's builder) render completely."""
-    failed = {("tape", "float32"): "Input matrix is not invertible."}
+    failed = {
+        ("tape", "float32"): (FailureKind.SINGULAR_INVERSE, "Input matrix is not invertible.")
+    }
     report = report_factory(Problem(n=40, jitter=1e-6, solver="cholesky"), 1.5, reference, failed)
     panel.show_report(report)
     for cell in report.result.cells:
         shown = lines(panel, cell.path, cell.dtype)
-        expected = "not invertible" if cell.error else format_value(cell.grad, cell.dtype)
+        expected = "singular K" if cell.error else format_value(cell.grad, cell.dtype)
         assert shown[0] == expected
     rows = list(csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
     assert rows[3][1] == "error: Input matrix is not invertible."

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QApplication
 from spec import legend_item, xy
 
 from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, ProbeReport
+from gradviz.core.results import DTYPES, FailureKind, ProbeReport
 from gradviz.gui import style
 from gradviz.gui.plots import PlotStack
 
@@ -155,7 +155,10 @@ def test_tangents_have_the_report_slopes(stack: PlotStack, records: Records) -> 
 
 
 def test_failed_cell_hides_its_tangent(stack: PlotStack, records: Records, report_factory) -> None:
-    failed = report_factory(records.problem, errors={("function", "float32"): "NaN in Cholesky"})
+    failed = report_factory(
+        records.problem,
+        errors={("function", "float32"): (FailureKind.CHOLESKY_NOT_PD, "NaN in Cholesky")},
+    )
     stack.set_report(failed)
     top = stack.plot_items()[0]
     assert xy(legend_item(top, "tangent float32"))[0].size == 0
