@@ -11,7 +11,7 @@ import html
 
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from gradviz.core.results import PATH_HELP, PATHS
+from gradviz.core.results import PATH_SPECS
 from gradviz.resources import resource_path
 
 GUIDE_FILE = "guide.html"
@@ -22,8 +22,8 @@ def guide_html() -> str:
     """The guide's HTML with the path registry's descriptions filled in."""
     text = resource_path(GUIDE_FILE).read_text(encoding="utf-8")
     rows = "".join(
-        f"<dt><code>{html.escape(path)}</code></dt><dd>{html.escape(PATH_HELP[path])}</dd>"
-        for path in PATHS
+        f"<dt><code>{html.escape(spec.label)}</code></dt><dd>{html.escape(spec.help)}</dd>"
+        for spec in PATH_SPECS
     )
     return text.replace(PATHS_MARKER, f"<dl>{rows}</dl>")
 
