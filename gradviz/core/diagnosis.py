@@ -20,10 +20,13 @@ from gradviz.core.problem import Problem
 from gradviz.core.results import (
     DTYPES,
     Ball,
+    Curves,
     Diagnosis,
     DType,
+    PrecisionCurves,
     ProbeResult,
     Reference,
+    ReferenceCurve,
     ReferenceState,
     Verdict,
 )
@@ -63,18 +66,58 @@ def conditioning(data: ProblemData) -> Conditioning:
     return Conditioning(value=value, saturated=lambda_min <= floor, lambda_max=lambda_max)
 
 
+def digits_against(values: np.ndarray, mids: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Correct digits of each value against the ball ``mid +/- radius`` beside it:
+    ``-log10 |value - mid| / |mid|``, or ``-log10 |value - mid|`` (absolute) where the
+    reference is exactly 0, clamped to 0..17 and to what the radius certifies. NaN where
+    the value or the reference does not exist. [m]"""
+    values, mids, radii = (np.asarray(a, dtype=np.float64) for a in (values, mids, radii))
+    scale = np.where(mids == 0.0, 1.0, np.abs(mids))  # [m]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        error = -np.log10(np.abs(values - mids) / scale)  # [m], +inf where exact
+        certified = np.where(radii > 0, -np.log10(radii / scale), MAX_DIGITS)  # [m]
+    digits = np.minimum(np.clip(error, 0.0, MAX_DIGITS), certified)
+    return np.where(np.isfinite(values) & np.isfinite(mids), digits, np.nan)
+
+
 def correct_digits(value: float | None, reference: Ball | None) -> float | None:
-    """``-log10 |value - ref| / |ref|``, clamped to 0..17 and to what the reference's
-    own radius certifies; None when either number does not exist."""
+    """:func:`digits_against` for one value; None when either number does not exist."""
     if value is None or reference is None:
         return None
-    scale = abs(reference.mid)
-    if scale == 0.0:
-        return None
-    certified = MAX_DIGITS if reference.radius == 0 else -math.log10(reference.radius / scale)
-    error = abs(value - reference.mid)
-    digits = MAX_DIGITS if error == 0 else -math.log10(error / scale)
-    return min(max(digits, 0.0), certified, MAX_DIGITS)
+    digits = digits_against(
+        np.array([value]), np.array([reference.mid]), np.array([reference.radius])
+    )
+    return None if math.isnan(digits[0]) else float(digits[0])
+
+
+def digits_left(dtype: DType, cond: Conditioning) -> float:
+    """What a solve with K leaves of the digits ``dtype`` carries: ``carried - log10
+    cond``, at least 0, and exactly 0 when ``cond * eps >= 1`` (nothing is left)."""
+    if cond.value * float(np.finfo(dtype).eps) >= 1:
+        return 0.0
+    return max(0.0, carried_digits(dtype) - math.log10(cond.value))
+
+
+def precision_curves(
+    curves: Curves, reference: ReferenceCurve, cond: Conditioning | None
+) -> PrecisionCurves:
+    """Correct digits of the curve path's d mu/dx over the reference curve's x, per
+    dtype; the reference's x are a subset of the curves' grid (NaN where one is not)."""
+    index = np.clip(np.searchsorted(curves.x, reference.x), 0, len(curves.x) - 1)  # [m]
+    matched = curves.x[index] == reference.x  # [m]
+    digits = {}
+    for dtype in DTYPES:
+        values = np.where(matched, curves.grad[dtype][index], np.nan)  # [m]
+        digits[dtype] = digits_against(values, reference.grad, reference.grad_radius)
+    return PrecisionCurves(
+        problem=curves.problem,
+        x=reference.x,
+        digits=digits,
+        carried={dtype: carried_digits(dtype) for dtype in DTYPES},
+        left=None if cond is None else {dtype: digits_left(dtype, cond) for dtype in DTYPES},
+        reference_jitter=reference.jitter,
+        is_limit=reference.is_limit,
+    )
 
 
 def suggested_jitter(lambda_max: float, dtype: DType) -> float:
@@ -119,7 +162,7 @@ def verdict(
     if cond is None:
         return found
     lost = cond.value * float(np.finfo(dtype).eps)
-    left = 0.0 if lost >= 1 else max(0.0, carried_digits(dtype) - math.log10(cond.value))
+    left = digits_left(dtype, cond)
     measured = dataclasses.replace(
         found,
         condition_number=cond.value,

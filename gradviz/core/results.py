@@ -291,3 +291,18 @@ class ReferenceCurve:
     jitter: float
     is_limit: bool
     complete: bool
+
+
+@dataclass(frozen=True, eq=False)
+class PrecisionCurves:
+    """What the precision plot draws: correct digits of the curve path's d mu/dx over x
+    per dtype against the reference curve (or its jitter limit), the digits each dtype
+    carries, and what cond(K + jitter I) leaves of them (None while cond is unknown)."""
+
+    problem: Problem
+    x: np.ndarray  # [m]
+    digits: Mapping[DType, np.ndarray]  # dtype -> [m], NaN where there is no value
+    carried: Mapping[DType, float]
+    left: Mapping[DType, float] | None
+    reference_jitter: float
+    is_limit: bool

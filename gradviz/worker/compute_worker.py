@@ -25,7 +25,7 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from gradviz.core.problem import Problem
 from gradviz.core.reference import DEFAULT_BUDGET_S
-from gradviz.core.results import Curves, ProbeReport, ReferenceCurve
+from gradviz.core.results import Curves, PrecisionCurves, ProbeReport, ReferenceCurve
 from gradviz.worker.messages import DataReady, Failure, Progress
 from gradviz.worker.scheduler import (
     Action,
@@ -109,6 +109,7 @@ class ComputeWorker(QThread):
     curves_ready = pyqtSignal(object)  # Curves
     report_ready = pyqtSignal(object)  # ProbeReport
     reference_curve_ready = pyqtSignal(object)  # ReferenceCurve
+    precision_ready = pyqtSignal(object)  # PrecisionCurves
     progress = pyqtSignal(object)  # Progress
     failed = pyqtSignal(str)
 
@@ -261,6 +262,8 @@ class ComputeWorker(QThread):
                 self.report_ready.emit(record)
             case ReferenceCurve():
                 self.reference_curve_ready.emit(record)
+            case PrecisionCurves():
+                self.precision_ready.emit(record)
             case Progress():
                 self.progress.emit(record)
             case Failure(message=message):

@@ -30,9 +30,16 @@ from enum import StrEnum
 import numpy as np
 
 from gradviz.core.data import check_fits_memory
-from gradviz.core.diagnosis import Conditioning, diagnose
+from gradviz.core.diagnosis import Conditioning, diagnose, precision_curves
 from gradviz.core.problem import Problem, ProblemError
-from gradviz.core.results import Curves, ProbeReport, ProbeResult, Reference, ReferenceCurve
+from gradviz.core.results import (
+    Curves,
+    PrecisionCurves,
+    ProbeReport,
+    ProbeResult,
+    Reference,
+    ReferenceCurve,
+)
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -110,7 +117,9 @@ class Send:
     message: LoadData | PathsRequest | ReferenceRequest
 
 
-WindowRecord = DataReady | Progress | Failure | ProbeReport | Curves | ReferenceCurve
+WindowRecord = (
+    DataReady | Progress | Failure | ProbeReport | Curves | ReferenceCurve | PrecisionCurves
+)
 
 
 @dataclass(frozen=True)
@@ -192,6 +201,8 @@ class Scheduler:
         self._result: ProbeResult | None = None
         self._probed: tuple[Problem, float] | None = None
         self._curves_for: Problem | None = None
+        self._curves: Curves | None = None
+        self._reference_curve: ReferenceCurve | None = None
         self._warm: set[Problem] = set()
         self._took: dict[type, float] = {}
 
@@ -224,7 +235,9 @@ class Scheduler:
                 self._answered(now)
                 self._progress("curves", "", busy=False)
                 if curves.problem == self._problem:
+                    self._curves = curves
                     self._emit(curves)
+                    self._emit_precision()
             case PathsFailed(request=request, detail=detail):
                 paths.in_flight = None
                 self._progress("curves", "", busy=False)
@@ -254,6 +267,7 @@ class Scheduler:
                     self._progress("reference", "Reference: starting…", busy=True)
             case Conditioned(conditioning=conditioning):
                 state.conditioning = conditioning
+                self._emit_precision()
             case ReferenceProgress(text=text):
                 state.note = text
                 self._progress("reference", text, busy=True)
@@ -268,7 +282,9 @@ class Scheduler:
                     self._references.clear()
                 self._references[x] = reference
             case ReferenceCurveDone(curve=curve):
+                self._reference_curve = curve
                 self._emit(curve)
+                self._emit_precision()
             case ProblemFailed(stage="sample", detail=detail):
                 self._stop_problem_process(finished=True)
                 self._fail_problem(f"could not sample the data: {detail}")
@@ -452,6 +468,7 @@ class Scheduler:
         self._problem = problem
         self._y = None
         self._result, self._probed, self._curves_for = None, None, None
+        self._curves, self._reference_curve = None, None
         self._references.clear()
         self._stop_problem_process(finished=False)
         self._reference = _ProblemState()
@@ -550,8 +567,15 @@ class Scheduler:
         state = self._reference
         note = "" if reference is not None else state.note or "reference: pending…"
         pending = reference is None and state.running and self._budget_s is not None
-        diagnosis = diagnose(result, reference, state.conditioning)
+        diagnosis = diagnose(result, reference, state.conditioning, reference_pending=pending)
         self._emit(ProbeReport(result, reference, note, diagnosis, pending))
+
+    def _emit_precision(self) -> None:
+        """Correct digits over x, once the curves and the reference curve are both in."""
+        curves, reference = self._curves, self._reference_curve
+        if curves is None or reference is None:
+            return
+        self._emit(precision_curves(curves, reference, self._reference.conditioning))
 
 
 def _due(at: float | None, now: float) -> bool:

@@ -14,6 +14,7 @@ from gradviz.core.diagnosis import (
     conditioning,
     correct_digits,
     diagnose,
+    digits_against,
     sci,
     suggested_jitter,
     verdict,
@@ -74,8 +75,9 @@ def test_correct_digits_none_cases() -> None:
     assert correct_digits(None, Ball(1.0, 0.0)) is None
     assert correct_digits(1.0, None) is None
     assert correct_digits(None, None) is None
-    # No relative error exists against an exact zero.
-    assert correct_digits(1e-3, Ball(0.0, 0.0)) is None
+    # No relative error exists against an exact zero: the absolute error counts.
+    assert correct_digits(1e-3, Ball(0.0, 0.0)) == pytest.approx(3.0)
+    assert correct_digits(0.0, Ball(0.0, 5e-324)) == 17.0
 
 
 @pytest.mark.parametrize("value", [5.0, -1.0, 1e30, -364.3])
@@ -283,3 +285,29 @@ def test_diagnose_knows_a_pending_reference_from_none() -> None:
 def test_verdict_singular_digit() -> None:
     text = words("float32", [1.2, 1.9], ReferenceState.EXACT, None)
     assert text.startswith("float32: 1 correct digit;")
+
+
+def test_digits_against_arrays_match_the_scalar_rule_and_mark_missing_values() -> None:
+    rng = np.random.default_rng(11)
+    mids = rng.normal(size=50) * 10.0 ** rng.integers(-5, 5, size=50)
+    values = mids * (1 + rng.normal(size=50) * 10.0 ** -rng.integers(0, 16, size=50))
+    radii = np.abs(mids) * 10.0 ** -rng.integers(3, 20, size=50)
+    values[[3, 7]] = [np.nan, np.inf]
+    got = digits_against(values, mids, radii)
+    for value, mid, radius, digits in zip(values, mids, radii, got, strict=True):
+        if not np.isfinite(value):
+            assert np.isnan(digits)
+            continue
+        # Written out independently of gradviz: relative error, clamped, capped by the radius.
+        error = abs(value - mid) / abs(mid)
+        expected = 17.0 if error == 0 else min(max(-math.log10(error), 0.0), 17.0)
+        assert digits == pytest.approx(min(expected, -math.log10(radius / abs(mid))))
+
+
+def test_a_degenerate_problem_whose_values_all_underflow_gets_an_honest_count() -> None:
+    """--domain -1e6 1e6 --n 50: every kernel entry off the diagonal underflows to 0, the
+    paths give exactly 0 and the reference is 0 +/- 5e-324: all digits are correct."""
+    zero = Ball(0.0, 5e-324)
+    assert digits_against(np.zeros(3), np.zeros(3), np.full(3, 5e-324)).tolist() == [17.0] * 3
+    assert correct_digits(0.0, zero) == 17.0
+    assert correct_digits(1e-300, zero) == 17.0  # clamped: below any meaningful scale

@@ -4,6 +4,7 @@ processes and no TensorFlow. Each test plays one awkward sequence a user can cau
 from __future__ import annotations
 
 import logging
+import math
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ from gradviz.core.reference import reference_curve
 from gradviz.core.results import (
     Ball,
     Curves,
+    PrecisionCurves,
     ProbeReport,
     ProbeResult,
     Reference,
@@ -381,3 +383,24 @@ def test_the_reference_curve_reaches_the_window_only_for_the_current_problem() -
     run.do("request", OTHER, 1.0)
     run.do("problem_message", ReferenceCurveDone(SMALL, old))
     assert run.emitted(ReferenceCurve) == [old]  # the late one was dropped
+
+
+def test_precision_curves_follow_once_curves_and_reference_curve_are_both_in() -> None:
+    run = Run()
+    run.ready()
+    run.answer_paths()  # probe
+    drawn = run.answer_paths()  # curves: grad = x on [-5, 0, 5] in both dtypes
+    assert isinstance(drawn, CurvesRequest)
+    assert run.emitted(PrecisionCurves) == []
+    truth = [reference(-5.0 * (1 + 1e-4)), reference(1.0), reference(5.0)]
+    curve = reference_curve(SMALL, [-5.0, 0.0, 5.0], truth, complete=True)
+    assert curve is not None
+    run.do("problem_message", ReferenceCurveDone(SMALL, curve))
+    [precision] = run.emitted(PrecisionCurves)
+    # -log10(|-5 - -5.0005| / 5.0005) = 4.0000434..., 0 against 1: no digit, 5 vs 5: all.
+    expected = [-math.log10(5e-4 / 5.0005), 0.0, 17.0]
+    for dtype in ("float32", "float64"):
+        assert precision.digits[dtype] == pytest.approx(expected)
+    assert precision.left is not None and precision.left["float64"] == pytest.approx(
+        -math.log10(np.finfo(np.float64).eps) - 1.0
+    )
