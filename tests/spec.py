@@ -103,10 +103,15 @@ def gradviz_runs(
 
 
 def legend_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:
-    """The item a plot's legend entry names (right-hand ViewBox items included)."""
+    """The item a plot's legend entry names: by the item's own name (a legend label may
+    carry a note after it, such as how far a clipped curve goes) or the label's text."""
     for sample, label in plot.legend.items:
-        if label.text == name:
+        item_name = sample.item.name() if hasattr(sample.item, "name") else None
+        if name in (item_name, label.text):
             return sample.item
+    for item in plot.items:  # named but kept out of the legend (markers at the probe)
+        if hasattr(item, "name") and item.name() == name:
+            return item
     raise KeyError(name)
 
 

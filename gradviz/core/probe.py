@@ -57,9 +57,7 @@ class ProbeEngine:
             except PathError as error:
                 mu[dtype] = grad[dtype] = np.full(xs.shape, np.nan)
                 errors[dtype] = str(error)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gap = np.log10(np.abs(grad["float32"] - grad["float64"]))  # [m]
-        return Curves(problem=problem, x=xs, mu=mu, grad=grad, gap=gap, errors=errors)
+        return Curves(problem=problem, x=xs, mu=mu, grad=grad, errors=errors)
 
     def tracing_counts(self) -> dict[str, int]:
         """Trace count of every tf.function alive, keyed ``"<dtype> <name> <problem>"``."""

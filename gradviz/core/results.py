@@ -252,7 +252,6 @@ class Curves:
     x: np.ndarray  # [m]
     mu: Mapping[DType, np.ndarray]  # dtype -> [m]
     grad: Mapping[DType, np.ndarray]  # dtype -> [m]
-    gap: np.ndarray  # [m], log10 |grad float32 - grad float64|; -inf where they agree exactly
     errors: Mapping[DType, str | None]
 
 

@@ -218,6 +218,8 @@ class MainWindow(QMainWindow):
         self._worker.data_ready.connect(self._on_data_ready)
         self._worker.curves_ready.connect(self._on_curves_ready)
         self._worker.report_ready.connect(self._on_report_ready)
+        self._worker.reference_curve_ready.connect(self.plots.set_reference_curve)
+        self._worker.precision_ready.connect(self.plots.set_precision)
         self._worker.progress.connect(self._on_progress)
         self._worker.failed.connect(self._on_failed)
 

@@ -20,11 +20,23 @@ from PyQt6.QtWidgets import QApplication, QGraphicsItem, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 from gradviz.core.problem import DEFAULT_X, Problem
-from gradviz.core.results import CURVE_PATH, DTYPES, PATHS, Curves, ProbeReport, Reference
+from gradviz.core.results import (
+    CURVE_PATH,
+    DTYPES,
+    PATHS,
+    Curves,
+    PrecisionCurves,
+    ProbeReport,
+    Reference,
+    ReferenceCurve,
+)
 from gradviz.gui import style
 
 TITLES = ("Data and posterior mean", "Derivative d mu/dx", "Precision")
-LEFT_LABELS = ("mu(x)", "d mu/dx", "log10 |f32 - f64|")
+LEFT_LABELS = ("mu(x)", "d mu/dx", "correct digits")
+# Three rows at most, so each legend fits in the headroom above the curves; the top two
+# have long entries (off-scale notes), the precision plot many short ones.
+LEGEND_COLUMNS = (2, 2, 3)
 TITLE_SIZE = "11pt"
 LABEL_SIZE = "10pt"
 LEGEND_SIZE = "9pt"
@@ -35,9 +47,13 @@ TANGENT_HALF_WIDTH = 0.04  # fraction of the visible x range
 BEAM_WIDTH = 0.015  # error-bar beam, fraction of the visible x range
 RANGE_PERCENTILES = (1.0, 99.0)
 RANGE_PADDING = 0.06
+TRUTH_NAME = "exact"
 LEGEND_HEADROOM = 0.4  # extra space above the data, as a fraction of its span, for the legend
-DIGITS_RANGE = (0.0, 17.0)  # right axis of the precision plot, decimal digits
-DIGITS_TICKS = (0, 5, 10, 15)
+DIGITS_RANGE = (0.0, 17.0)  # the precision plot's axis, decimal digits
+DIGITS_TICKS = (0, 3, 6, 9, 12, 15)
+TRUTH_WIDTH = 2.5
+OFF_SCALE_MARKS = 48  # at most this many edge marks per curve and edge
+OFF_SCALE_INSET = 0.012  # edge marks sit this fraction of the y span inside the edge
 
 
 def _palette_colors() -> tuple[QColor, QColor]:
@@ -107,6 +123,19 @@ def _robust_range(curve: np.ndarray, always: list[float]) -> tuple[float, float]
     return _with_headroom(min(points), max(points)) if points else None
 
 
+def _edge_spots(xs: np.ndarray, y: float, symbol: str) -> list[dict[str, object]]:
+    """At most OFF_SCALE_MARKS evenly chosen marks at height ``y``."""
+    step = max(1, len(xs) // OFF_SCALE_MARKS)
+    return [{"pos": (float(x), y), "symbol": symbol} for x in xs[::step]]
+
+
+def _off_scale_note(values: np.ndarray) -> str:
+    """Legend note for a clipped curve: how far beyond the view it goes."""
+    if not values.size:
+        return ""
+    return f" (off-scale {values.min():.3g} .. {values.max():.3g})"
+
+
 class PlotStack(QWidget):
     """Data and mu, d mu/dx and precision of the current problem, over x, with one probe."""
 
@@ -119,7 +148,8 @@ class PlotStack(QWidget):
         self._curves: Curves | None = None
         self._data_y = np.empty(0)
         self._x = DEFAULT_X
-        self._carried_levels: dict[str, float | None] = {}  # dashed levels drawn, per dtype
+        self._truth: ReferenceCurve | None = None
+        self._precision: PrecisionCurves | None = None
         self._graphics = pg.GraphicsLayoutWidget(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -130,6 +160,8 @@ class PlotStack(QWidget):
         self._build_precision_items(self._plots[2])
         self._lines = self._build_markers()
         self._plots[0].sigXRangeChanged.connect(self._on_x_range_changed)
+        for plot in self._plots[:2]:
+            plot.sigYRangeChanged.connect(self._on_y_range_changed)
         self._graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._apply_palette()
 
@@ -139,8 +171,8 @@ class PlotStack(QWidget):
         self._graphics.ci.setContentsMargins(6, 4, 10, 6)
         self._graphics.ci.setSpacing(2)
         plots = tuple(self._graphics.addPlot(row=row, col=0) for row in range(3))
-        for plot, label in zip(plots, LEFT_LABELS, strict=True):
-            self._style_plot(plot, label)
+        for plot, label, columns in zip(plots, LEFT_LABELS, LEGEND_COLUMNS, strict=True):
+            self._style_plot(plot, label, columns)
         for plot in plots[1:]:
             plot.setXLink(plots[0])
         for plot in plots[:2]:
@@ -149,7 +181,7 @@ class PlotStack(QWidget):
         plots[2].setLabel("bottom", "x", **{"font-size": LABEL_SIZE})
         return plots
 
-    def _style_plot(self, plot: pg.PlotItem, left_label: str) -> None:
+    def _style_plot(self, plot: pg.PlotItem, left_label: str, legend_columns: int) -> None:
         """Light grid, readable fonts, equal axis widths, a legend in the top-left corner."""
         plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
         plot.showAxis("right")
@@ -164,7 +196,9 @@ class PlotStack(QWidget):
             _cache_as_pixmap(axis)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
         plot.getAxis("right").setWidth(AXIS_WIDTH)
-        plot.addLegend(offset=(6, 4), labelTextSize=LEGEND_SIZE, colCount=3, verSpacing=-6)
+        plot.addLegend(
+            offset=(6, 4), labelTextSize=LEGEND_SIZE, colCount=legend_columns, verSpacing=-6
+        )
 
     def _build_data_items(self, plot: pg.PlotItem) -> None:
         """Sample points, mu per dtype, and the tangent at the probe per dtype."""
@@ -175,6 +209,8 @@ class PlotStack(QWidget):
         self._data_points.setZValue(-10)  # under the curves, which pass through it
         _cache_as_pixmap(self._data_points.scatter)
         self._mu = self._dtype_curves(plot, "mu")
+        self._truth_mu = self._truth_curve(plot)
+        self._mu_marks = self._off_scale_marks(plot)
         self._tangents: dict[str, pg.PlotDataItem] = {}
         for dtype in DTYPES:
             tangent = pg.PlotDataItem(
@@ -199,9 +235,30 @@ class PlotStack(QWidget):
             curves[dtype].setZValue(-DTYPES.index(dtype))
         return curves
 
+    def _truth_curve(self, plot: pg.PlotItem) -> pg.PlotDataItem:
+        """The reference over x (or its jitter limit): a dashed line in the reference
+        colour, above the dtype curves so the noise is seen around it."""
+        pen = pg.mkPen(style.REFERENCE_COLOR, width=TRUTH_WIDTH, style=Qt.PenStyle.DashLine)
+        truth = plot.plot([], [], pen=pen, connect="finite", name=TRUTH_NAME, antialias=False)
+        truth.setZValue(10)
+        _cache_as_pixmap(truth.curve)
+        return truth
+
+    def _off_scale_marks(self, plot: pg.PlotItem) -> dict[str, pg.ScatterPlotItem]:
+        """Per dtype, small triangles on the plot's edge where its curve leaves the view."""
+        marks = {}
+        for dtype in DTYPES:
+            mark = pg.ScatterPlotItem(size=7, pen=None, brush=style.DTYPE_COLORS[dtype])
+            mark.setZValue(30)
+            plot.addItem(mark, ignoreBounds=True)
+            marks[dtype] = mark
+        return marks
+
     def _build_derivative_items(self, plot: pg.PlotItem) -> None:
         """d mu/dx per dtype, the exact reference with its ball, or the jitter limit."""
         self._grad = self._dtype_curves(plot, "d mu/dx")
+        self._truth_grad = self._truth_curve(plot)
+        self._grad_marks = self._off_scale_marks(plot)
         self._error_bar = pg.ErrorBarItem(pen=pg.mkPen(style.REFERENCE_COLOR, width=2))
         plot.addItem(self._error_bar)
         self._reference = pg.ScatterPlotItem(
@@ -218,45 +275,39 @@ class PlotStack(QWidget):
         self._limit_text.setVisible(False)
 
     def _build_precision_items(self, plot: pg.PlotItem) -> None:
-        """The gap on the left axis; correct and carried digits on a right-hand ViewBox."""
-        self._gap = plot.plot([], [], connect="finite", name="log10 |f32 - f64|")
-        _cache_as_pixmap(self._gap.curve)
-        self._digits_view = self._build_digits_view(plot)
+        """One axis, correct digits 0..17: the curve path's digits over x per dtype, the
+        digits each dtype carries (dashed) and what cond(K) leaves of them (dotted), and
+        every path's digits at the probe as markers."""
+        plot.getAxis("right").setStyle(showValues=False)  # kept, so the plots line up
+        plot.getAxis("left").setTicks([[(value, str(value)) for value in DIGITS_TICKS]])
+        plot.setYRange(*_with_headroom(*DIGITS_RANGE), padding=0)
+        self._digits: dict[str, pg.PlotDataItem] = {}
         self._correct: dict[str, pg.ScatterPlotItem] = {}
         self._carried: dict[str, pg.PlotDataItem] = {}
+        self._left: dict[str, pg.PlotDataItem] = {}
+        for dtype in DTYPES:
+            self._digits[dtype] = plot.plot(
+                [], [], pen=pg.mkPen(style.DTYPE_COLORS[dtype], width=1.5), connect="finite",
+                name=f"{dtype} correct digits",
+            )  # fmt: skip
+            _cache_as_pixmap(self._digits[dtype].curve)
         for dtype in DTYPES:
             color = style.DTYPE_COLORS[dtype]
-            self._correct[dtype] = pg.ScatterPlotItem(size=11, symbol="o", brush=color)
-            self._carried[dtype] = pg.PlotDataItem(
-                [], [], pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine)
+            self._carried[dtype] = plot.plot(
+                [], [], pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
+                name=f"{dtype} digits carried",
+            )  # fmt: skip
+            self._left[dtype] = plot.plot(
+                [], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DotLine),
+                name=f"{dtype} left by cond(K)",
+            )  # fmt: skip
+        for dtype in DTYPES:
+            self._correct[dtype] = pg.ScatterPlotItem(
+                size=11, symbol="o", brush=style.DTYPE_COLORS[dtype], name=f"{dtype} at x"
             )
-        self._other_paths = pg.ScatterPlotItem(size=7, symbol="d", pen=None)
-        legend = plot.legend
-        for dtype in DTYPES:
-            self._digits_view.addItem(self._correct[dtype])
-            legend.addItem(self._correct[dtype], f"{dtype} correct digits")
-        self._digits_view.addItem(self._other_paths)
-        legend.addItem(self._other_paths, "other paths")
-        for dtype in DTYPES:
-            self._digits_view.addItem(self._carried[dtype])
-            legend.addItem(self._carried[dtype], f"{dtype} digits carried")
-
-    def _build_digits_view(self, plot: pg.PlotItem) -> pg.ViewBox:
-        """A second ViewBox on the right axis, x linked (pyqtgraph's MultiplePlotAxes)."""
-        view = pg.ViewBox(enableMenu=False)
-        view.setMouseEnabled(x=False, y=False)
-        # Below the layout in z: the main ViewBox stays on top and keeps the
-        # marker draggable; the overlay's items still show through.
-        view.setZValue(-100)
-        plot.scene().addItem(view)
-        right = plot.getAxis("right")
-        right.linkToView(view)
-        right.setLabel("correct digits", **{"font-size": LABEL_SIZE})
-        right.setTicks([[(value, str(value)) for value in DIGITS_TICKS]])
-        view.setXLink(plot)
-        view.setYRange(*_with_headroom(*DIGITS_RANGE), padding=0)
-        plot.vb.sigResized.connect(self._sync_digits_view)
-        return view
+            plot.addItem(self._correct[dtype])
+        self._other_paths = pg.ScatterPlotItem(size=7, symbol="d", pen=None, name="other paths")
+        plot.addItem(self._other_paths)
 
     def _build_markers(self) -> tuple[pg.InfiniteLine, ...]:
         """One movable vertical line per plot; the top one shows its x."""
@@ -282,7 +333,7 @@ class PlotStack(QWidget):
             self._apply_palette()
 
     def _apply_palette(self) -> None:
-        """Background, axes, titles, legends, markers and gap curve from the palette."""
+        """Background, axes, titles, legends and markers from the palette."""
         background, foreground = _palette_colors()
         self._graphics.setBackground(background)
         for plot, title in zip(self._plots, TITLES, strict=True):
@@ -295,7 +346,6 @@ class PlotStack(QWidget):
                 label.setText(label.text)  # setLabelTextColor alone does not re-render
             plot.legend.setBrush(_with_alpha(background, 215))
             plot.legend.setPen(_with_alpha(foreground, 60))
-        self._gap.setPen(pg.mkPen(_with_alpha(foreground, 180), width=1))
         marker_pen = pg.mkPen(_with_alpha(foreground, 150), width=1.5)
         for line in self._lines:
             line.setPen(marker_pen)
@@ -347,11 +397,18 @@ class PlotStack(QWidget):
             line.setBounds(problem.domain)
         self._plots[0].setXRange(*problem.domain, padding=0.02)
         self._data_points.setData([], [])
+        self._truth = None
+        self._precision = None
+        for item in (self._truth_mu, self._truth_grad):
+            item.setData([], [])
         for dtype in DTYPES:
-            self._mu[dtype].setData([], [])
-            self._grad[dtype].setData([], [])
-        self._gap.setData([], [])
+            for item in (self._mu[dtype], self._grad[dtype], self._digits[dtype]):
+                item.setData([], [])
+            self._carried[dtype].setData([], [])
+            self._left[dtype].setData([], [])
+        self._set_truth_label()
         self._clear_report_items()
+        self._update_off_scale_marks()
 
     def set_data(self, grid: np.ndarray, y: np.ndarray) -> None:
         """The sampled y values at the grid points."""
@@ -362,15 +419,51 @@ class PlotStack(QWidget):
         self._apply_default_y_ranges()
 
     def set_curves(self, curves: Curves) -> None:
-        """mu, d mu/dx and their float32/float64 gap over x (ignored for another problem)."""
+        """mu and d mu/dx over x per dtype (ignored for another problem)."""
         if curves.problem != self._problem:
             return
         self._curves = curves
         for dtype in DTYPES:
             self._mu[dtype].setData(curves.x, _finite_or_nan(curves.mu[dtype]))
             self._grad[dtype].setData(curves.x, _finite_or_nan(curves.grad[dtype]))
-        self._gap.setData(curves.x, _finite_or_nan(curves.gap))
         self._apply_default_y_ranges()
+
+    def set_reference_curve(self, curve: ReferenceCurve) -> None:
+        """The truth over x: the reference, or its jitter limit, labelled as such."""
+        if curve.problem != self._problem:
+            return
+        self._truth = curve
+        self._truth_mu.setData(curve.x, _finite_or_nan(curve.mu))
+        self._truth_grad.setData(curve.x, _finite_or_nan(curve.grad))
+        self._set_truth_label()
+        self._apply_default_y_ranges()
+
+    def set_precision(self, precision: PrecisionCurves) -> None:
+        """Correct digits over x per dtype, and the carried and cond-left levels."""
+        if precision.problem != self._problem or self._problem is None:
+            return
+        self._precision = precision
+        domain = list(self._problem.domain)
+        for dtype in DTYPES:
+            self._digits[dtype].setData(precision.x, precision.digits[dtype])
+            self._carried[dtype].setData(domain, [precision.carried[dtype]] * 2)
+            left = None if precision.left is None else precision.left[dtype]
+            self._left[dtype].setData(*(([], []) if left is None else (domain, [left] * 2)))
+        what = f"digits vs the {precision.reference_jitter:g} limit"
+        label = what if precision.is_limit else "correct digits"
+        self._plots[2].setLabel("left", label, **{"font-size": LABEL_SIZE})
+
+    def truth_label(self) -> str:
+        """What the truth line is called in the legends: exact, or which jitter limit."""
+        if self._truth is None or not self._truth.is_limit:
+            return TRUTH_NAME
+        return f"{TRUTH_NAME} (jitter {self._truth.jitter:g} limit)"
+
+    def _set_truth_label(self) -> None:
+        for plot, item in ((self._plots[0], self._truth_mu), (self._plots[1], self._truth_grad)):
+            label = plot.legend.getLabel(item)
+            if label is not None:
+                label.setText(self.truth_label())
 
     def set_report(self, report: ProbeReport) -> None:
         """Tangents, reference and digits at the report's x (ignored for another problem).
@@ -386,21 +479,51 @@ class PlotStack(QWidget):
 
     # ------------------------------------------------------------------ ranges
     def _apply_default_y_ranges(self) -> None:
-        """Robust y ranges for mu, d mu/dx and the gap (see :func:`_robust_range`)."""
+        """Default y ranges follow the truth and the data, not the noise: the data and the
+        truth's mu, the truth's d mu/dx (or, before it exists, the float64 curve's
+        1st..99th percentile, see :func:`_robust_range`). Curves beyond are clipped at the
+        edge with marks, and the legend says how far they go."""
         f64 = DTYPES[-1]
-        mu = self._curves.mu[f64] if self._curves is not None else np.empty(0)
-        grad = self._curves.grad[f64] if self._curves is not None else np.empty(0)
         finite_y = self._data_y[np.isfinite(self._data_y)]
         data = [float(finite_y.min()), float(finite_y.max())] if finite_y.size else []
-        gap = self._curves.gap if self._curves is not None else np.empty(0)
-        for plot, curve, always in (
-            (self._plots[0], mu, data),
-            (self._plots[1], grad, self._reference_values()),
-            (self._plots[2], gap, []),
+        for plot, truth, fallback, always in (
+            (self._plots[0], self._truth_mu, self._mu[f64], data),
+            (self._plots[1], self._truth_grad, self._grad[f64], self._reference_values()),
         ):
-            y_range = _robust_range(curve, always)
+            follow = truth.yData if truth.yData is not None and len(truth.yData) else None
+            curve = follow if follow is not None else fallback.yData
+            y_range = _robust_range(np.empty(0) if curve is None else curve, always)
             if y_range is not None:
                 plot.setYRange(*y_range, padding=0)
+        self._update_off_scale_marks()
+
+    def _update_off_scale_marks(self) -> None:
+        """Edge marks where a dtype's curve leaves the visible y range, and a legend note
+        with its extreme value; recomputed whenever the view or the curves change."""
+        for plot, curves, marks in (
+            (self._plots[0], self._mu, self._mu_marks),
+            (self._plots[1], self._grad, self._grad_marks),
+        ):
+            (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
+            inset = OFF_SCALE_INSET * (y_hi - y_lo)
+            for dtype in DTYPES:
+                xs, ys = curves[dtype].xData, curves[dtype].yData
+                label = plot.legend.getLabel(curves[dtype])
+                name = curves[dtype].name() or ""
+                if xs is None or ys is None or not len(xs):
+                    marks[dtype].setData([], [])
+                    if label is not None:
+                        label.setText(name)
+                    continue
+                shown = (xs >= x_lo) & (xs <= x_hi) & np.isfinite(ys)
+                above, below = shown & (ys > y_hi), shown & (ys < y_lo)
+                spots = [
+                    *_edge_spots(xs[above], y_hi - inset, "t"),
+                    *_edge_spots(xs[below], y_lo + inset, "t1"),
+                ]
+                marks[dtype].setData(spots)
+                if label is not None:
+                    label.setText(name + _off_scale_note(ys[above | below]))
 
     def _reference_values(self) -> list[float]:
         """Reference or limit gradient of the current report, to keep it in view."""
@@ -412,18 +535,15 @@ class PlotStack(QWidget):
             ball = reference.limit.grad
         return [] if ball is None else [ball.mid - ball.radius, ball.mid + ball.radius]
 
-    def _sync_digits_view(self) -> None:
-        """Keep the right-hand ViewBox over the precision plot's ViewBox (pyqtgraph's
-        MultiplePlotAxes example)."""
-        main = self._plots[2].vb
-        self._digits_view.setGeometry(main.sceneBoundingRect())
-        self._digits_view.linkedViewChanged(main, self._digits_view.XAxis)
-
     def _on_x_range_changed(self) -> None:
-        """Tangent length and beam width follow the visible x range."""
+        """Tangent length, beam width and the edge marks follow the visible x range."""
         self._update_tangents()
+        self._update_off_scale_marks()
         if self._report is not None:
             self._update_reference(self._report.reference, self._report.result.x)
+
+    def _on_y_range_changed(self) -> None:
+        self._update_off_scale_marks()
 
     def _visible_width(self) -> float:
         x_lo, x_hi = self._plots[0].vb.viewRange()[0]
@@ -431,11 +551,9 @@ class PlotStack(QWidget):
 
     # ------------------------------------------------------------ report items
     def _clear_report_items(self) -> None:
-        self._carried_levels.clear()
         for dtype in DTYPES:
             self._tangents[dtype].setData([], [])
             self._correct[dtype].setData([], [])
-            self._carried[dtype].setData([], [])
         self._other_paths.setData([], [])
         self._update_reference(None, self._x)
 
@@ -478,8 +596,8 @@ class PlotStack(QWidget):
         self._limit_text.setVisible(limit is not None)
 
     def _update_digits(self, report: ProbeReport) -> None:
-        """Correct digits at x per dtype (the curve path large, other paths small, in the
-        dtype colour) and the digits each dtype carries as dashed levels over the domain."""
+        """Correct digits at x per dtype: the curve path large, other paths small, in the
+        dtype colour."""
         x = report.result.x
         digits = report.diagnosis.correct_digits
         others, brushes = [], []
@@ -491,14 +609,6 @@ class PlotStack(QWidget):
                 if path != CURVE_PATH and value is not None:
                     others.append(value)
                     brushes.append(pg.mkBrush(style.DTYPE_COLORS[dtype]))
-            carried = report.diagnosis.carried_digits.get(dtype)
-            level = None if carried is None or self._problem is None else carried
-            # These dashed lines span the whole plot: re-setting them on every report would
-            # repaint all of it on every probe move.
-            if self._carried_levels.get(dtype) != level:
-                self._carried_levels[dtype] = level
-                domain = [] if level is None else list(self._problem.domain)
-                self._carried[dtype].setData(domain, [level] * len(domain))
         self._other_paths.setData(*_at(x, others), brush=brushes)
 
     # ------------------------------------------------------------------ marker

@@ -438,10 +438,8 @@ def test_curves_match_probes_of_the_function_path(engine: ProbeEngine) -> None:
             assert curves.mu[dtype][index] == pytest.approx(cell.mu, rel=0, abs=e.tol_mu)
             assert curves.grad[dtype][index] == pytest.approx(cell.grad, rel=0, abs=e.tol_grad)
             assert curves.grad[dtype][index] == pytest.approx(e.grad, rel=0, abs=e.tol_grad)
-    with np.errstate(divide="ignore"):
-        gap = np.log10(np.abs(curves.grad["float32"] - curves.grad["float64"]))
-    assert np.array_equal(curves.gap, gap)
-    assert np.all(curves.gap < -2)  # cond ~ 1e3: float32 keeps ~3 digits of a gradient ~ 1
+    # cond ~ 1e3: float32 keeps ~3 digits of a gradient ~ 1
+    assert np.all(np.abs(curves.grad["float32"] - curves.grad["float64"]) < 1e-2)
     xs = np.array([-1.0, 0.5])
     custom = engine.curves(problem_data(problem), xs)
     assert np.array_equal(custom.x, xs) and custom.mu["float64"].shape == (2,)

@@ -3,7 +3,7 @@
 The records imitate what the worker sends for a mildly ill-conditioned problem
 (n = 40, jitter 1e-6, Cholesky): numpy float64 and float32 stand in for the
 TensorFlow paths, so float32 really does differ from float64 and the plots get
-curves, gaps and digit counts with realistic shapes. No TensorFlow is imported.
+curves and digit counts with realistic shapes. No TensorFlow is imported.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pyqtgraph as pg
 import pytest
 
 from gradviz.core.data import ProblemData, problem_data
-from gradviz.core.diagnosis import conditioning, diagnose
+from gradviz.core.diagnosis import conditioning, diagnose, precision_curves
 from gradviz.core.problem import Problem
 from gradviz.core.results import (
     DTYPES,
@@ -26,9 +26,11 @@ from gradviz.core.results import (
     Curves,
     FailureKind,
     Limit,
+    PrecisionCurves,
     ProbeReport,
     ProbeResult,
     Reference,
+    ReferenceCurve,
 )
 from gradviz.gui.plots import PlotStack
 
@@ -75,19 +77,16 @@ def _cell(problem: Problem, path: str, dtype: str, x: float) -> Cell:
 
 
 def make_curves(problem: Problem) -> Curves:
-    """The ``function`` path over the domain in both dtypes, and their log10 gap."""
+    """The ``function`` path over the domain in both dtypes."""
     x = np.linspace(*problem.domain, CURVE_POINTS)
     mu, grad = {}, {}
     for dtype in DTYPES:
         mu[dtype], grad[dtype] = _posterior(problem, x, dtype, inverse=False)
-    with np.errstate(divide="ignore"):
-        gap = np.log10(np.abs(grad["float32"] - grad["float64"]))
     return Curves(
         problem=problem,
         x=x,
         mu=mu,
         grad=grad,
-        gap=gap,
         errors=dict.fromkeys(DTYPES),
     )
 
@@ -150,15 +149,30 @@ class Records:
     data: ProblemData
     curves: Curves
     report: ProbeReport
+    truth: ReferenceCurve
+    precision: PrecisionCurves
+
+
+def make_truth(problem: Problem, limit: bool = False) -> ReferenceCurve:
+    """The reference over the curve grid: the float64 closed form, tight balls (or the
+    same numbers labelled as the jitter 1e-12 limit)."""
+    x = np.linspace(*problem.domain, CURVE_POINTS)
+    mu, grad = _posterior(problem, x, "float64", inverse=False)
+    radius = np.full_like(x, 1e-13)
+    jitter = 1e-12 if limit else problem.jitter
+    return ReferenceCurve(problem, x, mu, radius, grad, radius, jitter, limit, complete=True)
 
 
 def make_records(problem: Problem | None = None) -> Records:
     problem = problem or Problem(n=40, jitter=1e-6, solver="cholesky")
+    data, curves, truth = problem_data(problem), make_curves(problem), make_truth(problem)
     return Records(
         problem=problem,
-        data=problem_data(problem),
-        curves=make_curves(problem),
+        data=data,
+        curves=curves,
         report=make_report(problem),
+        truth=truth,
+        precision=precision_curves(curves, truth, conditioning(data)),
     )
 
 
@@ -201,5 +215,7 @@ def stack(qtbot, records: Records) -> PlotStack:
     widget.set_data(records.data.grid, records.data.y)
     widget.set_curves(records.curves)
     widget.set_report(records.report)
+    widget.set_reference_curve(records.truth)
+    widget.set_precision(records.precision)
     widget.set_marker_x(records.report.result.x)
     return widget

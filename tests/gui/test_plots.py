@@ -176,12 +176,80 @@ def test_exact_reference_marker_and_digits(stack: PlotStack, records: Records) -
     assert xy(legend_item(middle, "jitter limit"))[0].size == 0
     digits = records.report.diagnosis.correct_digits
     for dtype in DTYPES:
-        x, y = xy(legend_item(bottom, f"{dtype} correct digits"))
+        x, y = xy(legend_item(bottom, f"{dtype} at x"))
         assert list(x) == [2.0] and list(y) == [digits[("function", dtype)]]
-        carried = records.report.diagnosis.carried_digits[dtype]
-        _, level = xy(legend_item(bottom, f"{dtype} digits carried"))
-        assert list(level) == [carried, carried]
     assert xy(legend_item(bottom, "other paths"))[0].size == 12  # 6 other paths x 2 dtypes
+
+
+def test_the_precision_plot_has_one_axis_of_digits_over_x(
+    stack: PlotStack, records: Records
+) -> None:
+    bottom = stack.plot_items()[2]
+    assert not bottom.getAxis("right").style["showValues"]
+    assert bottom.getAxis("left").labelText == "correct digits"
+    _, (y_lo, y_hi) = bottom.vb.viewRange()
+    assert y_lo <= 0 and 17 <= y_hi < 30
+    eps = {"float32": 2.0**-23, "float64": 2.0**-52}
+    for dtype in DTYPES:
+        x, y = xy(legend_item(bottom, f"{dtype} correct digits"))
+        np.testing.assert_array_equal(x, records.truth.x)
+        np.testing.assert_array_equal(y, records.precision.digits[dtype])
+        carried = -math.log10(eps[dtype])  # written out: the contract, not the code
+        _, level = xy(legend_item(bottom, f"{dtype} digits carried"))
+        assert level.tolist() == pytest.approx([carried, carried])
+        _, left = xy(legend_item(bottom, f"{dtype} left by cond(K)"))
+        assert records.precision.left is not None
+        assert left.tolist() == [records.precision.left[dtype]] * 2
+        assert left[0] <= carried
+
+
+def test_the_truth_line_is_drawn_and_named_after_its_jitter_limit(
+    stack: PlotStack, records: Records
+) -> None:
+    top, middle, bottom = stack.plot_items()
+    np.testing.assert_array_equal(xy(legend_item(top, "exact"))[1], records.truth.mu)
+    np.testing.assert_array_equal(xy(legend_item(middle, "exact"))[1], records.truth.grad)
+    limit = dataclasses.replace(records.truth, jitter=1e-12, is_limit=True)
+    stack.set_reference_curve(limit)
+    stack.set_precision(
+        dataclasses.replace(records.precision, is_limit=True, reference_jitter=1e-12)
+    )
+    labels = [label.text for _, label in middle.legend.items]
+    assert "exact (jitter 1e-12 limit)" in labels
+    assert bottom.getAxis("left").labelText == "digits vs the 1e-12 limit"
+
+
+def test_curves_far_off_scale_are_clipped_with_edge_marks_and_a_legend_note(
+    stack: PlotStack, records: Records
+) -> None:
+    """The seed's float32 derivative runs to 1e6 while the truth is ~1: the view follows
+    the truth, the noise is marked at the edge and the legend says how far it goes."""
+    noisy = records.curves.grad["float32"].copy()
+    noisy[::5] = 2.5e6
+    noisy[2::5] = -1.5e6
+    stack.set_curves(
+        dataclasses.replace(records.curves, grad={**records.curves.grad, "float32": noisy})
+    )
+    middle = stack.plot_items()[1]
+    _, (y_lo, y_hi) = middle.vb.viewRange()
+    truth = records.truth.grad
+    assert y_lo <= truth.min() and y_hi >= truth.max() and y_hi < 1e3
+    labels = [label.text for _, label in middle.legend.items]
+    assert "d mu/dx float32 (off-scale -1.5e+06 .. 2.5e+06)" in labels
+    assert "d mu/dx float64" in labels
+    marks = [
+        item
+        for item in middle.items
+        if isinstance(item, pg.ScatterPlotItem)
+        and item.data.size
+        and item.isVisible()
+        and {tuple(p) for p in np.c_[item.getData()]}
+        and max(item.getData()[1]) > y_hi - 0.05 * (y_hi - y_lo)
+    ]
+    assert marks  # triangles sit on the top edge
+    middle.vb.autoRange()
+    assert middle.vb.viewRange()[1][1] >= 2.5e6
+    assert "d mu/dx float32" in [label.text for _, label in middle.legend.items]
 
 
 def test_undetermined_reference_shows_the_limit(
@@ -194,7 +262,7 @@ def test_undetermined_reference_shows_the_limit(
     assert list(x) == [2.0]
     labels = [item for item in middle.items if isinstance(item, pg.TextItem)]
     assert [label.toPlainText() for label in labels if label.isVisible()] == ["jitter 1e-12 limit"]
-    assert xy(legend_item(bottom, "float32 correct digits"))[0].size == 0
+    assert xy(legend_item(bottom, "float32 at x"))[0].size == 0
 
 
 def test_no_reference_shows_nothing(stack: PlotStack, records: Records, report_factory) -> None:
@@ -223,21 +291,19 @@ def test_records_of_another_problem_are_ignored(
 
 def test_non_finite_values_do_not_break_the_plots(stack: PlotStack, records: Records) -> None:
     curves = records.curves
-    gap = curves.gap.copy()
-    gap[::7] = -np.inf
-    gap[3::11] = np.nan
+    blown = np.zeros(curves.x.shape, dtype=bool)
+    blown[::7] = True
     broken = dataclasses.replace(
         curves,
-        gap=gap,
         mu={**curves.mu, "float32": np.full_like(curves.x, np.nan)},
-        grad={**curves.grad, "float32": np.where(gap > -5, np.inf, curves.grad["float32"])},
+        grad={**curves.grad, "float32": np.where(blown, np.inf, curves.grad["float32"])},
         errors={**curves.errors, "float32": "Cholesky failed"},
     )
     stack.set_curves(broken)
     QApplication.processEvents()
     assert not stack.grab().toImage().isNull()
-    _, gap_drawn = xy(legend_item(stack.plot_items()[2], "log10 |f32 - f64|"))
-    assert not np.isinf(gap_drawn).any()
+    _, drawn = xy(legend_item(stack.plot_items()[1], "d mu/dx float32"))
+    assert not np.isinf(drawn).any() and np.isnan(drawn[blown]).all()
 
 
 def test_default_y_range_ignores_float32_blow_up(stack: PlotStack, records: Records) -> None:
@@ -370,15 +436,6 @@ def test_follows_a_dark_palette(stack: PlotStack, dark_palette: QPalette) -> Non
     assert corner.lightness() < 60
     for color in style.DTYPE_COLORS.values():
         assert _color_count(image, color) > 20, color
-
-
-def test_curves_mask_exact_agreement(stack: PlotStack, records: Records) -> None:
-    """gap = -inf (float32 == float64) is drawn as a hole, not as a line to -infinity."""
-    gap = records.curves.gap.copy()
-    gap[10:20] = -math.inf
-    stack.set_curves(dataclasses.replace(records.curves, gap=gap))
-    _, drawn = xy(legend_item(stack.plot_items()[2], "log10 |f32 - f64|"))
-    assert np.isnan(drawn[10:20]).all() and np.isfinite(drawn[:10]).all()
 
 
 def test_report_at_another_x_is_drawn_there(stack: PlotStack, records: Records) -> None:
