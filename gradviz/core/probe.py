@@ -14,7 +14,7 @@ import numpy as np
 from gradviz.core.data import ProblemData
 from gradviz.core.paths import PathError, PathSet
 from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, PATHS, Curves, ProbeResult
+from gradviz.core.results import DTYPES, PATHS, Curves, DType, ProbeResult
 
 CURVE_POINTS = 1000
 
@@ -33,9 +33,9 @@ class ProbeEngine:
 
     def __init__(self, keep: int = 2) -> None:
         self._keep = keep
-        self._sets: OrderedDict[Problem, dict[str, PathSet]] = OrderedDict()
+        self._sets: OrderedDict[Problem, dict[DType, PathSet]] = OrderedDict()
 
-    def _path_sets(self, data: ProblemData) -> dict[str, PathSet]:
+    def _path_sets(self, data: ProblemData) -> dict[DType, PathSet]:
         problem = data.problem
         if problem in self._sets:
             self._sets.move_to_end(problem)
@@ -56,7 +56,9 @@ class ProbeEngine:
         """The ``function`` path over ``xs`` (default: the curve grid), both dtypes."""
         problem = data.problem
         xs = curve_grid(problem) if xs is None else xs
-        mu, grad, errors = {}, {}, {}
+        mu: dict[DType, np.ndarray] = {}
+        grad: dict[DType, np.ndarray] = {}
+        errors: dict[DType, str | None] = {}
         for dtype, path_set in self._path_sets(data).items():
             try:
                 mu[dtype], grad[dtype] = path_set.curves(xs)
