@@ -27,8 +27,10 @@ def curve_grid(problem: Problem, points: int = CURVE_POINTS) -> np.ndarray:
 class ProbeEngine:
     """Evaluates problems, keeping the builds of the ``keep`` most recent ones.
 
-    Older builds are dropped (their Sessions closed) so that dragging through
-    many problems does not accumulate graphs and matrices.
+    Builds are keyed by ``data.problem``: a problem's sample is drawn once, so the
+    data handed in for one problem is always the same. Older builds are dropped
+    (their Sessions closed) so that dragging through many problems does not
+    accumulate graphs and matrices.
     """
 
     def __init__(self, keep: int = 2) -> None:
@@ -53,7 +55,8 @@ class ProbeEngine:
         return ProbeResult(problem=data.problem, x=x, cells=cells)
 
     def curves(self, data: ProblemData, xs: np.ndarray | None = None) -> Curves:
-        """The ``function`` path over ``xs`` (default: the curve grid), both dtypes."""
+        """The curve path (``function``, see ``CURVE_PATH``) over ``xs`` (default: the curve
+        grid), both dtypes."""
         problem = data.problem
         xs = curve_grid(problem) if xs is None else xs
         mu: dict[DType, np.ndarray] = {}
