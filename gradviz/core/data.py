@@ -47,7 +47,8 @@ def curve_grid(problem: Problem, points: int = CURVE_POINTS) -> np.ndarray:
 
 def rbf(a: np.ndarray, b: np.ndarray, length_scale: float) -> np.ndarray:
     """``exp(-(a_i - b_j)^2 / (2 l^2))`` with the seed's order of operations. [len(a), len(b)]"""
-    return np.exp(-((a[:, None] - b[None, :]) ** 2) / (2 * length_scale**2))
+    kernel: np.ndarray = np.exp(-((a[:, None] - b[None, :]) ** 2) / (2 * length_scale**2))
+    return kernel
 
 
 _Key = tuple[int, tuple[float, float], float, int, float]

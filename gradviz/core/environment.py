@@ -56,8 +56,8 @@ def blas() -> dict[str, str | None]:
     """numpy's BLAS: name and version as built, the build's configuration (with OpenBLAS
     its options and default core), the core in use, and ``$OPENBLAS_CORETYPE``, which
     overrides the core OpenBLAS would pick."""
-    config: dict[str, Any] = np.show_config(mode="dicts")
-    built = config.get("Build Dependencies", {}).get("blas", {})
+    config: Any = np.show_config(mode="dicts")  # numpy's own nested dict of strings
+    built: dict[str, str] = config.get("Build Dependencies", {}).get("blas", {})
     return {
         "name": built.get("name"),
         "version": built.get("version"),

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import types
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -49,7 +48,7 @@ def _stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _import_tensorflow() -> types.ModuleType:
+def _import_tensorflow() -> Any:
     """Import TensorFlow and start its runtime, quietly unless $GRADVIZ_VERBOSE is set."""
     if os.environ.get(VERBOSE_ENV):
         import tensorflow
@@ -63,7 +62,11 @@ def _import_tensorflow() -> types.ModuleType:
     return tensorflow
 
 
+# TensorFlow publishes no type information: its objects are Any at this boundary.
 tf = _import_tensorflow()
+Tensor = Any  # tf.Tensor or tf.Variable
+TFDType = Any  # tf.DType
+TFFunction = Any  # a traced tf.function
 if not os.environ.get(VERBOSE_ENV):
     # One tf.function per problem is by design; TensorFlow's retracing warning is noise here.
     tf.get_logger().setLevel("ERROR")
@@ -90,7 +93,7 @@ def _one_line(error: BaseException) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
-def _const(value: float, dtype: tf.DType) -> tf.Tensor:
+def _const(value: float | np.ndarray, dtype: TFDType) -> Tensor:
     """A Python float as a tensor of ``dtype`` without a detour through float32."""
     return tf.convert_to_tensor(value, dtype=dtype)
 
@@ -98,7 +101,7 @@ def _const(value: float, dtype: tf.DType) -> tf.Tensor:
 # --- the seed's expression, in pieces shared by every path ---------------------------
 
 
-def _grid_column(problem: Problem, dtype: tf.DType) -> tf.Tensor:
+def _grid_column(problem: Problem, dtype: TFDType) -> Tensor:
     """The seed's ``tf.reshape(tf.linspace(lo, hi, n), (n, 1))``. [n, 1]"""
     lo, hi = problem.domain
     return tf.reshape(tf.linspace(_const(lo, dtype), _const(hi, dtype), problem.n), (problem.n, 1))
@@ -114,21 +117,21 @@ class _Scalars:
     every operation costs more than the arithmetic on a [1, 300] row.
     """
 
-    two: float | tf.Tensor
-    two_l2: float | tf.Tensor
-    l2: float | tf.Tensor
+    two: float | Tensor
+    two_l2: float | Tensor
+    l2: float | Tensor
 
     @classmethod
     def python(cls, problem: Problem) -> _Scalars:
         return cls(2, 2 * problem.length_scale**2, problem.length_scale**2)
 
     @classmethod
-    def tensors(cls, problem: Problem, dtype: tf.DType) -> _Scalars:
+    def tensors(cls, problem: Problem, dtype: TFDType) -> _Scalars:
         numbers = cls.python(problem)
         return cls(*(_const(v, dtype) for v in (numbers.two, numbers.two_l2, numbers.l2)))
 
 
-def _kernel_matrix(point: tf.Tensor, problem: Problem, scalars: _Scalars) -> tf.Tensor:
+def _kernel_matrix(point: Tensor, problem: Problem, scalars: _Scalars) -> Tensor:
     """``exp(-(p - p^T)^2 / (2 l^2)) + jitter I`` with the seed's operations. [n, n]"""
     kernel = tf.exp(-((point - tf.transpose(point)) ** scalars.two) / scalars.two_l2)
     if problem.jitter:
@@ -136,12 +139,12 @@ def _kernel_matrix(point: tf.Tensor, problem: Problem, scalars: _Scalars) -> tf.
     return kernel
 
 
-def _kernel_vector(x: tf.Tensor, row: tf.Tensor, scalars: _Scalars) -> tf.Tensor:
+def _kernel_vector(x: Tensor, row: Tensor, scalars: _Scalars) -> Tensor:
     """``k(x)``: one row per x, the seed's ``exp(-(x - p^T)^2 / (2 l^2))``. [m, n]"""
     return tf.exp(-((x - row) ** scalars.two) / scalars.two_l2)
 
 
-def _factor(kernel: tf.Tensor, y: tf.Tensor, solver: str) -> tf.Tensor:
+def _factor(kernel: Tensor, y: Tensor, solver: Solver) -> Tensor:
     """The x-independent part: K^-1 for ``inverse``, alpha = K^-1 y otherwise. [n, n] or [n, 1]"""
     if solver == "inverse":
         return tf.linalg.inv(kernel)
@@ -150,7 +153,7 @@ def _factor(kernel: tf.Tensor, y: tf.Tensor, solver: str) -> tf.Tensor:
     return tf.linalg.cholesky_solve(tf.linalg.cholesky(kernel), y)
 
 
-def _apply(weights: tf.Tensor, factor: tf.Tensor, y: tf.Tensor, solver: str) -> tf.Tensor:
+def _apply(weights: Tensor, factor: Tensor, y: Tensor, solver: Solver) -> Tensor:
     """``(w @ K^-1) @ y`` (the seed's order) or ``w @ alpha``. [m, 1]"""
     if solver == "inverse":
         return tf.matmul(tf.matmul(weights, factor), y)
@@ -171,7 +174,7 @@ def _pivots_checked(solver: Solver) -> Iterator[None]:
         raise PathError(_singular(solver), _one_line(error)) from error
 
 
-def _check_factor(factor: np.ndarray | tf.Tensor, problem: Problem, dtype: DType) -> None:
+def _check_factor(factor: np.ndarray | Tensor, problem: Problem, dtype: DType) -> None:
     """TensorFlow's CPU Cholesky returns NaN instead of raising, and ``inv`` returns
     finite garbage or Inf on a near-singular K: check, never rely on exceptions."""
     if np.all(np.isfinite(factor)):
@@ -208,18 +211,18 @@ _T = TypeVar("_T")
 class _Eager:
     """K, its inverse or factor, computed once eagerly; shared by the eager paths."""
 
-    row: tf.Tensor  # [1, n]
-    factor: tf.Tensor  # [n, n] or [n, 1]
-    y: tf.Tensor  # [n, 1]
+    row: Tensor  # [1, n]
+    factor: Tensor  # [n, n] or [n, 1]
+    y: Tensor  # [n, 1]
     scalars: _Scalars
-    solver: str
+    solver: Solver
 
-    def mu(self, xs: tf.Tensor) -> tf.Tensor:
+    def mu(self, xs: Tensor) -> Tensor:
         """mu at a scalar x or at a column of x. [m, 1]"""
         return _apply(_kernel_vector(xs, self.row, self.scalars), self.factor, self.y, self.solver)
 
 
-def _build_eager(data: ProblemData, dtype: str) -> _Eager:
+def _build_eager(data: ProblemData, dtype: DType) -> _Eager:
     problem, tf_dtype = data.problem, TF_DTYPES[dtype]
     scalars = _Scalars.tensors(problem, tf_dtype)
     point = _grid_column(problem, tf_dtype)  # [n, 1]
@@ -235,7 +238,7 @@ class _SeedGraph:
     ``AdamOptimizer().compute_gradients(expectation(x))`` and
     ``tf.gradients(expectation(x), [x])``, each from its own call of expectation."""
 
-    def __init__(self, data: ProblemData, dtype: str) -> None:
+    def __init__(self, data: ProblemData, dtype: DType) -> None:
         problem, tf_dtype = data.problem, TF_DTYPES[dtype]
         v1 = tf.compat.v1
         y_np = data.y
@@ -244,7 +247,7 @@ class _SeedGraph:
         self.graph = tf.Graph()
         with self.graph.as_default():
 
-            def expectation(x: tf.Variable) -> tf.Tensor:
+            def expectation(x: Tensor) -> Tensor:
                 ref_point = tf.transpose(tf.convert_to_tensor(y_np, dtype=tf_dtype))
                 point = _grid_column(problem, tf_dtype)
                 kernel = _kernel_matrix(point, problem, scalars)
@@ -293,13 +296,13 @@ class _Function:
     """The ``tf.function`` path: the factor computed in a graph (grappler on), then a
     batched evaluation traced once with the fixed signature ``[None]``."""
 
-    def __init__(self, data: ProblemData, dtype: str) -> None:
+    def __init__(self, data: ProblemData, dtype: DType) -> None:
         problem, tf_dtype = data.problem, TF_DTYPES[dtype]
         y_np = data.y
         scalars = _Scalars.python(problem)
 
         @tf.function
-        def factor() -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        def factor() -> tuple[Tensor, Tensor, Tensor]:
             point = _grid_column(problem, tf_dtype)  # [n, 1]
             y = tf.convert_to_tensor(y_np, dtype=tf_dtype)[:, None]  # [n, 1]
             weights = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
@@ -310,7 +313,7 @@ class _Function:
         _check_factor(weights, problem, dtype)
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf_dtype)])
-        def evaluate(xs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        def evaluate(xs: Tensor) -> tuple[Tensor, Tensor]:
             with tf.GradientTape() as tape:
                 tape.watch(xs)
                 mu = _apply(_kernel_vector(xs[:, None], row, scalars), weights, y, problem.solver)
@@ -321,12 +324,12 @@ class _Function:
         self.evaluate = evaluate
 
 
-def _build_forward(model: _Eager, dtype: str) -> tf.types.experimental.PolymorphicFunction:
+def _build_forward(model: _Eager, dtype: DType) -> TFFunction:
     """Forward mode over the eager model's cached factor, traced once: an eager
     ForwardAccumulator costs ~6 ms a call here, twice a whole probe's budget."""
 
     @tf.function(input_signature=[tf.TensorSpec([], TF_DTYPES[dtype])])
-    def forward(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def forward(x: Tensor) -> tuple[Tensor, Tensor]:
         with tf.autodiff.ForwardAccumulator(x, tf.ones_like(x)) as accumulator:
             mu = model.mu(x)
         return mu[0, 0], accumulator.jvp(mu)[0, 0]
@@ -343,7 +346,7 @@ class PathSet:
         self._tf_dtype = TF_DTYPES[dtype]
         self._built: dict[str, Any] = {}
         self._failed: dict[str, PathError] = {}
-        self._last_x: tuple[float, tf.Tensor] | None = None
+        self._last_x: tuple[float, Tensor] | None = None
 
     def _shared(self, key: str, build: Callable[[], _T]) -> _T:
         """Build each shared model once; remember a failure, raised again on every use."""
@@ -367,10 +370,10 @@ class PathSet:
     def _graph_function(self) -> _Function:
         return self._shared("function", lambda: _Function(self.data, self.dtype))
 
-    def _forward_function(self) -> tf.types.experimental.PolymorphicFunction:
+    def _forward_function(self) -> TFFunction:
         return self._shared("forward", lambda: _build_forward(self._eager(), self.dtype))
 
-    def _x(self, x: float) -> tf.Tensor:
+    def _x(self, x: float) -> Tensor:
         """x as a scalar tensor of this dtype, converted once per probe, not once per path."""
         if self._last_x is None or self._last_x[0] != x:
             self._last_x = (x, _const(x, self._tf_dtype))
@@ -431,8 +434,8 @@ class PathSet:
             failure = path_error(error)
             return Cell(path, self.dtype, None, None, _one_line(failure), failure.kind)
         if not (math.isfinite(mu) and math.isfinite(grad)):
-            error = f"non-finite result in {self.dtype} (mu = {mu}, d mu/dx = {grad})"
-            return Cell(path, self.dtype, None, None, error, FailureKind.NON_FINITE, extra)
+            reason = f"non-finite result in {self.dtype} (mu = {mu}, d mu/dx = {grad})"
+            return Cell(path, self.dtype, None, None, reason, FailureKind.NON_FINITE, extra)
         return Cell(path, self.dtype, mu, grad, extra=extra)
 
     def curves(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,21 +14,23 @@ import numpy as np
 from gradviz.core.data import ProblemData, curve_grid
 from gradviz.core.paths import PathError, PathSet
 from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, PATHS, Curves, ProbeResult
+from gradviz.core.results import DTYPES, PATHS, Curves, DType, ProbeResult
 
 
 class ProbeEngine:
     """Evaluates problems, keeping the builds of the ``keep`` most recent ones.
 
-    Older builds are dropped (their Sessions closed) so that dragging through
-    many problems does not accumulate graphs and matrices.
+    Builds are keyed by ``data.problem``: a problem's sample is drawn once, so the
+    data handed in for one problem is always the same. Older builds are dropped
+    (their Sessions closed) so that dragging through many problems does not
+    accumulate graphs and matrices.
     """
 
     def __init__(self, keep: int = 2) -> None:
         self._keep = keep
-        self._sets: OrderedDict[Problem, dict[str, PathSet]] = OrderedDict()
+        self._sets: OrderedDict[Problem, dict[DType, PathSet]] = OrderedDict()
 
-    def _path_sets(self, data: ProblemData) -> dict[str, PathSet]:
+    def _path_sets(self, data: ProblemData) -> dict[DType, PathSet]:
         problem = data.problem
         if problem in self._sets:
             self._sets.move_to_end(problem)
@@ -46,10 +48,13 @@ class ProbeEngine:
         return ProbeResult(problem=data.problem, x=x, cells=cells)
 
     def curves(self, data: ProblemData, xs: np.ndarray | None = None) -> Curves:
-        """The ``function`` path over ``xs`` (default: the curve grid), both dtypes."""
+        """The curve path (``function``, see ``CURVE_PATH``) over ``xs`` (default: the curve
+        grid), both dtypes."""
         problem = data.problem
         xs = curve_grid(problem) if xs is None else xs
-        mu, grad, errors = {}, {}, {}
+        mu: dict[DType, np.ndarray] = {}
+        grad: dict[DType, np.ndarray] = {}
+        errors: dict[DType, str | None] = {}
         for dtype, path_set in self._path_sets(data).items():
             try:
                 mu[dtype], grad[dtype] = path_set.curves(xs)

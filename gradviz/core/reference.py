@@ -173,7 +173,7 @@ class ReferenceSolver:
         lower = [b for b in self._solve_s if b < bits]
         if lower:
             b = max(lower)
-            ratio = COST_RATIO_PER_DOUBLING ** math.log2(bits / b)
+            ratio = math.pow(COST_RATIO_PER_DOUBLING, math.log2(bits / b))
             return MARGIN * ratio * (self._build_s[b] + self._solve_s[b])
         return self._probe(bits)
 

@@ -194,34 +194,46 @@ def format_ball(ball: Ball) -> str:
     return f"{ball.mid:.17g} +/- {sci(ball.radius, 1)}"
 
 
-def reference_lines(reference: Reference | None) -> list[str]:
-    """The reference in words, as the table and the GUI panel print it."""
+def reference_words(reference: Reference | None) -> tuple[str, list[str]]:
+    """The reference in words: what joins them to the word "reference" (" " or ": ")
+    and the lines that follow it."""
     if reference is None:
-        return ["reference: not computed (--no-reference)"]
+        return ": ", ["not computed (--no-reference)"]
     if reference.status == "exact" and reference.grad is not None:
-        return [
-            f"reference d mu/dx = {format_ball(reference.grad)} "
-            f"({reference.precision_bits}-bit ball arithmetic)"
-        ]
-    lines = [f"reference: undetermined: {reference.reason}"]
+        bits = reference.precision_bits
+        return " ", [f"d mu/dx = {format_ball(reference.grad)} ({bits}-bit ball arithmetic)"]
+    lines = [f"undetermined: {reference.reason}"]
     if reference.limit is not None:
         lines.append(
-            f"  its jitter {sci(reference.limit.jitter)} limit: d mu/dx = "
+            f"its jitter {sci(reference.limit.jitter)} limit: d mu/dx = "
             f"{format_ball(reference.limit.grad)}"
         )
-    return lines
+    return ": ", lines
+
+
+def reference_lines(reference: Reference | None) -> list[str]:
+    """The reference in words, as the table prints it."""
+    joint, (first, *rest) = reference_words(reference)
+    return [f"reference{joint}{first}", *(f"  {line}" for line in rest)]
+
+
+def condition_words(diagnosis: Diagnosis) -> tuple[str, str]:
+    """cond(K + jitter I) in words, flagging the float64 rounding floor: what joins them
+    to "cond(K + jitter I)" and the words."""
+    if diagnosis.condition_number is None:
+        return ": ", "computing"
+    if diagnosis.condition_saturated:
+        return " ", (
+            f">= {sci(diagnosis.condition_number, 1)} "
+            "(float64 rounding floor: the exact matrix is worse)"
+        )
+    return " ", f"~ {sci(diagnosis.condition_number, 1)}"
 
 
 def condition_line(diagnosis: Diagnosis) -> str:
-    """cond(K + jitter I) in words, flagging the float64 rounding floor."""
-    if diagnosis.condition_number is None:
-        return "cond(K + jitter I): computing"
-    if diagnosis.condition_saturated:
-        return (
-            f"cond(K + jitter I) >= {sci(diagnosis.condition_number, 1)} "
-            "(float64 rounding floor: the exact matrix is worse)"
-        )
-    return f"cond(K + jitter I) ~ {sci(diagnosis.condition_number, 1)}"
+    """The condition number's line of the table and the panel."""
+    joint, words = condition_words(diagnosis)
+    return f"cond(K + jitter I){joint}{words}"
 
 
 def _digits(value: float | None) -> str:

@@ -123,7 +123,8 @@ def _reject_constant(name: str) -> Any:
     raise SessionError(f"it contains {name}, which is not a number JSON allows")
 
 
-def _expect_keys(where: str, value: object, keys: set[str]) -> None:
+def _expect_keys(where: str, value: object, keys: set[str]) -> dict[str, Any]:
+    """``value`` as a JSON object with exactly ``keys`` (values not checked yet)."""
     if not isinstance(value, dict):
         raise SessionError(f"{where} must be a JSON object, not {type(value).__name__}")
     unknown, missing = set(value) - keys, keys - set(value)
@@ -131,11 +132,11 @@ def _expect_keys(where: str, value: object, keys: set[str]) -> None:
         raise SessionError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
     if missing:
         raise SessionError(f"{where} lacks the keys: {', '.join(sorted(missing))}")
+    return value
 
 
 def _problem(value: object) -> Problem:
-    _expect_keys('"problem"', value, set(PROBLEM_KEYS))
-    fields = dict(value)
+    fields = dict(_expect_keys('"problem"', value, set(PROBLEM_KEYS)))
     if isinstance(fields["domain"], list):
         fields["domain"] = tuple(fields["domain"])
     try:
@@ -145,8 +146,8 @@ def _problem(value: object) -> Problem:
 
 
 def _view(value: object) -> View:
-    _expect_keys('"view"', value, {"show_mu", "x_range"})
-    show_mu, x_range = value["show_mu"], value["x_range"]
+    view = _expect_keys('"view"', value, {"show_mu", "x_range"})
+    show_mu, x_range = view["show_mu"], view["x_range"]
     if not isinstance(show_mu, bool):
         raise SessionError(f"view.show_mu must be true or false, not {show_mu!r}")
     if x_range is None:

@@ -42,8 +42,9 @@ from PyQt6.QtWidgets import (
 from gradviz.core.problem import Problem
 from gradviz.core.report import (
     condition_line,
+    condition_words,
     format_value,
-    reference_lines,
+    reference_words,
     split_correct_digits,
     verdict_words,
 )
@@ -72,7 +73,8 @@ TSV_HEADER = (
     "float64 mu",
 )
 
-# A failed cell's few words (at most 24 characters); the full reason is its tooltip.
+# A failed cell's few words, at most SHORT_ERROR_CHARS; the full reason is its tooltip.
+SHORT_ERROR_CHARS = 24
 FAILURE_WORDS: dict[FailureKind, str] = {
     FailureKind.CHOLESKY_NOT_PD: "Cholesky failed",
     FailureKind.SINGULAR_INVERSE: "singular K",
@@ -363,11 +365,9 @@ class ResultsPanel(QWidget):
             if report.reference is None:
                 rows.append(["reference", report.reference_note or "pending"])
             else:
-                for line in reference_lines(report.reference):
-                    text = line.strip().removeprefix("reference").removeprefix(":").strip()
-                    rows.append(["reference", text])
-            condition = condition_line(diagnosis).removeprefix("cond(K + jitter I)").strip()
-            rows.append(["cond(K + jitter I)", condition.removeprefix(":").strip()])
+                for line in reference_words(report.reference)[1]:
+                    rows.append(["reference", line])
+            rows.append(["cond(K + jitter I)", condition_words(diagnosis)[1]])
             rows.append(["digits carried", self._carried_plain()])
             for dtype, verdict in diagnosis.verdicts.items():
                 rows.append([f"verdict {dtype}", verdict_words(verdict)])
@@ -538,15 +538,12 @@ class ResultsPanel(QWidget):
             note = html.escape(report.reference_note or "reference: pending")
             reference = f"{swatch} <i style='color:{muted}'>{note}</i>"
         else:
+            joint, words = reference_words(report.reference)
             lines = [
-                _mono_numbers(html.escape(line.strip()), QFontInfo(self._mono).family())
-                for line in reference_lines(report.reference)
+                _mono_numbers(html.escape(line), QFontInfo(self._mono).family()) for line in words
             ]
-            lines[0] = lines[0].replace(
-                "reference",
-                f"<span style='color:{style.REFERENCE_COLOR}'><b>reference</b></span>",
-                1,
-            )
+            head = f"<span style='color:{style.REFERENCE_COLOR}'><b>reference</b></span>"
+            lines[0] = head + html.escape(joint) + lines[0]
             reference = f"{swatch} " + "<br>&nbsp;&nbsp;&nbsp;".join(lines)
         self._reference.setText(stale_open + reference + stale_close)
         self._condition.setText(

@@ -21,7 +21,7 @@ from gradviz.core.diagnosis import correct_digits
 from gradviz.core.probe import ProbeEngine
 from gradviz.core.problem import Problem
 from gradviz.core.reference import ReferenceSolver
-from gradviz.core.results import CURVE_PATH, PATH_SPECS, PATHS, Cell, FailureKind
+from gradviz.core.results import CURVE_PATH, PATH_SPEC, PATH_SPECS, PATHS, Cell, FailureKind
 
 tf = paths.tf  # TensorFlow, imported quietly by gradviz.core.paths
 PathSet = paths.PathSet
@@ -418,6 +418,8 @@ def test_probe_returns_fourteen_cells_in_order(engine: ProbeEngine) -> None:
         tol = e.tol_difference if cell.path == "central_difference" else e.tol_grad
         assert grad == pytest.approx(e.grad, rel=0, abs=tol)
         assert result.cell(cell.path, cell.dtype) is cell
+        # Every extra a path returns is declared in its spec, and every declared one comes.
+        assert set(cell.extra) == {extra.key for extra in PATH_SPEC[cell.path].extras}
 
 
 def test_curves_match_probes_of_the_function_path(engine: ProbeEngine) -> None:

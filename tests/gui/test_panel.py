@@ -36,7 +36,13 @@ from gradviz.core.results import (
     Reference,
 )
 from gradviz.gui import style
-from gradviz.gui.panel import FAILURE_WORDS, TSV_HEADER, ResultsPanel, seed_print
+from gradviz.gui.panel import (
+    FAILURE_WORDS,
+    SHORT_ERROR_CHARS,
+    TSV_HEADER,
+    ResultsPanel,
+    seed_print,
+)
 
 CHOLESKY_F32 = (
     "Cholesky failed in float32: K + jitter I is not positive definite at this precision "
@@ -304,7 +310,7 @@ def test_error_cells_show_short_words_and_the_reason(panel: ResultsPanel) -> Non
 
 def test_every_failure_kind_has_a_few_words() -> None:
     assert set(FAILURE_WORDS) == set(FailureKind)
-    assert all(0 < len(words) <= 24 for words in FAILURE_WORDS.values())
+    assert all(0 < len(words) <= SHORT_ERROR_CHARS for words in FAILURE_WORDS.values())
 
 
 @pytest.mark.parametrize("kind", list(FailureKind))
