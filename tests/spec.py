@@ -34,7 +34,10 @@ TOP_KEYS = {
     "verdicts",
     "diagnosis",
     "environment",
+    "headline",
+    "spread",
 }
+SPREAD_KEYS = {"samples", "grad_min", "grad_max", "grad_std", "significant_digits"}
 CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
 REFERENCE_KEYS = {"status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit"}
 LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius"}

@@ -29,9 +29,12 @@ import numpy as np
 
 from gradviz.core.data import ProblemData
 from gradviz.core.problem import Problem, Solver
-from gradviz.core.results import PATHS, Cell, DType, FailureKind, PathName
+from gradviz.core.results import PATHS, Cell, DType, FailureKind, PathName, Spread
 
 VERBOSE_ENV = "GRADVIZ_VERBOSE"
+SPREAD_COPIES = 16
+SPREAD_SEED = 51006474  # fixed, so every run perturbs the same way
+MAX_SPREAD_DIGITS = 17.0
 
 
 @contextlib.contextmanager
@@ -337,6 +340,60 @@ def _build_forward(model: _Eager, dtype: DType) -> TFFunction:
     return forward
 
 
+class _Spread:
+    """What equivalent programs print: SPREAD_COPIES copies of the problem in one dtype,
+    each entry of K + jitter I (symmetrically) and of y multiplied by ``1 + u r`` with u
+    the dtype's unit roundoff and r uniform in [-1, 1] (fixed seed), each factored as the
+    problem's solver does. That is the size of difference graph and eager code, another
+    BLAS kernel or another CPU make (Monte Carlo arithmetic, as CADNA and verificarlo).
+    Only each copy's alpha = K_c^-1 y_c is kept, so a probe is one product. [copies, n]"""
+
+    def __init__(self, data: ProblemData, dtype: DType, copies: int) -> None:
+        problem, tf_dtype = data.problem, TF_DTYPES[dtype]
+        rng = np.random.default_rng(SPREAD_SEED)
+        unit = float(np.finfo(dtype).eps) / 2
+        kernel = data.kernel + problem.jitter * np.eye(problem.n)  # [n, n]
+        alphas = []
+        for _ in range(copies):
+            upper = np.triu(rng.uniform(-1.0, 1.0, kernel.shape))  # [n, n]
+            noise = upper + np.triu(upper, 1).T  # [n, n], symmetric like K
+            k_copy = _const((kernel * (1 + unit * noise)).astype(dtype), tf_dtype)  # [n, n]
+            y_copy = data.y * (1 + unit * rng.uniform(-1.0, 1.0, problem.n))  # [n]
+            y_column = _const(y_copy.astype(dtype), tf_dtype)[:, None]  # [n, 1]
+            factor = _factor(k_copy, y_column, problem.solver)
+            alpha = factor @ y_column if problem.solver == "inverse" else factor  # [n, 1]
+            alphas.append(alpha[:, 0])
+        self.alphas = tf.stack(alphas)  # [copies, n]
+        self.points = _const(data.grid.astype(dtype), tf_dtype)  # [n]
+        self.l2 = _const(problem.length_scale**2, tf_dtype)
+        self.two_l2 = _const(2 * problem.length_scale**2, tf_dtype)
+
+    def gradients(self, x: Tensor) -> np.ndarray:
+        """d mu/dx of every copy at x, in one batched product. [copies]"""
+        d = x - self.points  # [n]
+        slopes = -d / self.l2 * tf.exp(-(d * d) / self.two_l2)  # [n]
+        return np.asarray(tf.linalg.matvec(self.alphas, slopes).numpy(), dtype=np.float64)
+
+
+def spread_of(gradients: np.ndarray) -> Spread | None:
+    """Range, standard deviation and significant digits ``-log10(std / |mean|)`` (absolute
+    where the mean is 0), clamped to 0..17, of the copies that produced a number."""
+    finite = gradients[np.isfinite(gradients)]
+    if finite.size < 2:
+        return None
+    mean, std = float(finite.mean()), float(finite.std(ddof=1))
+    scale = abs(mean) if mean != 0 else 1.0
+    digits = MAX_SPREAD_DIGITS if std == 0 else -math.log10(std / scale)
+    return Spread(
+        samples=int(finite.size),
+        grad_min=float(finite.min()),
+        grad_max=float(finite.max()),
+        grad_mean=mean,
+        grad_std=std,
+        significant_digits=min(max(digits, 0.0), MAX_SPREAD_DIGITS),
+    )
+
+
 class PathSet:
     """All seven paths of one problem in one dtype, built lazily and kept."""
 
@@ -444,6 +501,15 @@ class PathSet:
         Raises PathError when the path cannot be built."""
         mu, grad = self._graph_function().evaluate(_const(xs, self._tf_dtype))
         return mu.numpy().astype(np.float64), grad.numpy().astype(np.float64)
+
+    def spread(self, x: float) -> Spread | None:
+        """The spread of d mu/dx over the perturbed copies at x; None when the copies
+        cannot be built (a failed factor) or fewer than two give a number."""
+        try:
+            copies = self._shared("spread", lambda: _Spread(self.data, self.dtype, SPREAD_COPIES))
+        except PathError:
+            return None
+        return spread_of(copies.gradients(self._x(x)))
 
     def close(self) -> None:
         """Release the v1 Session; the set must not be used afterwards."""

@@ -41,11 +41,13 @@ class ProbeEngine:
                     path_set.close()
         return self._sets[problem]
 
-    def probe(self, data: ProblemData, x: float) -> ProbeResult:
-        """mu and d mu/dx by every path in every dtype at x; failures are cells."""
+    def probe(self, data: ProblemData, x: float, spread: bool = True) -> ProbeResult:
+        """mu and d mu/dx by every path in every dtype at x; failures are cells. With
+        ``spread``, also the spread of perturbed copies per dtype (built once per problem)."""
         sets = self._path_sets(data)
         cells = tuple(sets[dtype].evaluate(path, x) for dtype in DTYPES for path in PATHS)
-        return ProbeResult(problem=data.problem, x=x, cells=cells)
+        spreads = {dtype: sets[dtype].spread(x) for dtype in DTYPES} if spread else {}
+        return ProbeResult(problem=data.problem, x=x, cells=cells, spread=spreads)
 
     def curves(self, data: ProblemData, xs: np.ndarray | None = None) -> Curves:
         """The curve path (``function``, see ``CURVE_PATH``) over ``xs`` (default: the curve

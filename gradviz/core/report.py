@@ -16,16 +16,18 @@ import numpy as np
 
 from gradviz.core.diagnosis import carried_digits, sci
 from gradviz.core.environment import environment
+from gradviz.core.headline import headline
 from gradviz.core.results import (
     DTYPES,
+    FAILURE_WORDS,
     PATH_SPECS,
     Ball,
     Diagnosis,
     DType,
-    FailureKind,
     ProbeResult,
     Reference,
     ReferenceState,
+    Spread,
     Verdict,
 )
 
@@ -77,17 +79,6 @@ def reference_json(reference: Reference | None) -> dict[str, Any] | None:
     }
 
 
-# What the table says for each failure kind, before TensorFlow's detail.
-FAILURE_WORDS: dict[FailureKind, str] = {
-    FailureKind.CHOLESKY_NOT_PD: "not positive definite",
-    FailureKind.SINGULAR_INVERSE: "singular K",
-    FailureKind.NON_FINITE: "NaN or Inf",
-    FailureKind.OUT_OF_MEMORY: "out of memory",
-    FailureKind.TENSORFLOW_ERROR: "TensorFlow error",
-    FailureKind.TIMEOUT: "timed out",
-}
-
-
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
     """A verdict record as JSON: its fields, non-finite numbers as null."""
     jitter = verdict.suggested_jitter
@@ -102,6 +93,30 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "suggested_jitter": None if jitter is None else dict(jitter),
         "suggested_solver": verdict.suggested_solver,
     }
+
+
+def spread_json(spread: Spread | None) -> dict[str, Any]:
+    """One dtype's spread; every value null when it was not computed or every copy failed."""
+    if spread is None:
+        keys = ("samples", "grad_min", "grad_max", "grad_std", "significant_digits")
+        return dict.fromkeys(keys)
+    return {
+        "samples": spread.samples,
+        "grad_min": _number(spread.grad_min),
+        "grad_max": _number(spread.grad_max),
+        "grad_std": _number(spread.grad_std),
+        "significant_digits": _number(spread.significant_digits),
+    }
+
+
+def spread_words(spread: Spread | None, dtype: DType) -> str:
+    """A dtype's spread in a few words, for a table column or a panel line."""
+    if spread is None:
+        return "spread: none"
+    low, high = format_value(spread.grad_min, dtype), format_value(spread.grad_max, dtype)
+    if low == high:
+        return f"spread: all {spread.samples} copies print {low}"
+    return f"spread: {low} .. {high} (~{spread.significant_digits:.0f} digits)"
 
 
 def to_json(report: Report) -> str:
@@ -128,6 +143,8 @@ def to_json(report: Report) -> str:
         ],
         "verdicts": {dtype: verdict_line(v) for dtype, v in diagnosis.verdicts.items()},
         "diagnosis": {dtype: verdict_json(v) for dtype, v in diagnosis.verdicts.items()},
+        "headline": headline(result, report.reference, diagnosis),
+        "spread": {dtype: spread_json(result.spread.get(dtype)) for dtype in DTYPES},
         "environment": environment(),
     }
     return json.dumps(document, indent=2, allow_nan=False)
@@ -263,9 +280,15 @@ def to_table(report: Report) -> str:
                 words = FAILURE_WORDS[cell.failure_kind]
                 notes.append(f"{spec.label} {dtype} ({words}): {cell.error}")
         rows.append(row.rstrip())
+    spreads = [spread_words(result.spread.get(dtype), dtype) for dtype in DTYPES]
+    if result.spread:
+        rows += [f"  {dtype} {words}" for dtype, words in zip(DTYPES, spreads, strict=True)]
     carried = ", ".join(f"{dtype} {diagnosis.carried_digits[dtype]:.1f}" for dtype in DTYPES)
     before = [
         f"gradviz report: {result.problem.summary()}, x = {result.x:g}",
+        "",
+        headline(result, report.reference, diagnosis),
+        "",
         condition_line(diagnosis),
         *reference_lines(report.reference),
         "",

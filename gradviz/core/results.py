@@ -124,6 +124,17 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"
 
 
+# The kind in a few words, for the CLI table and the one-line answer.
+FAILURE_WORDS: dict[FailureKind, str] = {
+    FailureKind.CHOLESKY_NOT_PD: "not positive definite",
+    FailureKind.SINGULAR_INVERSE: "singular K",
+    FailureKind.NON_FINITE: "NaN or Inf",
+    FailureKind.OUT_OF_MEMORY: "out of memory",
+    FailureKind.TENSORFLOW_ERROR: "TensorFlow error",
+    FailureKind.TIMEOUT: "timed out",
+}
+
+
 @dataclass(frozen=True)
 class Cell:
     """One path in one dtype at one x: mu and d mu/dx, or why it failed.
@@ -150,12 +161,28 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """What equivalent programs print: d mu/dx over copies of the problem perturbed by one
+    unit roundoff (``gradviz.core.paths``), as a range, a standard deviation and the
+    significant digits ``-log10(std / |mean|)`` that spread leaves, clamped to 0..17."""
+
+    samples: int
+    grad_min: float
+    grad_max: float
+    grad_mean: float
+    grad_std: float
+    significant_digits: float
+
+
+@dataclass(frozen=True)
 class ProbeResult:
-    """Every path in every dtype at one probe x."""
+    """Every path in every dtype at one probe x, and per dtype the spread of equivalent
+    programs (None where it was not computed or every copy failed)."""
 
     problem: Problem
     x: float
     cells: tuple[Cell, ...]
+    spread: Mapping[DType, Spread | None] = field(default_factory=dict)
 
     def cell(self, path: PathName, dtype: DType) -> Cell:
         for cell in self.cells:

@@ -24,6 +24,7 @@ from spec import (
     REFERENCE_KEYS,
     REFERENCE_STATES,
     RESULT_KEYS,
+    SPREAD_KEYS,
     TOP_KEYS,
 )
 
@@ -114,6 +115,13 @@ def check_schema(document: dict) -> None:
         assert digits is None or (isinstance(digits, (int, float)) and 0 <= digits <= 17)
     assert set(document["verdicts"]) == set(DTYPES)
     assert all(isinstance(v, str) for v in document["verdicts"].values())
+    assert isinstance(document["headline"], str) and document["headline"]
+    assert set(document["spread"]) == set(DTYPES)
+    for spread in document["spread"].values():
+        assert set(spread) == SPREAD_KEYS
+        if spread["samples"] is not None:
+            assert spread["grad_min"] <= spread["grad_max"]
+            assert 0 <= spread["significant_digits"] <= 17
     lower_bound = document["condition_number_is_lower_bound"]
     assert lower_bound is None or isinstance(lower_bound, bool)
     assert set(document["diagnosis"]) == set(DTYPES)

@@ -1,0 +1,157 @@
+"""The one-paragraph answer to the Stack Overflow question, built from the records.
+
+Why did the two calls disagree (or agree), can the number be trusted, what is the true
+value, and what would fix it: four short sentences from the probe's cells, its spread,
+the reference and the verdicts. Nothing here parses text; the window and the CLI both
+print what :func:`headline` returns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from gradviz.core.diagnosis import sci
+from gradviz.core.results import (
+    DTYPES,
+    FAILURE_WORDS,
+    Diagnosis,
+    DType,
+    PathName,
+    ProbeResult,
+    Reference,
+    Verdict,
+)
+
+SEED_PATHS: tuple[PathName, PathName] = ("seed_optimizer", "seed_gradients")
+NOISE_DIGITS = 1.0  # below this not even the first digit holds
+
+
+def _join(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _agreement(result: ProbeResult) -> str:
+    """Whether the seed's two calls print the same number, per dtype."""
+    same, different, failed = [], [], []
+    for dtype in DTYPES:
+        grads = [result.cell(path, dtype).grad for path in SEED_PATHS]
+        if None in grads:
+            failed.append(dtype)
+        elif grads[0] == grads[1]:
+            same.append(dtype)
+        else:
+            different.append(f"{dtype} ({grads[0]:.6g} vs {grads[1]:.6g})")
+    parts = []
+    if same:
+        parts.append(f"agree bit for bit in {_join(same)}")
+    if different:
+        parts.append(f"differ in {_join(different)}")
+    if failed:
+        parts.append(f"give no number in {_join(failed)}")
+    return "The seed's two calls (compute_gradients and tf.gradients) " + "; ".join(parts)
+
+
+def _seed_digits(result: ProbeResult, diagnosis: Diagnosis, dtype: DType) -> float | None:
+    """Correct digits of the seed's calls (the worse of the two) against the reference."""
+    digits = [diagnosis.correct_digits.get((path, dtype)) for path in SEED_PATHS]
+    known = [d for d in digits if d is not None]
+    return min(known) if known else None
+
+
+def _no_number(result: ProbeResult, dtype: DType) -> str:
+    """Why a dtype gave no number at all, in a few words (or empty when some path did)."""
+    cells = [cell for cell in result.cells if cell.dtype == dtype]
+    if any(cell.grad is not None for cell in cells):
+        return ""
+    kinds = {cell.failure_kind for cell in cells if cell.failure_kind is not None}
+    why = _join(sorted(FAILURE_WORDS[kind] for kind in kinds)) if kinds else "no result"
+    return f"{dtype} gives no number at all ({why})"
+
+
+def _trust(result: ProbeResult, diagnosis: Diagnosis) -> str:
+    """Per dtype: noise (with what equivalent programs print), or how many digits hold:
+    checked against the reference, else estimated from the spread."""
+    noise, fine = [], []
+    for dtype in DTYPES:
+        spread = result.spread.get(dtype)
+        checked = _seed_digits(result, diagnosis, dtype)
+        digits = checked
+        if digits is None and spread is not None:
+            digits = spread.significant_digits
+        kind = "correct" if checked is not None else "significant (spread)"
+        if _no_number(result, dtype):
+            fine.append(_no_number(result, dtype))
+        elif digits is None:
+            continue
+        elif digits < NOISE_DIGITS and spread is not None:
+            noise.append(f"{dtype} anything from {spread.grad_min:.4g} to {spread.grad_max:.4g}")
+        elif digits < NOISE_DIGITS:
+            noise.append(f"{dtype} noise")
+        else:
+            fine.append(f"{dtype} has {math.floor(digits)} {kind} digits")
+    sentences = []
+    if noise:
+        sentences.append(
+            "but the result is rounding noise: equivalent programs (one ulp apart, as graph "
+            "and eager code or two CPUs are) print " + _join(noise)
+        )
+    if fine:
+        sentences.append("here " + _join(fine))
+    return "; ".join(sentences)
+
+
+def _truth(reference: Reference | None) -> str:
+    if reference is None:
+        return "There is no reference to say what the true value is."
+    if reference.status == "exact" and reference.grad is not None:
+        return f"The exact slope is {reference.grad.mid:.6g} (ball arithmetic)."
+    if reference.limit is not None:
+        return (
+            f"The exact problem has no certified answer; its limit as jitter -> 0 "
+            f"(certified at jitter {sci(reference.limit.jitter)}) is "
+            f"{reference.limit.grad.mid:.6g}."
+        )
+    return "The exact problem has no certified answer, and no jitter limit resolved."
+
+
+def _fix(verdicts: Mapping[DType, Verdict]) -> str:
+    """The one change that keeps about three digits, from the float64 verdict (or the
+    float32 one when float64 is fine and float32 is not)."""
+    for dtype in ("float64", "float32"):
+        verdict = verdicts[dtype]
+        if verdict.suggested_jitter is None:
+            continue
+        jitter = verdict.suggested_jitter[dtype]
+        solver = f" and use {verdict.suggested_solver}" if verdict.suggested_solver else ""
+        return f"Fix: add jitter >= {sci(jitter)}{solver} to keep about 3 {dtype} digits."
+    return ""
+
+
+def _graph_and_eager(result: ProbeResult) -> str:
+    """Where eager (tape) and graph (function) code print different numbers that the
+    spread covers: the gap is rounding, not a bug."""
+    explained = []
+    for dtype in DTYPES:
+        spread = result.spread.get(dtype)
+        eager, graph = (result.cell(path, dtype).grad for path in ("tape", "function"))
+        if spread is None or eager is None or graph is None or eager == graph:
+            continue
+        if all(spread.grad_min <= v <= spread.grad_max for v in (eager, graph)):
+            explained.append(dtype)
+    if not explained:
+        return ""
+    return (
+        f"Eager (tape) and graph (function) code differ in {_join(explained)} only because "
+        "they round differently: the spread covers both."
+    )
+
+
+def headline(result: ProbeResult, reference: Reference | None, diagnosis: Diagnosis) -> str:
+    """The answer in plain words (see the module docstring)."""
+    first = _agreement(result)
+    trust = _trust(result, diagnosis)
+    if trust:
+        first += (", " if trust.startswith("but") else "; ") + trust
+    sentences = [first + ".", _graph_and_eager(result), _truth(reference), _fix(diagnosis.verdicts)]
+    return " ".join(sentence for sentence in sentences if sentence)

@@ -1,0 +1,87 @@
+"""The spread of equivalent programs: copies perturbed by one unit roundoff.
+
+Its statistics are checked against numpy written out here; its meaning (an estimate of
+the correct digits without a reference) against the ball-arithmetic reference on
+well-conditioned problems, where the two must agree to about 1.5 digits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gradviz.core.data import problem_data
+from gradviz.core.diagnosis import correct_digits
+from gradviz.core.paths import spread_of
+from gradviz.core.probe import ProbeEngine
+from gradviz.core.problem import Problem
+from gradviz.core.reference import ReferenceSolver
+
+WELL_CONDITIONED = [
+    Problem(n=40, jitter=1e-6, solver="cholesky"),
+    Problem(n=60, length_scale=0.3, domain=(0.0, 10.0), seed=3, mean=-2.0),
+    Problem(n=200, jitter=1e-4, solver="inverse"),
+    Problem(n=100, length_scale=0.5, jitter=1e-8, solver="solve"),
+]
+XS = (-3.3, -1.1, 0.7, 2.0, 3.4, 4.1)
+
+
+def test_spread_statistics_are_those_of_the_finite_copies() -> None:
+    rng = np.random.default_rng(5)
+    values = -0.73 + 1e-4 * rng.normal(size=16)
+    values[[2, 9]] = [np.nan, np.inf]
+    spread = spread_of(values)
+    finite = values[np.isfinite(values)]
+    assert spread is not None and spread.samples == 14
+    assert (spread.grad_min, spread.grad_max) == (finite.min(), finite.max())
+    std = math.sqrt(sum((v - finite.mean()) ** 2 for v in finite) / (len(finite) - 1))
+    assert spread.grad_std == pytest.approx(std, rel=1e-12)
+    assert spread.significant_digits == pytest.approx(-math.log10(std / abs(finite.mean())))
+
+
+def test_identical_copies_carry_every_digit_and_too_few_copies_give_none() -> None:
+    same = spread_of(np.full(16, 2.5))
+    assert same is not None and same.significant_digits == 17.0 and same.grad_std == 0.0
+    assert spread_of(np.array([1.0, np.nan, np.nan])) is None
+    wild = spread_of(np.array([-500.0, 600.0, 3.0, -80.0]))
+    assert wild is not None and wild.significant_digits == 0.0  # clamped, never negative
+
+
+@pytest.mark.timeout(240)
+def test_spread_digits_estimate_the_correct_digits_on_well_conditioned_problems() -> None:
+    engine = ProbeEngine()
+    gaps = []
+    for problem in WELL_CONDITIONED:
+        data = problem_data(problem)
+        solver = ReferenceSolver(data)
+        for x in XS:
+            reference = solver.evaluate(x)
+            assert reference.status == "exact" and reference.grad is not None
+            result = engine.probe(data, x)
+            for dtype in ("float32", "float64"):
+                spread = result.spread[dtype]
+                digits = correct_digits(result.cell("function", dtype).grad, reference.grad)
+                if spread is None or digits is None:
+                    continue
+                if spread.significant_digits > 2 and digits > 2:
+                    gaps.append(abs(spread.significant_digits - digits))
+    assert len(gaps) >= 30
+    assert float(np.median(gaps)) <= 1.0
+    assert max(gaps) <= 2.0
+
+
+def test_the_seed_spread_reproduces_the_askers_symptom() -> None:
+    """cond(K) ~ 1e20: one-ulp perturbations print gradients hundreds apart in both dtypes."""
+    result = ProbeEngine().probe(problem_data(Problem()), 2.0)
+    for dtype in ("float32", "float64"):
+        spread = result.spread[dtype]
+        assert spread is not None and spread.samples >= 8
+        assert spread.grad_max - spread.grad_min > 10.0
+        assert spread.significant_digits < 1.0
+
+
+def test_without_spread_the_probe_has_none() -> None:
+    result = ProbeEngine().probe(problem_data(WELL_CONDITIONED[0]), 2.0, spread=False)
+    assert result.spread == {}
