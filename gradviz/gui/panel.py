@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Mapping
 
 import numpy as np
 from PyQt6.QtCore import QRect, QSignalBlocker, Qt, pyqtSignal
@@ -39,6 +40,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gradviz.core.headline import headline
 from gradviz.core.problem import Problem
 from gradviz.core.report import (
     condition_line,
@@ -56,10 +58,15 @@ from gradviz.core.results import (
     DType,
     FailureKind,
     ProbeReport,
+    Spread,
 )
 from gradviz.gui import style
 
 PLACEHOLDER = "…"
+GLOSSARY_TIP = (
+    "The answer in one paragraph, from the numbers below. "
+    "Every term is in Help > Guide (F1), Glossary."
+)
 X_DECIMALS = 6
 # Widest format_value text per dtype, e.g. "-1.23456789e-07" and "-1.2345678901234567e-07".
 VALUE_CHARS = (15, 23)
@@ -83,6 +90,21 @@ FAILURE_WORDS: dict[FailureKind, str] = {
     FailureKind.TENSORFLOW_ERROR: "TensorFlow error",
     FailureKind.TIMEOUT: "timed out",
 }
+
+
+def spread_text(spreads: Mapping[DType, Spread | None], dtype: DType) -> str:
+    """One dtype's spread in the panel's words."""
+    if dtype not in spreads:
+        return "spread not computed"
+    spread = spreads[dtype]
+    if spread is None:
+        return "no spread: its perturbed copies gave no number"
+    if spread.grad_min == spread.grad_max:
+        return f"all {spread.samples} perturbed copies print {spread.grad_min:.9g}"
+    return (
+        f"equivalent programs print anything from {spread.grad_min:.4g} to "
+        f"{spread.grad_max:.4g} (about {math.floor(spread.significant_digits)} significant digits)"
+    )
 
 
 def seed_print(value: float, dtype: DType) -> str:
@@ -168,6 +190,9 @@ class ResultsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_header())
         layout.addWidget(self._summary)
+        self._answer = self._footer_label("answer")
+        self._answer.setToolTip(GLOSSARY_TIP)
+        layout.addWidget(self._answer)
         layout.addWidget(self._build_table())
         layout.addLayout(self._build_footer())
         layout.addStretch(1)
@@ -222,14 +247,24 @@ class ResultsPanel(QWidget):
         self._reference = self._footer_label("reference")
         self._condition = self._footer_label("condition")
         self._carried = self._footer_label("carried")
+        self._spreads = {dtype: self._footer_label(f"spread_{dtype}") for dtype in DTYPES}
         self._verdicts = {dtype: self._footer_label(f"verdict_{dtype}") for dtype in DTYPES}
+        tips = {
+            self._reference: "reference, ball arithmetic, undetermined and jitter limit",
+            self._condition: "cond(K)",
+            self._carried: "digits carried",
+            **dict.fromkeys(self._spreads.values(), "spread"),
+            **dict.fromkeys(self._verdicts.values(), "correct digits and cond(K)"),
+        }
+        for label, terms in tips.items():
+            label.setToolTip(f"{terms}: see Help > Guide (F1), Glossary")
         footer = QVBoxLayout()
         footer.setSpacing(3)
         footer.setContentsMargins(2, 0, 2, 0)
         for label in (self._reference, self._condition, self._carried):
             footer.addWidget(label)
         footer.addSpacing(4)
-        for label in self._verdicts.values():
+        for label in (*self._spreads.values(), *self._verdicts.values()):
             footer.addWidget(label)
         return footer
 
@@ -369,8 +404,11 @@ class ResultsPanel(QWidget):
                     rows.append(["reference", line])
             rows.append(["cond(K + jitter I)", condition_words(diagnosis)[1]])
             rows.append(["digits carried", self._carried_plain()])
+            for dtype in DTYPES:
+                rows.append([f"spread {dtype}", spread_text(report.result.spread, dtype)])
             for dtype, verdict in diagnosis.verdicts.items():
                 rows.append([f"verdict {dtype}", verdict_words(verdict)])
+            rows.append(["answer", self._answer_text()])
             rows.append(["x", repr(float(report.result.x))])
             rows.append(["problem", report.result.problem.summary()])
             if self._pending_x is not None:
@@ -513,6 +551,12 @@ class ResultsPanel(QWidget):
         colour_css = f"; color:{colour}" if colour else ""
         return f"<span style='{small}{colour_css}'>{count}&nbsp;ok</span>"
 
+    def _answer_text(self) -> str:
+        report = self._report
+        if report is None:
+            return ""
+        return headline(report.result, report.reference, report.diagnosis)
+
     def _carried_plain(self) -> str:
         if self._report is None:
             return ""
@@ -527,6 +571,8 @@ class ResultsPanel(QWidget):
                 self._reference,
                 self._condition,
                 self._carried,
+                self._answer,
+                *self._spreads.values(),
                 *self._verdicts.values(),
             ):
                 label.setText("")
@@ -556,6 +602,13 @@ class ResultsPanel(QWidget):
             if dtype in carried
         ]
         self._carried.setText(f"digits carried (-log10 eps): {', '.join(parts)}")
+        self._answer.setText(f"{stale_open}{html.escape(self._answer_text())}{stale_close}")
+        for dtype, label in self._spreads.items():
+            words = html.escape(spread_text(report.result.spread, dtype))
+            label.setText(
+                f"{stale_open}<b style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}:</b> "
+                f"{words}{stale_close}"
+            )
         for dtype, label in self._verdicts.items():
             verdict = report.diagnosis.verdicts.get(dtype)
             body = "" if verdict is None else html.escape(verdict_words(verdict))

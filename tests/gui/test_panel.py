@@ -8,6 +8,7 @@ x = 2.0), so the panel is tested on realistic texts without importing TensorFlow
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import math
@@ -34,6 +35,7 @@ from gradviz.core.results import (
     ProbeReport,
     ProbeResult,
     Reference,
+    Spread,
 )
 from gradviz.gui import style
 from gradviz.gui.panel import (
@@ -463,13 +465,18 @@ def test_table_text_is_tsv(panel: ResultsPanel) -> None:
             )
             assert row[6] == format_value(f64.mu, "float64")
     labels = [row[0] for row in rows[8:]]
-    assert labels[:5] == [
+    assert labels[:8] == [
         "reference",
         "cond(K + jitter I)",
         "digits carried",
+        "spread float32",
+        "spread float64",
         "verdict float32",
         "verdict float64",
+        "answer",
     ]
+    answer = rows[15][1]
+    assert answer.startswith("The seed's two calls") and "float32 gives no number" in answer
     assert rows[8][1].startswith("d mu/dx = -0.69995444534934437 +/- 1.5e-17")
 
 
@@ -534,3 +541,25 @@ def test_shared_records_render(
     rows = list(csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
     assert rows[3][1] == "error: Input matrix is not invertible."
     assert "Gradients at x = 1.5" in plain(label(panel, "title").text())
+
+
+def test_the_answer_and_the_spread_of_each_dtype_are_shown_in_words(
+    panel: ResultsPanel, report_factory: Callable[..., ProbeReport]
+) -> None:
+    report = report_factory(Problem(n=40, jitter=1e-6, solver="cholesky"))
+    noisy = Spread(16, -505.4, 101.9, -200.0, 150.0, 0.0)
+    tight = Spread(16, -0.7, -0.7, -0.7, 0.0, 17.0)
+    result = dataclasses.replace(report.result, spread={"float32": noisy, "float64": tight})
+    panel.show_report(dataclasses.replace(report, result=result))
+    answer = panel.findChild(QLabel, "answer")
+    assert answer is not None and answer.text().startswith("The seed&#x27;s two calls")
+    assert "Guide" in answer.toolTip()
+    f32 = plain(panel.findChild(QLabel, "spread_float32").text())
+    assert (
+        f32 == "float32: equivalent programs print anything from -505.4 to 101.9 "
+        "(about 0 significant digits)"
+    )
+    f64 = plain(panel.findChild(QLabel, "spread_float64").text())
+    assert f64 == "float64: all 16 perturbed copies print -0.7"
+    panel.show_report(report)  # no spread computed: said so, not left blank
+    assert "spread not computed" in plain(panel.findChild(QLabel, "spread_float32").text())
