@@ -368,29 +368,41 @@ class _Spread:
         self.l2 = _const(problem.length_scale**2, tf_dtype)
         self.two_l2 = _const(2 * problem.length_scale**2, tf_dtype)
 
-    def gradients(self, x: Tensor) -> np.ndarray:
-        """d mu/dx of every copy at x, in one batched product. [copies]"""
-        d = x - self.points  # [n]
-        slopes = -d / self.l2 * tf.exp(-(d * d) / self.two_l2)  # [n]
-        return np.asarray(tf.linalg.matvec(self.alphas, slopes).numpy(), dtype=np.float64)
+    def gradients(self, xs: Tensor) -> np.ndarray:
+        """d mu/dx of every copy at every x, in one batched product. [copies, m]"""
+        d = xs[None, :] - self.points[:, None]  # [n, m]
+        slopes = -d / self.l2 * tf.exp(-(d * d) / self.two_l2)  # [n, m]
+        return np.asarray((self.alphas @ slopes).numpy(), dtype=np.float64)
+
+
+def spread_digits(gradients: np.ndarray) -> np.ndarray:
+    """Significant digits ``-log10(std / |mean|)`` over the copies (axis 0) that produced a
+    number, absolute where the mean is 0, clamped to 0..17; NaN with fewer than two. [m]"""
+    finite = np.isfinite(gradients)  # [copies, m]
+    count = finite.sum(axis=0)  # [m]
+    values = np.where(finite, gradients, 0.0)
+    mean = values.sum(axis=0) / np.maximum(count, 1)  # [m]
+    squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)  # [m]
+    std = np.sqrt(squares / np.maximum(count - 1, 1))  # [m]
+    scale = np.where(mean == 0, 1.0, np.abs(mean))
+    with np.errstate(divide="ignore"):
+        digits = np.clip(-np.log10(std / scale), 0.0, MAX_SPREAD_DIGITS)  # +inf -> 17
+    return np.where(count >= 2, digits, np.nan)
 
 
 def spread_of(gradients: np.ndarray) -> Spread | None:
-    """Range, standard deviation and significant digits ``-log10(std / |mean|)`` (absolute
-    where the mean is 0), clamped to 0..17, of the copies that produced a number."""
+    """Range, standard deviation and :func:`spread_digits` of the copies' gradients at one
+    x that produced a number; None with fewer than two. [copies] -> Spread"""
     finite = gradients[np.isfinite(gradients)]
     if finite.size < 2:
         return None
-    mean, std = float(finite.mean()), float(finite.std(ddof=1))
-    scale = abs(mean) if mean != 0 else 1.0
-    digits = MAX_SPREAD_DIGITS if std == 0 else -math.log10(std / scale)
     return Spread(
         samples=int(finite.size),
         grad_min=float(finite.min()),
         grad_max=float(finite.max()),
-        grad_mean=mean,
-        grad_std=std,
-        significant_digits=min(max(digits, 0.0), MAX_SPREAD_DIGITS),
+        grad_mean=float(finite.mean()),
+        grad_std=float(finite.std(ddof=1)),
+        significant_digits=float(spread_digits(finite[:, None])[0]),
     )
 
 
@@ -502,14 +514,25 @@ class PathSet:
         mu, grad = self._graph_function().evaluate(_const(xs, self._tf_dtype))
         return mu.numpy().astype(np.float64), grad.numpy().astype(np.float64)
 
+    def _spread(self) -> _Spread:
+        return self._shared("spread", lambda: _Spread(self.data, self.dtype, SPREAD_COPIES))
+
     def spread(self, x: float) -> Spread | None:
         """The spread of d mu/dx over the perturbed copies at x; None when the copies
         cannot be built (a failed factor) or fewer than two give a number."""
         try:
-            copies = self._shared("spread", lambda: _Spread(self.data, self.dtype, SPREAD_COPIES))
+            copies = self._spread()
         except PathError:
             return None
-        return spread_of(copies.gradients(self._x(x)))
+        return spread_of(copies.gradients(tf.reshape(self._x(x), [1]))[:, 0])
+
+    def spread_curve(self, xs: np.ndarray) -> np.ndarray:
+        """:func:`spread_digits` at every x; NaN where the copies cannot be built. [m]"""
+        try:
+            copies = self._spread()
+        except PathError:
+            return np.full(xs.shape, np.nan)
+        return spread_digits(copies.gradients(_const(xs, self._tf_dtype)))
 
     def close(self) -> None:
         """Release the v1 Session; the set must not be used afterwards."""

@@ -57,6 +57,7 @@ class ProbeEngine:
         mu: dict[DType, np.ndarray] = {}
         grad: dict[DType, np.ndarray] = {}
         errors: dict[DType, str | None] = {}
+        spread: dict[DType, np.ndarray] = {}
         for dtype, path_set in self._path_sets(data).items():
             try:
                 mu[dtype], grad[dtype] = path_set.curves(xs)
@@ -64,7 +65,8 @@ class ProbeEngine:
             except PathError as error:
                 mu[dtype] = grad[dtype] = np.full(xs.shape, np.nan)
                 errors[dtype] = str(error)
-        return Curves(problem=problem, x=xs, mu=mu, grad=grad, errors=errors)
+            spread[dtype] = path_set.spread_curve(xs)
+        return Curves(problem, xs, mu, grad, errors, spread_digits=spread)
 
     def tracing_counts(self) -> dict[str, int]:
         """Trace count of every tf.function alive, keyed ``"<dtype> <name> <problem>"``."""

@@ -280,6 +280,8 @@ class Curves:
     mu: Mapping[DType, np.ndarray]  # dtype -> [m]
     grad: Mapping[DType, np.ndarray]  # dtype -> [m]
     errors: Mapping[DType, str | None]
+    # dtype -> [m], the spread's significant digits over x (empty when not computed)
+    spread_digits: Mapping[DType, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

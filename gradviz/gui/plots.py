@@ -45,6 +45,7 @@ GRID_ALPHA = 0.15
 DENSE_DATA = 100  # above this many sample points they are drawn smaller
 TANGENT_HALF_WIDTH = 0.04  # fraction of the visible x range
 BEAM_WIDTH = 0.015  # error-bar beam, fraction of the visible x range
+SPREAD_OFFSET = 0.006  # spread bars beside the probe, fraction of the visible x range
 RANGE_PERCENTILES = (1.0, 99.0)
 RANGE_PADDING = 0.06
 TRUTH_NAME = "exact"
@@ -259,6 +260,14 @@ class PlotStack(QWidget):
         self._grad = self._dtype_curves(plot, "d mu/dx")
         self._truth_grad = self._truth_curve(plot)
         self._grad_marks = self._off_scale_marks(plot)
+        self._spread_bars: dict[str, pg.PlotDataItem] = {}
+        for dtype in DTYPES:
+            color = _with_alpha(QColor(style.DTYPE_COLORS[dtype]), 150)
+            bar = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=5), name=f"spread {dtype}")
+            bar.setZValue(25)
+            plot.addItem(bar, ignoreBounds=True)
+            plot.legend.removeItem(bar)  # explained by the panel's spread lines and the guide
+            self._spread_bars[dtype] = bar
         self._error_bar = pg.ErrorBarItem(pen=pg.mkPen(style.REFERENCE_COLOR, width=2))
         plot.addItem(self._error_bar)
         self._reference = pg.ScatterPlotItem(
@@ -301,13 +310,24 @@ class PlotStack(QWidget):
                 [], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DotLine),
                 name=f"{dtype} left by cond(K)",
             )  # fmt: skip
+        self._spread_digits: dict[str, pg.PlotDataItem] = {}
+        for dtype in DTYPES:
+            self._spread_digits[dtype] = plot.plot(
+                [], [], pen=pg.mkPen(style.DTYPE_COLORS[dtype], width=1), connect="finite",
+                name=f"{dtype} spread digits",
+            )  # fmt: skip
+            _cache_as_pixmap(self._spread_digits[dtype].curve)
+        # The probe's markers are explained by the guide and their tooltips, not the
+        # legend, which must fit in three rows above the curves.
         for dtype in DTYPES:
             self._correct[dtype] = pg.ScatterPlotItem(
                 size=11, symbol="o", brush=style.DTYPE_COLORS[dtype], name=f"{dtype} at x"
             )
             plot.addItem(self._correct[dtype])
+            plot.legend.removeItem(self._correct[dtype])
         self._other_paths = pg.ScatterPlotItem(size=7, symbol="d", pen=None, name="other paths")
         plot.addItem(self._other_paths)
+        plot.legend.removeItem(self._other_paths)
 
     def _build_markers(self) -> tuple[pg.InfiniteLine, ...]:
         """One movable vertical line per plot; the top one shows its x."""
@@ -402,7 +422,12 @@ class PlotStack(QWidget):
         for item in (self._truth_mu, self._truth_grad):
             item.setData([], [])
         for dtype in DTYPES:
-            for item in (self._mu[dtype], self._grad[dtype], self._digits[dtype]):
+            for item in (
+                self._mu[dtype],
+                self._grad[dtype],
+                self._digits[dtype],
+                self._spread_digits[dtype],
+            ):
                 item.setData([], [])
             self._carried[dtype].setData([], [])
             self._left[dtype].setData([], [])
@@ -426,6 +451,10 @@ class PlotStack(QWidget):
         for dtype in DTYPES:
             self._mu[dtype].setData(curves.x, _finite_or_nan(curves.mu[dtype]))
             self._grad[dtype].setData(curves.x, _finite_or_nan(curves.grad[dtype]))
+            digits = curves.spread_digits.get(dtype)
+            self._spread_digits[dtype].setData(
+                *(([], []) if digits is None else (curves.x, digits))
+            )
         self._apply_default_y_ranges()
 
     def set_reference_curve(self, curve: ReferenceCurve) -> None:
@@ -476,6 +505,7 @@ class PlotStack(QWidget):
         self._update_tangents()
         self._update_reference(report.reference, report.result.x)
         self._update_digits(report)
+        self._update_spread(report)
 
     # ------------------------------------------------------------------ ranges
     def _apply_default_y_ranges(self) -> None:
@@ -554,6 +584,7 @@ class PlotStack(QWidget):
         for dtype in DTYPES:
             self._tangents[dtype].setData([], [])
             self._correct[dtype].setData([], [])
+            self._spread_bars[dtype].setData([], [])
         self._other_paths.setData([], [])
         self._update_reference(None, self._x)
 
@@ -594,6 +625,19 @@ class PlotStack(QWidget):
         else:
             self._limit.setData([], [])
         self._limit_text.setVisible(limit is not None)
+
+    def _update_spread(self, report: ProbeReport) -> None:
+        """What equivalent programs print at x: a bar per dtype from the smallest to the
+        largest gradient of the perturbed copies, float32 just left of x, float64 right."""
+        x = report.result.x
+        offset = SPREAD_OFFSET * self._visible_width()
+        for side, dtype in zip((-1, 1), DTYPES, strict=True):
+            spread = report.result.spread.get(dtype)
+            if spread is None:
+                self._spread_bars[dtype].setData([], [])
+                continue
+            at = x + side * offset
+            self._spread_bars[dtype].setData([at, at], [spread.grad_min, spread.grad_max])
 
     def _update_digits(self, report: ProbeReport) -> None:
         """Correct digits at x per dtype: the curve path large, other paths small, in the

@@ -85,3 +85,21 @@ def test_the_seed_spread_reproduces_the_askers_symptom() -> None:
 def test_without_spread_the_probe_has_none() -> None:
     result = ProbeEngine().probe(problem_data(WELL_CONDITIONED[0]), 2.0, spread=False)
     assert result.spread == {}
+
+
+def test_the_spread_over_x_matches_the_spread_at_each_x() -> None:
+    problem = WELL_CONDITIONED[1]
+    data = problem_data(problem)
+    engine = ProbeEngine()
+    xs = np.array(XS)
+    curves = engine.curves(data, xs)
+    for i, x in enumerate(XS):
+        result = engine.probe(data, x)
+        for dtype in ("float32", "float64"):
+            spread = result.spread[dtype]
+            assert spread is not None
+            # A batched product rounds each copy's gradient a little differently in
+            # float32 than one x alone: the estimate agrees, not its last bits.
+            assert curves.spread_digits[dtype][i] == pytest.approx(
+                spread.significant_digits, abs=1e-3
+            )

@@ -82,12 +82,15 @@ def make_curves(problem: Problem) -> Curves:
     mu, grad = {}, {}
     for dtype in DTYPES:
         mu[dtype], grad[dtype] = _posterior(problem, x, dtype, inverse=False)
+    # Stand-in spread digits: a smooth shape between 0 and 15, as plots receive them.
+    spread = {dtype: 7.5 + 7.5 * np.cos(x) for dtype in DTYPES}
     return Curves(
         problem=problem,
         x=x,
         mu=mu,
         grad=grad,
         errors=dict.fromkeys(DTYPES),
+        spread_digits=spread,
     )
 
 

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QApplication
 from spec import legend_item, xy
 
 from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, FailureKind, ProbeReport
+from gradviz.core.results import DTYPES, FailureKind, ProbeReport, Spread
 from gradviz.gui import style
 from gradviz.gui.plots import PlotStack
 
@@ -197,6 +197,9 @@ def test_the_precision_plot_has_one_axis_of_digits_over_x(
         carried = -math.log10(eps[dtype])  # written out: the contract, not the code
         _, level = xy(legend_item(bottom, f"{dtype} digits carried"))
         assert level.tolist() == pytest.approx([carried, carried])
+        x_spread, spread = xy(legend_item(bottom, f"{dtype} spread digits"))
+        np.testing.assert_array_equal(x_spread, records.curves.x)
+        np.testing.assert_array_equal(spread, records.curves.spread_digits[dtype])
         _, left = xy(legend_item(bottom, f"{dtype} left by cond(K)"))
         assert records.precision.left is not None
         assert left.tolist() == [records.precision.left[dtype]] * 2
@@ -446,3 +449,18 @@ def test_report_at_another_x_is_drawn_there(stack: PlotStack, records: Records) 
     stack.set_report(report)
     x, _ = xy(legend_item(stack.plot_items()[1], "reference"))
     assert list(x) == [-1.0]
+
+
+def test_the_spread_is_a_bar_per_dtype_at_the_probe(stack: PlotStack, records: Records) -> None:
+    spread = {
+        "float32": Spread(16, -505.4, 101.9, -200.0, 150.0, 0.0),
+        "float64": None,  # every copy failed: no bar
+    }
+    result = dataclasses.replace(records.report.result, spread=spread)
+    stack.set_report(dataclasses.replace(records.report, result=result))
+    middle = stack.plot_items()[1]
+    x, y = xy(legend_item(middle, "spread float32"))
+    assert x[0] == x[1] < 2.0 and x[0] > 1.9
+    assert y.tolist() == [-505.4, 101.9]
+    assert xy(legend_item(middle, "spread float64"))[0].size == 0
+    assert "spread float32" not in [label.text for _, label in middle.legend.items]
