@@ -3,8 +3,8 @@
 Every figure comes from this one run, side by side, so that ratios stay honest on a
 shared, noisy machine. Sections (see the README's "Performance"):
 
-- probe: a full probe (7 paths x 2 dtypes, no reference) at n = 300 on random x, and
-  the naive TF2 port of the seed (eager tape rebuilding K and its inverse each call);
+- probe: a full probe (7 paths x 2 dtypes, no reference) at n = 300 on random x, without
+  and with the spread of 16 perturbed copies per dtype, and the naive TF2 port of the seed (eager tape rebuilding K and its inverse each call);
 - drag: the real window (offscreen) under a 60 Hz synthetic mouse drag of the probe:
   GUI-thread stalls, slow frames, and move-to-panel delay;
 - startup: ``gradviz``'s window in a fresh process: first paint, first complete panel,
@@ -98,9 +98,10 @@ def bench_probe(quick: bool) -> dict[str, Any]:
     data = problem_data(Problem())
     rng = np.random.default_rng(0)
     engine = ProbeEngine()
-    engine.probe(data, 2.0)  # build once: a probe only evaluates
+    engine.probe(data, 2.0)  # build once (spread copies included): a probe only evaluates
     xs = rng.uniform(*data.problem.domain, 50 if quick else 500)
-    probe = [_timed(lambda x=float(x): engine.probe(data, x)) for x in xs]
+    probe = [_timed(lambda x=float(x): engine.probe(data, x, spread=False)) for x in xs]
+    spread = [_timed(lambda x=float(x): engine.probe(data, x)) for x in xs]
     naive_call = _naive_port(data)
     naive_call(2.0)
     naive = [_timed(lambda x=float(x): naive_call(x)) for x in xs[: 10 if quick else 50]]
@@ -108,6 +109,8 @@ def bench_probe(quick: bool) -> dict[str, Any]:
     return {
         "p50_ms": p50,
         "p99_ms": _percentile_ms(probe, 99),
+        "with_spread_p50_ms": _percentile_ms(spread, 50),
+        "with_spread_p99_ms": _percentile_ms(spread, 99),
         "naive_p50_ms": naive_p50,
         "speedup": naive_p50 / p50 if p50 and naive_p50 else None,
         "probes": len(probe),

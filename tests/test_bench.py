@@ -16,7 +16,14 @@ import pytest
 from gradviz import bench
 
 REQUIRED: dict[str, set[str]] = {
-    "probe": {"p50_ms", "p99_ms", "naive_p50_ms", "speedup"},
+    "probe": {
+        "p50_ms",
+        "p99_ms",
+        "with_spread_p50_ms",
+        "with_spread_p99_ms",
+        "naive_p50_ms",
+        "speedup",
+    },
     "drag": {"max_stall_ms", "slow_frame_share", "lag_p50_ms", "lag_p99_ms"},
     "startup": {"first_paint_s", "first_panel_s", "tf_import_s"},
     "problem_change": {
