@@ -4,7 +4,8 @@ Every figure comes from this one run, side by side, so that ratios stay honest o
 shared, noisy machine. Sections (see the README's "Performance"):
 
 - probe: a full probe (7 paths x 2 dtypes, no reference) at n = 300 on random x, without
-  and with the spread of 16 perturbed copies per dtype, and the naive TF2 port of the seed (eager tape rebuilding K and its inverse each call);
+  and with the spread of 16 perturbed copies per dtype, and the naive TF2 port of the
+  seed (eager tape rebuilding K and its inverse each call);
 - drag: the real window (offscreen) under a 60 Hz synthetic mouse drag of the probe:
   GUI-thread stalls, slow frames, and move-to-panel delay;
 - startup: ``gradviz``'s window in a fresh process: first paint, first complete panel,
