@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
     QDialog,
@@ -33,6 +33,7 @@ from gradviz.core.files import SaveError
 from gradviz.core.problem import COORDINATE_LIMIT, Problem
 from gradviz.core.results import Curves, ProbeReport
 from gradviz.core.session import Session, SessionError, View, load_session, save_session
+from gradviz.gui import style
 from gradviz.gui.controls import ProblemEditor
 from gradviz.gui.export import ExportError, export_plots, export_window, window_image
 from gradviz.gui.export_dialog import ExportChoice, ExportDialog, default_name
@@ -196,6 +197,20 @@ class MainWindow(QMainWindow):
         menu.addActions([export, copy])
         menu.addSeparator()
         menu.addAction(quit_action)
+        view = self.menuBar().addMenu("&View")
+        reset = QAction("&Reset view", self)
+        reset.setShortcut(QKeySequence("Ctrl+0"))
+        reset.triggered.connect(self.plots.reset_view)
+        view.addAction(reset)
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        for theme in style.THEMES:
+            action = QAction(theme.capitalize(), self, checkable=True)
+            action.setChecked(theme == "system")
+            action.setData(theme)
+            group.addAction(action)
+            themes.addAction(action)
+        group.triggered.connect(self._on_theme_triggered)
         guide = QAction("&Guide", self)
         guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
         guide.triggered.connect(self._on_guide_triggered)
@@ -469,6 +484,9 @@ class MainWindow(QMainWindow):
             self._guide = GuideDialog(self)
         self._guide.show_topic(topic)
         return self._guide
+
+    def _on_theme_triggered(self, action: QAction) -> None:
+        style.apply_theme(str(action.data()))
 
     def _on_guide_triggered(self) -> None:
         self.show_guide()

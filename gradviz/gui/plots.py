@@ -12,11 +12,13 @@ deduplicates on ``float(line.value())``.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QPalette
-from PyQt6.QtWidgets import QApplication, QGraphicsItem, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 from gradviz.core.problem import DEFAULT_X, Problem
@@ -49,10 +51,13 @@ SPREAD_OFFSET = 0.006  # spread bars beside the probe, fraction of the visible x
 RANGE_PERCENTILES = (1.0, 99.0)
 RANGE_PADDING = 0.06
 TRUTH_NAME = "exact"
+READOUT_HINT = "Move the mouse over a plot to read x and the value under the cursor"
 LEGEND_HEADROOM = 0.4  # extra space above the data, as a fraction of its span, for the legend
 DIGITS_RANGE = (0.0, 17.0)  # the precision plot's axis, decimal digits
 DIGITS_TICKS = (0, 3, 6, 9, 12, 15)
 TRUTH_WIDTH = 2.5
+FAILURE_CHARS = 36  # a failed dtype's reason in its legend entry; the panel has the rest
+READOUT_RATE_HZ = 30
 OFF_SCALE_MARKS = 48  # at most this many edge marks per curve and edge
 OFF_SCALE_INSET = 0.012  # edge marks sit this fraction of the y span inside the edge
 
@@ -152,9 +157,14 @@ class PlotStack(QWidget):
         self._truth: ReferenceCurve | None = None
         self._precision: PrecisionCurves | None = None
         self._graphics = pg.GraphicsLayoutWidget(self)
+        self._readout = QLabel(READOUT_HINT)
+        self._readout.setObjectName("readout")
+        self._readout.setContentsMargins(8, 0, 8, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self._graphics)
+        layout.addWidget(self._readout)
         self._plots = self._build_plots()
         self._build_data_items(self._plots[0])
         self._build_derivative_items(self._plots[1])
@@ -164,6 +174,10 @@ class PlotStack(QWidget):
         for plot in self._plots[:2]:
             plot.sigYRangeChanged.connect(self._on_y_range_changed)
         self._graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self._mouse_proxy = pg.SignalProxy(
+            self._graphics.scene().sigMouseMoved, rateLimit=READOUT_RATE_HZ,
+            slot=self._on_mouse_moved,
+        )  # fmt: skip
         self._apply_palette()
 
     # ----------------------------------------------------------------- building
@@ -374,6 +388,7 @@ class PlotStack(QWidget):
         label.setColor(foreground)
         label.fill = pg.mkBrush(_with_alpha(background, 200))  # TextItem has no setter
         label.update()
+        self._update_off_scale_marks()  # the legend notes' colours
         for dtype in DTYPES:
             self._correct[dtype].setPen(pg.mkPen(foreground, width=1))
         self._reference.setPen(pg.mkPen(foreground, width=1))
@@ -393,6 +408,17 @@ class PlotStack(QWidget):
         """The visible x interval (shared by the three linked plots)."""
         lo, hi = self._plots[0].vb.viewRange()[0]
         return float(lo), float(hi)
+
+    def reset_view(self) -> None:
+        """The default view: the whole domain in x, the default y ranges (View > Reset)."""
+        if self._problem is not None:
+            self._plots[0].setXRange(*self._problem.domain, padding=0.02)
+        self._apply_default_y_ranges()
+        self._plots[2].setYRange(*_with_headroom(*DIGITS_RANGE), padding=0)
+
+    def readout(self) -> str:
+        """What the cursor readout under the plots says."""
+        return self._readout.text()
 
     def set_view_x_range(self, lo: float, hi: float) -> None:
         """Zoom all plots to [lo, hi] in x (a session's saved view)."""
@@ -540,10 +566,15 @@ class PlotStack(QWidget):
                 xs, ys = curves[dtype].xData, curves[dtype].yData
                 label = plot.legend.getLabel(curves[dtype])
                 name = curves[dtype].name() or ""
+                failure = self._failure(dtype)
+                if failure and label is not None:
+                    marks[dtype].setData([], [])
+                    label.setText(f"{name}: no numbers ({failure})", color=style.muted_text())
+                    continue
                 if xs is None or ys is None or not len(xs):
                     marks[dtype].setData([], [])
                     if label is not None:
-                        label.setText(name)
+                        label.setText(name, color=_palette_colors()[1].name())
                     continue
                 shown = (xs >= x_lo) & (xs <= x_hi) & np.isfinite(ys)
                 above, below = shown & (ys > y_hi), shown & (ys < y_lo)
@@ -553,7 +584,17 @@ class PlotStack(QWidget):
                 ]
                 marks[dtype].setData(spots)
                 if label is not None:
-                    label.setText(name + _off_scale_note(ys[above | below]))
+                    text = name + _off_scale_note(ys[above | below])
+                    label.setText(text, color=_palette_colors()[1].name())
+
+    def _failure(self, dtype: str) -> str:
+        """Why a dtype's curves have no numbers, in a few words; empty when they have."""
+        curves = self._curves
+        if curves is None or not curves.errors.get(dtype):
+            return ""
+        if np.isfinite(curves.grad[dtype]).any():
+            return ""
+        return textwrap.shorten(str(curves.errors[dtype]), FAILURE_CHARS, placeholder="…")
 
     def _reference_values(self) -> list[float]:
         """Reference or limit gradient of the current report, to keep it in view."""
@@ -678,6 +719,16 @@ class PlotStack(QWidget):
 
     def _on_line_moved(self, line: pg.InfiniteLine) -> None:
         self._move_by_user(float(line.value()))
+
+    def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
+        """The cursor readout: which plot, x and the value under the cursor."""
+        position = event[0]
+        for plot, title, what in zip(self._plots, TITLES, LEFT_LABELS, strict=True):
+            if plot.vb.sceneBoundingRect().contains(position):
+                point = plot.vb.mapSceneToView(position)
+                label = plot.getAxis("left").labelText or what
+                self._readout.setText(f"{title}: x = {point.x():.6g}, {label} = {point.y():.6g}")
+                return
 
     def _on_scene_clicked(self, event: MouseClickEvent) -> None:
         """A left double-click in any plot moves the probe there (clamped to the domain)."""

@@ -30,3 +30,38 @@ def muted_text() -> str:
         for t, w in zip(text.getRgb()[:3], window.getRgb()[:3], strict=True)
     ]
     return QColor(*mixed).name()
+
+
+THEMES = ("system", "light", "dark")
+# A dark palette in the spirit of Qt's Fusion dark examples; plots follow the palette.
+_DARK = {
+    QPalette.ColorRole.Window: "#202124",
+    QPalette.ColorRole.WindowText: "#e8eaed",
+    QPalette.ColorRole.Base: "#17181a",
+    QPalette.ColorRole.AlternateBase: "#26282b",
+    QPalette.ColorRole.Text: "#e8eaed",
+    QPalette.ColorRole.Button: "#2b2d31",
+    QPalette.ColorRole.ButtonText: "#e8eaed",
+    QPalette.ColorRole.ToolTipBase: "#2b2d31",
+    QPalette.ColorRole.ToolTipText: "#e8eaed",
+    QPalette.ColorRole.PlaceholderText: "#9aa0a6",
+    QPalette.ColorRole.Highlight: "#3a8dde",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.Link: "#8ab4f8",
+}
+
+
+def apply_theme(theme: str) -> None:
+    """Set the application palette: the style's own ("system"), light, or dark. Every
+    widget, the plots included, repaints from the palette."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    style = app.style()
+    palette = QPalette() if style is None else style.standardPalette()
+    if theme == "dark":
+        for role, color in _DARK.items():
+            palette.setColor(role, QColor(color))
+    elif theme == "light":
+        palette = QPalette(QColor("#efefef"), QColor("#ffffff"))
+    app.setPalette(palette)

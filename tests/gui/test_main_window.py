@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
-from PyQt6.QtGui import QImage, QKeySequence, QMouseEvent, QTextDocument
+from PyQt6.QtGui import QImage, QKeySequence, QMouseEvent, QPalette, QTextDocument
 from PyQt6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -710,6 +710,34 @@ def test_the_truth_and_the_correct_digits_over_x_follow_the_reference(
     qtbot.waitUntil(lambda: plotted(window, 2, "float64 correct digits")[0].size >= 1000)
     _, digits64 = plotted(window, 2, "float64 correct digits")
     assert np.nanmin(digits64) > 5  # cholesky with jitter 1e-6 at n = 40: well conditioned
+
+
+@pytest.mark.timeout(120)
+def test_view_menu_resets_the_view_and_switches_the_theme(qtbot, harness: Harness) -> None:
+    window = harness.window
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    view = {a.text(): a for a in menus["&View"].actions()}
+    assert view["&Reset view"].shortcut() == QKeySequence("Ctrl+0")
+    top = window.plots.plot_items()[0]
+    top.setXRange(0.5, 1.0, padding=0)
+    view["&Reset view"].trigger()
+    x_lo, x_hi = window.plots.view_x_range()
+    assert x_lo <= FAST.domain[0] and x_hi >= FAST.domain[1]
+
+    themes = {a.text(): a for a in view["&Theme"].menu().actions()}
+    assert set(themes) == {"System", "Light", "Dark"} and themes["System"].isChecked()
+    app = QApplication.instance()
+    previous = app.palette()
+    try:
+        themes["Dark"].trigger()
+        base = app.palette().color(QPalette.ColorRole.Base)
+        assert base.lightness() < 60
+        graphics = window.plots.graphics()
+        qtbot.waitUntil(lambda: graphics.backgroundBrush().color() == base, timeout=2_000)
+        themes["Light"].trigger()
+        assert app.palette().color(QPalette.ColorRole.Base).lightness() > 200
+    finally:
+        app.setPalette(previous)
 
 
 def retry_button(window: MainWindow) -> QPushButton:

@@ -464,3 +464,45 @@ def test_the_spread_is_a_bar_per_dtype_at_the_probe(stack: PlotStack, records: R
     assert y.tolist() == [-505.4, 101.9]
     assert xy(legend_item(middle, "spread float64"))[0].size == 0
     assert "spread float32" not in [label.text for _, label in middle.legend.items]
+
+
+def test_a_dtype_without_numbers_says_so_in_its_greyed_legend_entries(
+    stack: PlotStack, records: Records
+) -> None:
+    nothing = np.full_like(records.curves.x, np.nan)
+    failed = dataclasses.replace(
+        records.curves,
+        mu={**records.curves.mu, "float32": nothing},
+        grad={**records.curves.grad, "float32": nothing},
+        errors={**records.curves.errors, "float32": "Cholesky failed in float32: NaN"},
+    )
+    stack.set_curves(failed)
+    for plot, name in ((stack.plot_items()[0], "mu"), (stack.plot_items()[1], "d mu/dx")):
+        labels = {label.text: label for _, label in plot.legend.items}
+        text = f"{name} float32: no numbers (Cholesky failed in float32: NaN)"
+        assert text in labels
+        assert QColor(labels[text].opts["color"]) == QColor(style.muted_text())
+        assert f"{name} float64" in labels
+    stack.set_curves(records.curves)  # numbers again: the plain entry is back
+    assert "mu float32" in [label.text for _, label in stack.plot_items()[0].legend.items]
+
+
+def test_the_cursor_readout_names_the_plot_x_and_value(qtbot, stack: PlotStack) -> None:
+    assert "Move the mouse" in stack.readout()
+    point = viewport_point(stack, plot_index=1, x=-1.25)
+    send_mouse(stack, QEvent.Type.MouseMove, point, held=False)
+    qtbot.waitUntil(lambda: stack.readout().startswith("Derivative d mu/dx: x = "))
+    x_text = stack.readout().split("x = ")[1].split(",")[0]
+    assert float(x_text) == pytest.approx(-1.25, abs=2 * one_pixel(stack))
+    assert "d mu/dx = " in stack.readout()
+
+
+def test_reset_view_returns_to_the_domain_and_the_default_ranges(stack: PlotStack) -> None:
+    top, middle, _ = stack.plot_items()
+    default_y = middle.vb.viewRange()[1]
+    top.setXRange(1.0, 1.5, padding=0)
+    middle.setYRange(-1e6, 1e6, padding=0)
+    stack.reset_view()
+    (x_lo, x_hi), y_range = middle.vb.viewRange()
+    assert x_lo <= -5.0 and x_hi >= 5.0
+    assert y_range == pytest.approx(default_y)
