@@ -54,10 +54,11 @@ ELAPSED_SHOWN_AFTER_S = 2.0  # a task running longer says for how long
 SESSION_FILTER = "gradviz session (*.json)"
 # Below this the three plots' axes, legends and the probe marker no longer fit.
 PLOTS_MIN_WIDTH = 400
-# Width the side column's content reaches with the longest values it shows (17-digit
-# float64 values, the seed's "(grad, x)" tuple at a dragged x; measured: 750 px). Reserved
-# from the start so that the column does not widen, and re-lay out the plots, mid-drag.
-SIDE_CONTENT_WIDTH = 780
+# Width the side column's content reaches with the longest values it shows (cells keep
+# the digits that matter, at most 12; the seed's float64 "(grad, x)" print at a dragged x
+# is the widest line: measured 590 px). Reserved from the start so that the column does not
+# widen, and re-lay out the plots, mid-drag.
+SIDE_CONTENT_WIDTH = 600
 DEFAULT_SIZE = (1600, 960)  # plots ~800 px wide beside that column
 
 

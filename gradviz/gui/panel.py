@@ -69,7 +69,13 @@ GLOSSARY_TIP = (
 )
 X_DECIMALS = 6
 # Widest format_value text per dtype, e.g. "-1.23456789e-07" and "-1.2345678901234567e-07".
-VALUE_CHARS = (15, 23)
+# Significant digits a cell shows: what float32 carries; for float64 two past the correct
+# ones, 7..12. The tooltip and Copy keep every digit.
+SHOWN_FLOAT32 = 7
+SHOWN_AT_LEAST = 7
+SHOWN_AT_MOST = 12
+# Widest shown text per dtype, e.g. "-1.234568e-07" and "-1.23456789012e-07".
+VALUE_CHARS = (13, 18)
 TSV_HEADER = (
     "path",
     "float32 grad",
@@ -110,6 +116,20 @@ def spread_text(spreads: Mapping[DType, Spread | None], dtype: DType) -> str:
 def seed_print(value: float, dtype: DType) -> str:
     """A number as the seed's ``print`` shows it: the shortest text of its own dtype."""
     return str(np.float32(value)) if dtype == "float32" else repr(float(value))
+
+
+def shown_value(value: float | None, dtype: DType, digits: float | None) -> str:
+    """A value with the significant digits that matter (see SHOWN_FLOAT32): a compact cell
+    that never forces the panel wider than the plots."""
+    if value is None:
+        return format_value(value, dtype)
+    if dtype == "float32":
+        significant = SHOWN_FLOAT32
+    elif digits is None:
+        significant = SHOWN_AT_LEAST
+    else:
+        significant = min(SHOWN_AT_MOST, max(SHOWN_AT_LEAST, math.floor(digits) + 2))
+    return f"{value:.{significant}g}"
 
 
 def _digits_text(digits: float | None) -> str:
@@ -471,7 +491,8 @@ class ResultsPanel(QWidget):
         if report is not None:
             for cell in report.result.cells:
                 if cell.error is None:
-                    width = _integer_width(format_value(cell.grad, cell.dtype))
+                    digits = report.diagnosis.correct_digits.get((cell.path, cell.dtype))
+                    width = _integer_width(shown_value(cell.grad, cell.dtype, digits))
                     widths[cell.dtype] = max(widths[cell.dtype], width)
         for (path, dtype), label in self._cells.items():
             badge = self._badges[(path, dtype)]
@@ -501,7 +522,7 @@ class ResultsPanel(QWidget):
             words = FAILURE_WORDS[cell.failure_kind]
             text = f"<span style='color:{colour}'>{html.escape(words)}</span>"
             return f"<i>{text}</i>" if stale else text
-        grad = format_value(cell.grad, cell.dtype)
+        grad = shown_value(cell.grad, cell.dtype, digits)
         pad = "&nbsp;" * max(0, width - _integer_width(grad))
         if stale:
             lines = [f"{pad}<span style='color:{muted}'>{html.escape(grad)}</span>"]
@@ -513,7 +534,7 @@ class ResultsPanel(QWidget):
                 f"{pad}{html.escape(good)}<span style='color:{muted}'>{html.escape(bad)}</span>"
             ]
         if self._show_mu.isChecked():
-            mu = html.escape(format_value(cell.mu, cell.dtype))
+            mu = html.escape(shown_value(cell.mu, cell.dtype, digits))
             lines.append(f"<span style='{small}'>mu = {mu}</span>")
         for extra in PATH_SPEC[cell.path].extras:
             if extra.printed_with_grad and extra.key in cell.extra and cell.grad is not None:

@@ -1,5 +1,6 @@
-"""ResultsPanel: every number of a ProbeReport appears as format_value prints it,
-its correct digits in the text colour and the wrong ones muted, and nothing more.
+"""ResultsPanel: every number of a ProbeReport appears with the digits that matter (every
+digit in its tooltip and in Copy, as format_value prints it), its correct digits in the
+text colour and the wrong ones muted, and nothing more.
 
 The records are built here from numbers a real probe produced (TensorFlow 2.21,
 x = 2.0), so the panel is tested on realistic texts without importing TensorFlow.
@@ -12,6 +13,7 @@ import dataclasses
 import html
 import io
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -246,15 +248,26 @@ def test_placeholders_until_a_report_arrives(panel: ResultsPanel) -> None:
     ] * len(PATHS)
 
 
+def compact(value: float, dtype: str, digits: float | None) -> str:
+    """The contract for a cell: the significant digits that matter. float32: 7; float64:
+    two past the correct ones, 7..12 (7 when unknown). Every digit is in the tooltip."""
+    if dtype == "float32":
+        return f"{value:.7g}"
+    shown = 7 if digits is None else min(12, max(7, math.floor(digits) + 2))
+    return f"{value:.{shown}g}"
+
+
 def test_every_cell_shows_its_numbers(panel: ResultsPanel) -> None:
     report = well_report()
     panel.show_report(report)
     assert "Gradients at x = 2.0" in plain(label(panel, "title").text())
     for cell in report.result.cells:
-        shown = lines(panel, cell.path, cell.dtype)
-        assert shown[0] == format_value(cell.grad, cell.dtype)
-        assert shown[1] == f"mu = {format_value(cell.mu, cell.dtype)}"
         digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
+        shown = lines(panel, cell.path, cell.dtype)
+        assert shown[0] == compact(cell.grad, cell.dtype, digits)
+        assert shown[1] == f"mu = {compact(cell.mu, cell.dtype, digits)}"
+        tooltip = label(panel, f"cell_{cell.path}_{cell.dtype}").toolTip()
+        assert f"d mu/dx = {format_value(cell.grad, cell.dtype)}" in tooltip
         badge = plain(label(panel, f"badge_{cell.path}_{cell.dtype}").text()).strip()
         assert badge == f"{math.floor(digits)} ok"
 
@@ -262,11 +275,12 @@ def test_every_cell_shows_its_numbers(panel: ResultsPanel) -> None:
 def test_numbers_align_on_the_decimal_point(panel: ResultsPanel) -> None:
     panel.show_report(seed_report())
     for dtype in DTYPES:
-        points = {
-            plain(label(panel, f"cell_{path}_{dtype}").text()).split("\n")[0].index(".")
-            for path in PATHS
-        }
-        assert len(points) == 1, dtype
+        firsts = [
+            plain(label(panel, f"cell_{path}_{dtype}").text()).split("\n")[0] for path in PATHS
+        ]
+        # where the integer part ends: the point, the exponent or the end of the number
+        ends = {len(re.match(r"\s*-?\d*", text).group(0)) for text in firsts}
+        assert len(ends) == 1, (dtype, firsts)
 
 
 def test_correct_digits_normal_wrong_digits_muted(panel: ResultsPanel) -> None:
@@ -275,15 +289,16 @@ def test_correct_digits_normal_wrong_digits_muted(panel: ResultsPanel) -> None:
     checked = 0
     for cell in report.result.cells:
         digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
-        good, bad = split_correct_digits(format_value(cell.grad, cell.dtype), digits)
-        assert good and bad  # every cell of this report has some right, some wrong digits
+        good, bad = split_correct_digits(compact(cell.grad, cell.dtype, digits), digits)
+        assert good
         runs = fragments(label(panel, f"cell_{cell.path}_{cell.dtype}").text())
         good_runs = [c for text, c in runs if text == good]
-        bad_runs = [c for text, c in runs if text == bad]
         assert good_runs and not is_muted(good_runs[0]), (cell, runs)
-        assert bad_runs and is_muted(bad_runs[0]), (cell, runs)
-        checked += 1
-    assert checked == 2 * len(PATHS)
+        if bad:  # float32 cells may show only correct digits
+            bad_runs = [c for text, c in runs if text == bad]
+            assert bad_runs and is_muted(bad_runs[0]), (cell, runs)
+            checked += 1
+    assert checked >= len(PATHS)
 
 
 def test_unknown_digits_show_the_whole_number_normally(panel: ResultsPanel) -> None:
@@ -291,7 +306,7 @@ def test_unknown_digits_show_the_whole_number_normally(panel: ResultsPanel) -> N
     panel.show_report(report)
     for cell in report.result.cells:
         assert report.diagnosis.correct_digits[(cell.path, cell.dtype)] is None
-        text = format_value(cell.grad, cell.dtype)
+        text = compact(cell.grad, cell.dtype, None)
         runs = fragments(label(panel, f"cell_{cell.path}_{cell.dtype}").text())
         assert any(t == text and not is_muted(c) for t, c in runs), runs
 
@@ -400,9 +415,9 @@ def test_pending_marks_old_numbers_stale(panel: ResultsPanel) -> None:
     assert "computing x = 2.5" in plain(label(panel, "title").text()).lower()
     assert panel.findChild(QDoubleSpinBox).value() == 2.5
     cell = label(panel, "cell_tape_float64")
-    assert lines(panel, "tape", "float64")[0] == format_value(
-        report.result.cell("tape", "float64").grad, "float64"
-    )
+    digits = report.diagnosis.correct_digits[("tape", "float64")]
+    grad = report.result.cell("tape", "float64").grad
+    assert lines(panel, "tape", "float64")[0] == compact(grad, "float64", digits)
     assert "<i>" in cell.text()
     assert all(is_muted(c) for text, c in fragments(cell.text()) if text.strip())
     panel.show_report(report)
@@ -536,7 +551,8 @@ def test_shared_records_render(
     panel.show_report(report)
     for cell in report.result.cells:
         shown = lines(panel, cell.path, cell.dtype)
-        expected = "singular K" if cell.error else format_value(cell.grad, cell.dtype)
+        digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
+        expected = "singular K" if cell.error else compact(cell.grad, cell.dtype, digits)
         assert shown[0] == expected
     rows = list(csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
     assert rows[3][1] == "error: Input matrix is not invertible."
