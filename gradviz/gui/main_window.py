@@ -59,6 +59,7 @@ PLOTS_MIN_WIDTH = 400
 # is the widest line: measured 590 px). Reserved from the start so that the column does not
 # widen, and re-lay out the plots, mid-drag.
 SIDE_CONTENT_WIDTH = 600
+MINIMUM_SIZE = (1100, 640)  # the side column (~620 px) beside plots of at least 400 px
 DEFAULT_SIZE = (1600, 960)  # plots ~800 px wide beside that column
 
 
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
         column.addStretch(1)
         scroll = _SideScroll(side)
         self.plots.setMinimumWidth(PLOTS_MIN_WIDTH)
+        self.setMinimumSize(*MINIMUM_SIZE)
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.addWidget(self.plots)
         self._splitter.addWidget(scroll)

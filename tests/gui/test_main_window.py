@@ -740,6 +740,21 @@ def test_view_menu_resets_the_view_and_switches_the_theme(qtbot, harness: Harnes
         app.setPalette(previous)
 
 
+@pytest.mark.timeout(120)
+def test_the_plots_get_most_of_the_width_and_the_window_has_a_minimum(
+    qtbot, harness: Harness
+) -> None:
+    window = harness.window
+    window.resize(200, 150)
+    assert window.width() >= 1100 and window.height() >= 640
+    for size in ((1280, 720), (1600, 960), (3840, 2160)):
+        window.resize(*size)
+        QApplication.processEvents()
+        assert window.plots.width() > 0.5 * window.width(), size
+        side = window.centralWidget().widget(1)
+        assert side.width() >= side.minimumSizeHint().width()  # nothing clipped
+
+
 def retry_button(window: MainWindow) -> QPushButton:
     button = window.statusBar().findChild(QPushButton, "retry")
     assert button is not None
