@@ -6,12 +6,24 @@ comes from the worker as an immutable record and goes straight to the views.
 
 from __future__ import annotations
 
+import functools
+import html
 import math
+import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QKeySequence,
+    QShortcut,
+    QUndoCommand,
+    QUndoStack,
+)
 from PyQt6.QtWidgets import (
     QApplication,
     QDialog,
@@ -29,6 +41,7 @@ from PyQt6.QtWidgets import (
 )
 
 from gradviz import __version__
+from gradviz.core.environment import environment
 from gradviz.core.files import SaveError
 from gradviz.core.problem import COORDINATE_LIMIT, Problem
 from gradviz.core.results import Curves, ProbeReport
@@ -51,6 +64,9 @@ STATUS_TIMEOUT_MS = 8000
 # would flicker at 60 Hz (and costs a re-render per move).
 STALE_AFTER_MS = 150
 ELAPSED_SHOWN_AFTER_S = 2.0  # a task running longer says for how long
+VERSION_KEYS = ("gradviz", "python", "tensorflow", "numpy", "python-flint", "qt")
+MOVE_COMMAND_ID = 1
+MERGE_MOVES_S = 1.0  # probe moves closer together than this are one undo step (a drag)
 SESSION_FILTER = "gradviz session (*.json)"
 # Below this the three plots' axes, legends and the probe marker no longer fit.
 PLOTS_MIN_WIDTH = 400
@@ -93,6 +109,56 @@ class _SideScroll(QScrollArea):
         return False
 
 
+def versions_text() -> str:
+    """gradviz, Python, TensorFlow, numpy, python-flint, Qt, the BLAS core and the platform,
+    one per line, as a bug report wants them (TensorFlow's version from its distribution:
+    the window never imports it)."""
+    found = environment()
+    blas = found.get("blas") or {}
+    lines = [f"{name}: {found.get(name)}" for name in VERSION_KEYS]
+    lines.append(f"BLAS: {blas.get('name')} {blas.get('version')} (core {blas.get('core')})")
+    lines.append(f"platform: {platform.platform()}")
+    return "\n".join(lines)
+
+
+class _StateChange(QUndoCommand):
+    """One step between two (problem, x) states of a window. Consecutive probe moves within
+    MERGE_MOVES_S merge into one step, so undoing a drag returns to where it started."""
+
+    def __init__(
+        self,
+        window: MainWindow,
+        before: tuple[Problem, float],
+        after: tuple[Problem, float],
+        text: str,
+        merge: bool,
+    ) -> None:
+        super().__init__(text)
+        self._window, self.before, self.after = window, before, after
+        self._merge = merge
+        self._at = time.monotonic()
+        self._done = True  # pushed after the window already shows ``after``
+
+    def id(self) -> int:
+        return MOVE_COMMAND_ID if self._merge else -1
+
+    def mergeWith(self, other: QUndoCommand | None) -> bool:
+        if not isinstance(other, _StateChange) or other._at - self._at > MERGE_MOVES_S:
+            return False
+        self.after, self._at = other.after, other._at
+        self.setText(other.text())
+        return True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self._window.go_to(*self.after)
+
+    def undo(self) -> None:
+        self._window.go_to(*self.before)
+
+
 class MainWindow(QMainWindow):
     """gradviz's window. ``complete`` fires when everything for the current problem and x
     is on screen (data, curves, every cell and the reference or its final status)."""
@@ -114,6 +180,8 @@ class MainWindow(QMainWindow):
         self._worker = worker
         self._tasks: dict[str, str] = {}
         self._guide: GuideDialog | None = None
+        self._undo = QUndoStack(self)
+        self._restoring = False  # undo/redo applies a state: it must not push another
         self._retrying: set[str] = set()  # tasks stopped after repeated failures
         self._started: dict[str, float] = {}  # when each busy task began (monotonic)
         self._elapsed_timer = QTimer(self)
@@ -161,6 +229,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._splitter)
         self.plots.x_changed.connect(self._on_x_changed)
         self.panel.x_requested.connect(self._on_x_changed)
+        self.panel.copied.connect(self.show_message)
         self.editor.problem_applied.connect(self._on_problem_applied)
 
     def _build_status_bar(self) -> None:
@@ -179,49 +248,19 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._busy)
         self.statusBar().addPermanentWidget(self._retry)
 
+    def _action(
+        self, text: str, slot: Callable[[], object], keys: QKeySequence | str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        return action
+
     def _build_actions(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        export = QAction("&Export screenshot…", self)
-        export.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        export.triggered.connect(self._on_export_triggered)
-        copy = QAction("&Copy screenshot", self)
-        copy.triggered.connect(self._on_copy_screenshot_triggered)
-        open_session = QAction("&Open session…", self)
-        open_session.setShortcut(QKeySequence.StandardKey.Open)
-        open_session.triggered.connect(self._on_open_session_triggered)
-        save_session = QAction("&Save session…", self)
-        save_session.setShortcut(QKeySequence.StandardKey.Save)
-        save_session.triggered.connect(self._on_save_session_triggered)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        menu.addActions([open_session, save_session])
-        menu.addSeparator()
-        menu.addActions([export, copy])
-        menu.addSeparator()
-        menu.addAction(quit_action)
-        view = self.menuBar().addMenu("&View")
-        reset = QAction("&Reset view", self)
-        reset.setShortcut(QKeySequence("Ctrl+0"))
-        reset.triggered.connect(self.plots.reset_view)
-        view.addAction(reset)
-        themes = view.addMenu("&Theme")
-        group = QActionGroup(self)
-        for theme in style.THEMES:
-            action = QAction(theme.capitalize(), self, checkable=True)
-            action.setChecked(theme == "system")
-            action.setData(theme)
-            group.addAction(action)
-            themes.addAction(action)
-        group.triggered.connect(self._on_theme_triggered)
-        guide = QAction("&Guide", self)
-        guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
-        guide.triggered.connect(self._on_guide_triggered)
-        keys = QAction("&Keyboard shortcuts", self)
-        keys.triggered.connect(self._on_keys_triggered)
-        about = QAction("&About gradviz", self)
-        about.triggered.connect(self._on_about_triggered)
-        self.menuBar().addMenu("&Help").addActions([guide, keys, about])
+        self._build_file_menu()
+        self._build_edit_and_view_menus()
+        self._build_help_menu()
         for key, slot in (
             ("Left", self._on_left),
             ("Right", self._on_right),
@@ -231,6 +270,61 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(key), self.plots)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
+
+    def _build_file_menu(self) -> None:
+        # The platform's Quit key, or Ctrl+Q where the platform has none (offscreen, some WMs).
+        quit_keys = QKeySequence(QKeySequence.StandardKey.Quit)
+        menu = self.menuBar().addMenu("&File")
+        menu.addActions(
+            [
+                self._action("&Open session…", self._on_open_session_triggered,
+                             QKeySequence(QKeySequence.StandardKey.Open)),
+                self._action("&Save session…", self._on_save_session_triggered,
+                             QKeySequence(QKeySequence.StandardKey.Save)),
+            ]
+        )  # fmt: skip
+        menu.addSeparator()
+        menu.addActions(
+            [
+                self._action("&Export screenshot…", self._on_export_triggered, "Ctrl+Shift+S"),
+                self._action("&Copy screenshot", self._on_copy_screenshot_triggered),
+            ]
+        )
+        menu.addSeparator()
+        menu.addAction(
+            self._action("&Quit", self.close, quit_keys if not quit_keys.isEmpty() else "Ctrl+Q")
+        )
+
+    def _build_edit_and_view_menus(self) -> None:
+        edit = self.menuBar().addMenu("&Edit")
+        # Kept on self: PyQt hands these factory-made actions to Python, which would
+        # delete them with the last reference.
+        self._undo_action = self._undo.createUndoAction(self, "&Undo")
+        self._undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self._redo_action = self._undo.createRedoAction(self, "&Redo")
+        self._redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        edit.addActions([self._undo_action, self._redo_action])
+        view = self.menuBar().addMenu("&View")
+        view.addAction(self._action("&Reset view", self.plots.reset_view, "Ctrl+0"))
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        for theme in style.THEMES:
+            action = QAction(theme.capitalize(), self, checkable=True)
+            action.setChecked(theme == "system")
+            action.setData(theme)
+            group.addAction(action)
+            themes.addAction(action)
+        group.triggered.connect(self._on_theme_triggered)
+
+    def _build_help_menu(self) -> None:
+        self.menuBar().addMenu("&Help").addActions(
+            [
+                self._action("&Guide", self._on_guide_triggered,
+                             QKeySequence(QKeySequence.StandardKey.HelpContents)),
+                self._action("&Keyboard shortcuts", self._on_keys_triggered),
+                self._action("&About gradviz", self._on_about_triggered),
+            ]
+        )  # fmt: skip
 
     def _connect_worker(self) -> None:
         self._worker.data_ready.connect(self._on_data_ready)
@@ -285,13 +379,40 @@ class MainWindow(QMainWindow):
         self._on_x_changed(self._x + steps * self.grid_step())
 
     def _clamped(self, x: float) -> float:
-        lo, hi = self._problem.domain
+        return self._clamped_to(self._problem, x)
+
+    @staticmethod
+    def _clamped_to(problem: Problem, x: float) -> float:
+        lo, hi = problem.domain
         return min(max(x, lo), hi)
 
     def _on_x_changed(self, x: float) -> None:
         x = self._clamped(x)
         if x != self._x:
+            self._remember(self._problem, x, f"Move x to {x:.6g}", merge=True)
             self._show_x(x)
+
+    def _remember(self, problem: Problem, x: float, text: str, merge: bool) -> None:
+        """Push the change from the current (problem, x) onto the undo stack."""
+        if not self._restoring:
+            before = (self._problem, self._x)
+            self._undo.push(_StateChange(self, before, (problem, x), text, merge))
+
+    def go_to(self, problem: Problem, x: float) -> None:
+        """Show ``problem`` at ``x`` without recording it (undo and redo)."""
+        self._restoring = True
+        try:
+            if problem != self._problem:
+                self._x = x
+                self._on_problem_applied(problem)
+            else:
+                self._on_x_changed(x)
+        finally:
+            self._restoring = False
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        return self._undo
 
     def _show_x(self, x: float) -> None:
         self._x = x
@@ -304,6 +425,7 @@ class MainWindow(QMainWindow):
     def _on_problem_applied(self, problem: Problem) -> None:
         if problem == self._problem:
             return
+        self._remember(problem, self._clamped_to(problem, self._x), "Change the problem", False)
         old_x = self._x
         self._problem = problem
         self._x = self._clamped(old_x)
@@ -399,6 +521,10 @@ class MainWindow(QMainWindow):
         self._worker.retry()
 
     def _on_failed(self, message: str) -> None:
+        self.show_message(message)
+
+    def show_message(self, message: str) -> None:
+        """A sentence in the status bar for a while."""
         self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
 
     # --- sessions ------------------------------------------------------------------------
@@ -497,13 +623,33 @@ class MainWindow(QMainWindow):
     def _on_keys_triggered(self) -> None:
         self.show_guide("keys")
 
-    def _on_about_triggered(self) -> None:
-        QMessageBox.about(
-            self,
-            "About gradviz",
+    def about_dialog(self) -> QMessageBox:
+        """About gradviz, with the versions it runs on and a button that copies them."""
+        versions = versions_text()
+        box = QMessageBox(self)
+        box.setObjectName("about")
+        box.setWindowTitle("About gradviz")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(
             f"<b>gradviz {__version__}</b><p>A precision lab for TensorFlow gradients: "
-            "every path in float32 and float64 next to a ball-arithmetic reference.</p>",
+            "every path in float32 and float64 next to a ball-arithmetic reference.</p>"
+            f"<pre>{html.escape(versions)}</pre>"
         )
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        copy = box.addButton("Copy versions", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        copy.clicked.disconnect()  # keep the box open after copying
+        copy.clicked.connect(functools.partial(self._copy_text, versions, "Copied the versions"))
+        return box
+
+    def _on_about_triggered(self) -> None:
+        self.about_dialog().exec()
+
+    def _copy_text(self, text: str, confirmation: str) -> None:
+        clipboard = QApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(text)
+            self.statusBar().showMessage(confirmation, STATUS_TIMEOUT_MS)
 
     # --- closing -------------------------------------------------------------------------
 

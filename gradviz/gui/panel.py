@@ -9,6 +9,7 @@ greyed, so agreement between paths can be told apart from correctness.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -57,6 +58,7 @@ from gradviz.core.results import (
     Cell,
     DType,
     FailureKind,
+    PathName,
     ProbeReport,
     Spread,
 )
@@ -198,6 +200,7 @@ class ResultsPanel(QWidget):
     the conditioning and the verdicts. Emits ``x_requested`` when the user types an x."""
 
     x_requested = pyqtSignal(float)
+    copied = pyqtSignal(str)  # what went to the clipboard, in words for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -334,8 +337,7 @@ class ResultsPanel(QWidget):
             grid.addWidget(name, row, 0, top_left)
             for index, dtype in enumerate(DTYPES):
                 column = 1 + 3 * index
-                cell = self._mono_label(f"cell_{path}_{dtype}")
-                cell.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                cell = self._value_cell(path, dtype)
                 badge = self._mono_label(f"badge_{path}_{dtype}")
                 grid.addWidget(cell, row, column, top_left)
                 grid.addWidget(badge, row, column + 1, top_right)
@@ -344,6 +346,16 @@ class ResultsPanel(QWidget):
         grid.setColumnStretch(3, 1)
         grid.setColumnStretch(6, 2)
         return table
+
+    def _value_cell(self, path: PathName, dtype: DType) -> QLabel:
+        """A cell's label: selectable, and its context menu copies every digit."""
+        cell = self._mono_label(f"cell_{path}_{dtype}")
+        cell.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        cell.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction("Copy d mu/dx (every digit)", cell)
+        copy.triggered.connect(functools.partial(self.copy_cell, path, dtype))
+        cell.addAction(copy)
+        return cell
 
     def _mono_label(self, name: str) -> QLabel:
         label = QLabel()
@@ -430,7 +442,8 @@ class ResultsPanel(QWidget):
                 rows.append([f"verdict {dtype}", verdict_words(verdict)])
             rows.append(["answer", self._answer_text()])
             rows.append(["x", repr(float(report.result.x))])
-            rows.append(["problem", report.result.problem.summary()])
+            fields = report.result.problem.to_dict()
+            rows.append(["problem", ", ".join(f"{k} = {v}" for k, v in fields.items())])
             if self._pending_x is not None:
                 rows.append(["stale", f"computing x = {self._pending_x!r}"])
         return "\n".join("\t".join(_one_line(field) for field in row) for row in rows) + "\n"
@@ -442,11 +455,24 @@ class ResultsPanel(QWidget):
     def set_shows_mu(self, shown: bool) -> None:
         self._show_mu.setChecked(shown)
 
+    def copy_cell(self, path: PathName, dtype: DType) -> None:
+        """Put one cell's d mu/dx, every digit of it, on the clipboard (its context menu)."""
+        clipboard = QApplication.clipboard()
+        if self._report is None or clipboard is None:
+            return
+        cell = self._report.result.cell(path, dtype)
+        text = format_value(cell.grad, dtype) if cell.error is None else cell.error
+        clipboard.setText(text)
+        self.copied.emit(f"Copied {PATH_SPEC[path].label} {dtype}: {text}")
+
     def copy_table(self) -> None:
-        """Put :meth:`table_text` on the clipboard."""
+        """Put :meth:`table_text` on the clipboard and say so."""
         clipboard = QApplication.clipboard()
         if clipboard is not None:
-            clipboard.setText(self.table_text())
+            text = self.table_text()
+            clipboard.setText(text)
+            rows = text.count("\n") - 1
+            self.copied.emit(f"Copied the results table ({rows} rows, tab-separated)")
 
     # --- handlers --------------------------------------------------------------------
 

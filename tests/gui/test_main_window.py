@@ -755,6 +755,54 @@ def test_the_plots_get_most_of_the_width_and_the_window_has_a_minimum(
         assert side.width() >= side.minimumSizeHint().width()  # nothing clipped
 
 
+@pytest.mark.timeout(180)
+def test_undo_and_redo_walk_back_through_probe_moves_and_problem_changes(
+    qtbot, harness: Harness
+) -> None:
+    window = harness.window
+    stack = window.undo_stack
+    assert stack.count() == 0
+    window.nudge(1)
+    window.nudge(1)  # within a second of the first: one step, as a drag is
+    moved = window.x
+    assert stack.count() == 1
+    other = FAST.replace(length_scale=0.9)
+    window.editor.problem_applied.emit(other)
+    assert window.problem == other and stack.count() == 2
+
+    stack.undo()
+    assert window.problem == FAST and window.x == moved
+    stack.undo()
+    assert window.x == DEFAULT_X and window.plots.marker_x() == DEFAULT_X
+    assert not stack.canUndo()
+    stack.redo()
+    stack.redo()
+    assert window.problem == other and window.x == moved
+    assert stack.count() == 2  # replaying does not record new steps
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    shortcuts = [a.shortcut() for a in menus["&Edit"].actions()]
+    assert QKeySequence(QKeySequence.StandardKey.Undo) in shortcuts
+    assert QKeySequence("Ctrl+Shift+Z") in shortcuts
+
+
+@pytest.mark.timeout(120)
+def test_about_shows_the_versions_and_copies_them(qtbot, harness: Harness) -> None:
+    window = harness.window
+    box = window.about_dialog()
+    text = QTextDocument()
+    text.setHtml(box.text())
+    shown = text.toPlainText()
+    for name in ("gradviz:", "python:", "tensorflow:", "numpy:", "python-flint:", "qt:"):
+        assert name in shown
+    assert "BLAS:" in shown and "platform:" in shown
+    [copy] = [b for b in box.buttons() if b.text() == "Copy versions"]
+    copy.click()
+    copied = QApplication.clipboard().text()
+    assert copied.splitlines()[0].startswith("gradviz: ") and "tensorflow: 2." in copied
+    assert window.statusBar().currentMessage() == "Copied the versions"
+    box.close()
+
+
 def retry_button(window: MainWindow) -> QPushButton:
     button = window.statusBar().findChild(QPushButton, "retry")
     assert button is not None

@@ -579,3 +579,24 @@ def test_the_answer_and_the_spread_of_each_dtype_are_shown_in_words(
     assert f64 == "float64: all 16 perturbed copies print -0.7"
     panel.show_report(report)  # no spread computed: said so, not left blank
     assert "spread not computed" in plain(panel.findChild(QLabel, "spread_float32").text())
+
+
+def test_copy_confirms_and_a_single_cell_copies_every_digit(
+    panel: ResultsPanel, qtbot: QtBot
+) -> None:
+    report = well_report()
+    panel.show_report(report)
+    with qtbot.waitSignal(panel.copied) as table:
+        panel.copy_table()
+    assert table.args[0].startswith("Copied the results table (")
+    rows = dict(line.split("\t", 1) for line in QApplication.clipboard().text().splitlines())
+    problem = report.result.problem
+    for field in ("seed = 100", "domain = [-5.0, 5.0]", "mean = 1.0", f"n = {problem.n}"):
+        assert field in rows["problem"]
+    cell = label(panel, "cell_tape_float64")
+    [action] = cell.actions()
+    with qtbot.waitSignal(panel.copied) as one:
+        action.trigger()
+    expected = format_value(report.result.cell("tape", "float64").grad, "float64")
+    assert QApplication.clipboard().text() == expected
+    assert one.args[0] == f"Copied tape float64: {expected}"
