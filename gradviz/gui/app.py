@@ -27,7 +27,6 @@ from PyQt6.QtCore import (
     QEvent,
     QEventLoop,
     QMessageLogContext,
-    QSettings,
     QTimer,
     QtMsgType,
     qInstallMessageHandler,
@@ -40,7 +39,7 @@ from gradviz.core.session import Session, View
 from gradviz.gui.export import ExportError
 from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import MainWindow
-from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings
+from gradviz.gui.settings import APPLICATION, ORGANIZATION, open_settings
 from gradviz.resources import resource_path
 from gradviz.worker.thread import ComputeWorker
 
@@ -135,14 +134,18 @@ def run_app(
         print(f"gradviz: error: {problem_with_display}", file=sys.stderr)
         return 1
     app = application()
-    settings = WindowSettings(QSettings(ORGANIZATION, APPLICATION))
-    if reset:
+    settings, settings_problem = open_settings()
+    if settings is not None and reset:
         settings.clear()
-    problem = (settings.problem() if session is None else session.problem).replace(**changes)
-    start_x = settings.x() if x is None else x
-    window = MainWindow(problem, start_x, ComputeWorker(), settings)
+    remembered = settings.problem() if settings is not None else Problem()
+    problem = (remembered if session is None else session.problem).replace(**changes)
+    if x is None:
+        x = settings.x() if settings is not None else DEFAULT_X
+    window = MainWindow(problem, x, ComputeWorker(), settings)
     if session is not None:
-        window.apply_session(replace(session, problem=problem, x=start_x))
+        window.apply_session(replace(session, problem=problem, x=x))
+    if settings_problem is not None:
+        window.show_message(settings_problem)
     window.show()
     status = app.exec()
     dispose(window)

@@ -6,6 +6,7 @@ comes from the worker as an immutable record and goes straight to the views.
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from gradviz.worker.thread import ComputeWorker, DataReady, Progress
 
 STOP_TIMEOUT_MS = 2000
 STATUS_TIMEOUT_MS = 8000
+log = logging.getLogger(__name__)
 # The panel greys its numbers as stale only when the new x's results take longer than
 # this: while dragging they arrive within a frame or two, and greying them in between
 # would flicker at 60 Hz (and costs a re-render per move).
@@ -204,10 +206,30 @@ class MainWindow(QMainWindow):
         if self._settings is None:
             return
         geometry, splitter = self._settings.geometry(), self._settings.splitter()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry) and not self._fits_screen():
+            log.warning(
+                "ignoring the stored geometry %dx%d: off screen or below the minimum size",
+                self.width(),
+                self.height(),
+            )
+            self.resize(*DEFAULT_SIZE)
+            self.move(self.screen().availableGeometry().topLeft())
         if splitter is not None:
             self._splitter.restoreState(splitter)
+
+    def _fits_screen(self) -> bool:
+        """The window is on a screen and at least its minimum size (a stored geometry may
+        come from another monitor setup, or a broken file)."""
+        minimum = self.minimumSizeHint()
+        on_screen = any(
+            screen.availableGeometry().intersects(self.frameGeometry())
+            for screen in QApplication.screens()
+        )
+        return on_screen and self.width() >= minimum.width() and self.height() >= minimum.height()
+
+    def show_message(self, message: str) -> None:
+        """A sentence in the status bar for a while (e.g. settings that cannot be kept)."""
+        self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
 
     # --- what the user asks for ----------------------------------------------------------
 
@@ -330,7 +352,7 @@ class MainWindow(QMainWindow):
         self._busy.setVisible(bool(self._tasks))
 
     def _on_failed(self, message: str) -> None:
-        self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
+        self.show_message(message)
 
     # --- sessions ------------------------------------------------------------------------
 

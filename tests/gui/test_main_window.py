@@ -746,3 +746,18 @@ def test_without_the_reference_the_window_still_completes(
     report = harness.final_report()
     assert report is not None and report.reference is None and not report.reference_pending
     assert table_rows(harness.window)["reference"] == ["reference off"]
+
+
+def test_a_stored_geometry_below_the_minimum_size_falls_back_to_the_default(
+    open_window: Callable[..., Harness], qtbot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tiny = QWidget()
+    qtbot.addWidget(tiny)
+    tiny.setGeometry(0, 0, 1200, 116)
+    raw = QSettings(str(tmp_path / "gradviz.ini"), QSettings.Format.IniFormat)
+    raw.setValue("geometry", tiny.saveGeometry())
+    raw.sync()
+    window = open_window().window
+    minimum = window.minimumSizeHint()
+    assert window.width() >= minimum.width() and window.height() >= minimum.height()
+    assert "ignoring the stored geometry" in caplog.text and "x116:" in caplog.text
