@@ -571,33 +571,6 @@ def test_closing_saves_the_problem_and_x(qtbot, harness: Harness) -> None:
     assert saved.geometry() is not None and saved.splitter() is not None
 
 
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("problem", "{not json"),
-        ("problem", '{"n": -3}'),
-        ("problem", '{"colour": "red"}'),
-        ("problem", '{"domain": [5, -5]}'),
-        ("problem", "[1, 2]"),
-        ("problem", "null"),
-        ("x", "abc"),
-        ("x", "nan"),
-        ("x", "1e300"),
-    ],
-)
-def test_corrupted_settings_fall_back_to_the_defaults(tmp_path: Path, key: str, value: str) -> None:
-    path = str(tmp_path / "gradviz.ini")
-    settings = WindowSettings(QSettings(path, QSettings.Format.IniFormat))
-    settings.save_state(FAST, 1.5)
-    settings.sync()
-    raw = QSettings(path, QSettings.Format.IniFormat)
-    raw.setValue(key, value)
-    raw.sync()
-    reread = WindowSettings(QSettings(path, QSettings.Format.IniFormat))
-    assert reread.problem() == (Problem() if key == "problem" else FAST)
-    assert reread.x() == (DEFAULT_X if key == "x" else 1.5)
-
-
 @pytest.mark.timeout(120)
 def test_closing_during_the_seed_reference_solve_is_quick(
     qtbot, open_window: Callable[..., Harness]

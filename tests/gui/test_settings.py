@@ -31,6 +31,26 @@ def stored(tmp_path: Path, key: str, value: object) -> WindowSettings:
 
 
 @pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("problem", "{not json"),
+        ("problem", '{"n": -3}'),
+        ("problem", '{"colour": "red"}'),
+        ("problem", '{"domain": [5, -5]}'),
+        ("problem", "[1, 2]"),
+        ("problem", "null"),
+        ("x", "abc"),
+        ("x", "nan"),
+        ("x", "1e300"),
+    ],
+)
+def test_corrupted_settings_fall_back_to_the_defaults(tmp_path: Path, key: str, value: str) -> None:
+    settings = stored(tmp_path, key, value)
+    assert settings.problem() == (Problem() if key == "problem" else SAVED)
+    assert settings.x() == (DEFAULT_X if key == "x" else 1.5)
+
+
+@pytest.mark.parametrize(
     ("value", "reason"),
     [
         ("[" * 100_000, "not a string of at most"),
