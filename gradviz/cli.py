@@ -3,21 +3,28 @@
 Arguments are parsed and validated before anything heavy is imported, so a
 typo costs milliseconds and ``gradviz --help`` never loads TensorFlow or Qt.
 Bad input exits with status 2 and one line on stderr naming the field, the
-value and the allowed range.
+value and the allowed range: every value goes through one check (a string of
+sane length, numbers in ASCII digits) before the field's own validation, and no
+option may be abbreviated. ``report`` and ``screenshot`` turn SIGINT and SIGTERM
+into exceptions, so temporaries are removed on the way out, and exit with one
+line and status 130 / 143.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from gradviz import __version__
 from gradviz.core.data import check_fits_memory
+from gradviz.core.files import SaveError, check_target
 from gradviz.core.problem import (
     DEFAULT_X,
     SOLVERS,
@@ -30,6 +37,10 @@ from gradviz.core.session import Session, SessionError, load_session
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports Ctrl-C
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+MAX_VALUE_CHARS = 10_000  # a path is at most 4096 bytes; anything longer is a mistake
 FORMATS = ("table", "json")
 WHATS = ("window", "plots")
 EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg")}
@@ -44,16 +55,22 @@ class UsageError(Exception):
     """A command-line mistake; printed as one line, exit status 2."""
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived; raised like KeyboardInterrupt, past every ``except Exception``."""
+
+
 # argparse (Python 3.11) treats "-1e-6" or "-inf" as an option name: its negative-number
 # pattern has no exponent. gradviz has no option that looks like a number, so widen it.
-_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+_NEGATIVE_NUMBER = re.compile(
+    r"^-([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$|^-(inf|infinity|nan)$", re.IGNORECASE
+)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse prints usage plus a message; gradviz prints the message alone."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, allow_abbrev=False, **kwargs)
         self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
@@ -104,6 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", default="table", metavar="|".join(FORMATS))
     report.add_argument("--verbose", action="store_true", help="show TensorFlow's log")
     return parser
+
+
+def check_values(args: argparse.Namespace) -> argparse.Namespace:
+    """Every option's value is text (a list for ``--domain``) of at most MAX_VALUE_CHARS;
+    argparse hands ``--n=--`` over as an empty list, which no field expects."""
+    for name, value in vars(args).items():
+        option = "OUT" if name == "out" else "--" + name.replace("_", "-")
+        if value is None or isinstance(value, bool) or name == "command":
+            continue
+        parts = value if isinstance(value, list) else [value]
+        if not parts or not all(isinstance(part, str) for part in parts):
+            raise UsageError(f"{option}: expected a value, not {value!r}")
+        longest = max(len(part) for part in parts)
+        if longest > MAX_VALUE_CHARS:
+            raise UsageError(
+                f"{option}: a value of {longest:,} characters is not allowed; "
+                f"values are at most {MAX_VALUE_CHARS:,} characters"
+            )
+    return args
 
 
 def problem_changes(args: argparse.Namespace) -> dict[str, object]:
@@ -162,7 +198,11 @@ def _run_report(args: argparse.Namespace) -> int:
     budget = _positive_seconds(args.budget, DEFAULT_BUDGET_S)
     if args.verbose:
         os.environ["GRADVIZ_VERBOSE"] = "1"
+    return print_report(problem, x, None if args.no_reference else budget, args.format)
 
+
+def print_report(problem: Problem, x: float, budget: float | None, form: str) -> int:
+    """Compute every path (and the reference within ``budget`` s, unless None) and print."""
     from gradviz.core.data import problem_data
     from gradviz.core.diagnosis import conditioning, diagnose
     from gradviz.core.probe import ProbeEngine
@@ -171,10 +211,10 @@ def _run_report(args: argparse.Namespace) -> int:
 
     data = problem_data(problem)
     result = ProbeEngine().probe(data, x)
-    reference = None if args.no_reference else ReferenceSolver(data, budget).evaluate(x)
+    reference = None if budget is None else ReferenceSolver(data, budget).evaluate(x)
     diagnosis = diagnose(result, reference, conditioning(data))
     report = Report(result=result, reference=reference, diagnosis=diagnosis)
-    print(to_json(report) if args.format == "json" else to_table(report))
+    print(to_json(report) if form == "json" else to_table(report))
     return 0
 
 
@@ -183,7 +223,7 @@ def parse_size(text: str) -> tuple[int, int]:
     (w_lo, w_hi), (h_lo, h_hi) = WIDTH_RANGE, HEIGHT_RANGE
     allowed = f"WIDTHxHEIGHT in pixels, {w_lo} <= WIDTH <= {w_hi}, {h_lo} <= HEIGHT <= {h_hi}"
     parts = text.lower().split("x")
-    if len(parts) != 2 or not all(part.isascii() and part.isdigit() for part in parts):
+    if len(parts) != 2 or not all(re.fullmatch("[0-9]{1,5}", part) for part in parts):
         raise ProblemError("size", text, allowed)
     width, height = int(parts[0]), int(parts[1])
     if not (w_lo <= width <= w_hi and h_lo <= height <= h_hi):
@@ -192,7 +232,6 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _run_screenshot(args: argparse.Namespace) -> int:
-    problem, x, session = starting_point(args)
     if args.what not in WHATS:
         raise ProblemError("what", args.what, "one of " + ", ".join(WHATS))
     size = parse_size(args.size or DEFAULT_SIZE)
@@ -202,8 +241,13 @@ def _run_screenshot(args: argparse.Namespace) -> int:
         raise ProblemError(
             "OUT", args.out, f"a file name ending in {allowed} for --what {args.what}"
         )
+    try:
+        check_target(out)
+    except SaveError as error:
+        raise UsageError(str(error)) from None
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; pass --force to overwrite it")
+    problem, x, session = starting_point(args)
     from gradviz.gui.app import run_screenshot
     from gradviz.gui.export_dialog import ExportChoice
 
@@ -218,6 +262,39 @@ def _run_gui(args: argparse.Namespace) -> int:
     return run_app(problem_changes(args), x, reset=args.reset, session=session)
 
 
+def printable(text: str) -> str:
+    """One line of text: newlines, control characters and undecodable bytes of a typed
+    value (a file name, say) are shown as Python escapes."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def _stop_exception(number: int) -> BaseException:
+    return KeyboardInterrupt() if number == signal.SIGINT else Terminated()
+
+
+@contextlib.contextmanager
+def signals_as_exceptions() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt and SIGTERM raises Terminated in the main thread, so
+    ``finally`` blocks and cleanups run; the previous handlers come back afterwards.
+
+    An extension may run the handler and then drop its exception (python-flint's solve
+    does, when it fails to certify), so a signal seen is raised again on the way out."""
+    caught: list[int] = []
+
+    def on_signal(number: int, frame: object) -> NoReturn:
+        caught.append(number)
+        raise _stop_exception(number)
+
+    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if caught:
+        raise _stop_exception(caught[0])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gradviz`` script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -225,12 +302,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "gui")
     try:
-        args = parser.parse_args(argv)
-        runners = {"gui": _run_gui, "report": _run_report, "screenshot": _run_screenshot}
-        return runners[args.command](args)
+        args = check_values(parser.parse_args(argv))
+        if args.command == "gui":
+            return _run_gui(args)
+        with signals_as_exceptions():
+            return {"report": _run_report, "screenshot": _run_screenshot}[args.command](args)
     except (UsageError, ProblemError, SessionError) as error:
-        print(f"gradviz: error: {error}", file=sys.stderr)
+        print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gradviz: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("gradviz: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gradviz.core.files import ReadError, parse_json, read_regular
 from gradviz.core.problem import Problem, ProblemError
 from gradviz.resources import resource_path
 
 PRESETS_FILE = "presets.json"
+MAX_BYTES = 100_000
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,17 @@ def _preset(index: int, entry: Any) -> Preset:
 def load_presets(path: Path | None = None) -> tuple[Preset, ...]:
     """The presets in file order (default file: ``resources/presets.json``).
 
-    Raises ValueError naming the file or the preset when the file is not a list
-    of valid, uniquely named entries.
+    Raises ValueError naming the file or the preset when the file is not a
+    regular file of at most MAX_BYTES holding a list of valid, uniquely named
+    entries (JSON with duplicate keys or deep nesting included).
     """
     path = resource_path(PRESETS_FILE) if path is None else path
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
+        entries = parse_json(read_regular(path, MAX_BYTES).decode("utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not valid JSON: {error}") from error
+    except (ReadError, UnicodeDecodeError, OSError) as error:
+        raise ValueError(f"{path}: cannot be read: {error}") from error
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a JSON list of presets")
     presets = tuple(_preset(index, entry) for index, entry in enumerate(entries))

@@ -32,7 +32,10 @@ LENGTH_SCALE_RANGE = (1e-6, 1e6)
 
 DEFAULT_X = 2.0
 MAX_SHOWN = 60  # characters of a rejected value quoted in a message
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_REAL = re.compile(
+    r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE
+)
 
 
 class ProblemError(ValueError):
@@ -164,11 +167,18 @@ def check_x(value: object) -> float:
 def parse_number(text: str) -> int | float | str:
     """Read a typed value: an int when it looks like one, else a float, else the text.
 
-    The CLI and the editor both use it; conversion never fails, so validation (which
-    names the field and the range) gets a number wherever one was typed.
+    Only ASCII is a number: digits 0-9, an optional sign, one ".", an exponent
+    ("1e-6"), or inf/nan; fullwidth or other scripts' digits, "1_000" and "0x10"
+    stay text. The CLI and the editor both use it; conversion never fails, so
+    validation (which names the field and the range) gets a number wherever one was
+    typed.
     """
     stripped = text.strip()
     try:
-        return int(stripped) if _INTEGER.fullmatch(stripped) else float(stripped)
-    except ValueError:  # not a number, or an int of more digits than Python converts
-        return stripped
+        if _INTEGER.fullmatch(stripped):
+            return int(stripped)
+        if _REAL.fullmatch(stripped):
+            return float(stripped)
+    except ValueError:  # an int of more digits than Python converts
+        pass
+    return stripped

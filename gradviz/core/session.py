@@ -1,8 +1,9 @@
 """Sessions: the problem, the probe x and the view, as a small JSON file.
 
 A session file is data from somewhere else (a colleague, an old version, a
-hand edit), so loading trusts nothing: size, JSON syntax, every key and every
-type are checked, values go through :class:`Problem`'s validation, and any
+hand edit), so loading trusts nothing: only a regular file of at most 1 MB is
+read, JSON syntax, nesting depth, duplicate keys, every key and every type are
+checked, values go through :class:`Problem`'s validation, and any
 problem becomes one :class:`SessionError` sentence. Nothing is evaluated or
 unpickled. Saving is atomic.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 from textwrap import shorten
 from typing import Any
 
-from gradviz.core.files import check_target, write_atomically
+from gradviz.core.files import ReadError, check_target, parse_json, read_regular, write_atomically
 from gradviz.core.problem import COORDINATE_LIMIT, Problem, ProblemError, check_coordinate, check_x
 
 FORMAT = "gradviz-session"
@@ -77,12 +78,8 @@ def load_session(path: Path) -> Session:
     """Read and validate a session file; raises SessionError naming the file."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise SessionError(f"it is {size:,} bytes; sessions are at most {MAX_BYTES:,}")
-        text = path.read_bytes().decode("utf-8")
-        return parse_session(text)
-    except SessionError as error:
+        return parse_session(read_regular(path, MAX_BYTES).decode("utf-8"))
+    except (SessionError, ReadError) as error:
         raise SessionError(f"Cannot open session {path}: {error}") from None
     except UnicodeDecodeError:
         raise SessionError(f"Cannot open session {path}: it is not UTF-8 text") from None
@@ -93,13 +90,11 @@ def load_session(path: Path) -> Session:
 def parse_session(text: str) -> Session:
     """Validate a session document; raises SessionError (without the file name)."""
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except SessionError:
-        raise
+        document = parse_json(text)
     except json.JSONDecodeError as error:
         raise SessionError(f"it is not valid JSON ({error.msg} at line {error.lineno})") from None
-    except (ValueError, RecursionError) as error:  # a 5000-digit int, or nesting too deep
-        raise SessionError(f"it is not usable JSON ({type(error).__name__})") from None
+    except ReadError as error:
+        raise SessionError(str(error)) from None
     _expect_keys("the session", document, {"format", "version", "problem", "x", "view"})
     if document["format"] != FORMAT:
         raise SessionError(f'"format" is {document["format"]!r}, not {FORMAT!r}')
@@ -117,10 +112,6 @@ def parse_session(text: str) -> Session:
     except ProblemError as error:
         raise SessionError(str(error)) from None
     return Session(problem=problem, x=x, view=_view(document["view"]))
-
-
-def _reject_constant(name: str) -> Any:
-    raise SessionError(f"it contains {name}, which is not a number JSON allows")
 
 
 def _expect_keys(where: str, value: object, keys: set[str]) -> dict[str, Any]:

@@ -2,14 +2,23 @@
 
 TensorFlow is never imported here: the window paints first, the worker's
 process loads TensorFlow while the status bar says so.
+
+Qt aborts the whole process (exit 134) when its platform plugin cannot start, so
+before the window's QApplication exists a throwaway child process tries the same
+platform (~60 ms here): if it fails, the window is not attempted and its stderr
+becomes one message saying what is missing. Screenshots render offscreen always.
 """
 
 from __future__ import annotations
 
+import contextlib
 import locale
 import os
+import re
+import signal
+import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +27,6 @@ from PyQt6.QtCore import (
     QEvent,
     QEventLoop,
     QMessageLogContext,
-    QSettings,
     QTimer,
     QtMsgType,
     qInstallMessageHandler,
@@ -31,18 +39,74 @@ from gradviz.core.session import Session, View
 from gradviz.gui.export import ExportError
 from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import MainWindow
-from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings
+from gradviz.gui.settings import APPLICATION, ORGANIZATION, open_settings
 from gradviz.resources import resource_path
 from gradviz.worker.compute_worker import ComputeWorker
 
 SCREENSHOT_TIMEOUT_S = 300.0
 OFFSCREEN_NOTICE = "This plugin does not support propagateSizeHints()"
 PIXMAP_CACHE_KB = 64 * 1024
+DISPLAY_PROBE_TIMEOUT_S = 15.0
+SIGNAL_POLL_MS = 100  # how often Python gets control, so a SIGINT/SIGTERM handler runs
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+XCB_PACKAGES = (
+    "libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 "
+    "libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1"
+)
+HEADLESS_HINT = "'gradviz screenshot OUT.png' and 'gradviz report' need no screen"
+_PROBE = "import sys\nfrom PyQt6.QtGui import QGuiApplication\nQGuiApplication(sys.argv[:1])\n"
 
 
-def has_display() -> bool:
-    """Whether a windowing system is reachable (or a platform was chosen explicitly)."""
-    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+def display_problem() -> str | None:
+    """Why the window cannot open on this machine (one sentence), or None when Qt's
+    platform starts: tried in a child process, since a failure aborts the process."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if not platform and not any(os.environ.get(n) for n in ("DISPLAY", "WAYLAND_DISPLAY")):
+        return (
+            "no display (DISPLAY is not set); run it on a desktop, under xvfb-run, "
+            f"or with QT_QPA_PLATFORM=offscreen; {HEADLESS_HINT}"
+        )
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=DISPLAY_PROBE_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return (
+            f"the display {os.environ.get('DISPLAY', '')!r} did not answer within "
+            f"{DISPLAY_PROBE_TIMEOUT_S:g} s; {HEADLESS_HINT}"
+        )
+    if probe.returncode == 0:
+        return None
+    return _platform_failure(probe.stderr, platform)
+
+
+def _platform_failure(stderr: str, platform: str) -> str:
+    """Qt's complaint, in what-is-missing-and-what-fixes-it words."""
+    unknown = re.search(r'Could not find the Qt platform plugin "([^"]*)"', stderr)
+    available = re.search(r"Available platform plugins are: ([^.\n]*)", stderr)
+    choices = available.group(1) if available else "see Qt's documentation"
+    if unknown:
+        return (
+            f'QT_QPA_PLATFORM="{unknown.group(1)}" is not a Qt platform (available: {choices}); '
+            f"unset it or choose one of those; {HEADLESS_HINT}"
+        )
+    if "could not connect to display" in stderr:
+        return (
+            f"cannot connect to the display {os.environ.get('DISPLAY', '')!r}; start an X server "
+            f"(or use xvfb-run) or set DISPLAY to a running one; {HEADLESS_HINT}"
+        )
+    if "xcb" in (platform or "xcb") and "xcb" in stderr:
+        return (
+            "Qt's xcb platform cannot load: system libraries are missing (Debian/Ubuntu: "
+            f"sudo apt-get install {XCB_PACKAGES}); {HEADLESS_HINT}"
+        )
+    lines = [line for line in stderr.splitlines() if line.startswith("qt.")] or ["no reason given"]
+    return f"Qt could not start its platform plugin ({lines[-1].strip()}); {HEADLESS_HINT}"
 
 
 def application() -> QApplication:
@@ -65,22 +129,23 @@ def run_app(
     changes: Mapping[str, object], x: float | None, reset: bool, session: Session | None = None
 ) -> int:
     """Open the window on ``session`` (or the remembered problem) with ``changes`` applied."""
-    if not has_display():
-        print(
-            "gradviz: error: no display (DISPLAY is not set); run it on a desktop, under "
-            "xvfb-run, or use 'gradviz screenshot OUT.png' for a headless picture",
-            file=sys.stderr,
-        )
+    problem_with_display = display_problem()
+    if problem_with_display is not None:
+        print(f"gradviz: error: {problem_with_display}", file=sys.stderr)
         return 1
     app = application()
-    settings = WindowSettings(QSettings(ORGANIZATION, APPLICATION))
-    if reset:
+    settings, settings_problem = open_settings()
+    if settings is not None and reset:
         settings.clear()
-    problem = (settings.problem() if session is None else session.problem).replace(**changes)
-    start_x = settings.x() if x is None else x
-    window = MainWindow(problem, start_x, ComputeWorker(), settings)
+    remembered = settings.problem() if settings is not None else Problem()
+    problem = (remembered if session is None else session.problem).replace(**changes)
+    if x is None:
+        x = settings.x() if settings is not None else DEFAULT_X
+    window = MainWindow(problem, x, ComputeWorker(), settings)
     if session is not None:
-        window.apply_session(replace(session, problem=problem, x=start_x))
+        window.apply_session(replace(session, problem=problem, x=x))
+    if settings_problem is not None:
+        window.show_message(settings_problem)
     window.show()
     status = app.exec()
     dispose(window)
@@ -112,8 +177,39 @@ def wait_until_complete(window: MainWindow, timeout_s: float) -> bool:
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
     timer.start(int(timeout_s * 1000))
-    loop.exec()
+    with _signals_stop(loop):
+        loop.exec()
     return window.is_complete()
+
+
+@contextlib.contextmanager
+def _signals_stop(loop: QEventLoop) -> Iterator[None]:
+    """While ``loop`` runs, SIGINT or SIGTERM quits it and is raised again once it has
+    returned: the handlers installed before (the CLI's raise exceptions) then run in plain
+    Python, not inside a Qt slot, where an exception would abort the process. Python runs
+    signal handlers only when it gets control, so a timer hands it control regularly and
+    quits the loop once a signal was seen."""
+    caught: list[int] = []
+
+    def on_signal(number: int, frame: object) -> None:
+        caught.append(number)
+
+    def poll() -> None:
+        if caught:
+            loop.quit()
+
+    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+    ticker = QTimer()
+    ticker.timeout.connect(poll)
+    ticker.start(SIGNAL_POLL_MS)
+    try:
+        yield
+    finally:
+        ticker.stop()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def run_screenshot(
@@ -126,8 +222,7 @@ def run_screenshot(
     timeout_s: float = SCREENSHOT_TIMEOUT_S,
 ) -> int:
     """Render the window without a screen, wait for every result, write one file."""
-    if not has_display():
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # whatever DISPLAY says: no screen needed
     qInstallMessageHandler(_drop_offscreen_notice)
     app = application()  # keep the reference: a collected QApplication takes the widgets down
     window = MainWindow(problem, DEFAULT_X if x is None else x, ComputeWorker())

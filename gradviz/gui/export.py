@@ -1,7 +1,9 @@
 """Screenshots: the whole window as PNG, the plots as PNG or SVG.
 
-Every file is written atomically: the image goes to a temporary file in the
-target folder, which then replaces the target in one ``os.replace``. A failed
+Every file is written atomically: the image is encoded in memory, written by
+Python to a temporary file in the target folder (Qt never sees a file name, so
+it cannot re-encode one that is not UTF-8), which then replaces the target in
+one ``os.replace``. A failed
 export leaves no partial, empty or temporary file behind, and an existing file
 at the target stays as it was. Every failure becomes an :class:`ExportError`
 whose message names the path and says why, in words the GUI can show as is.
@@ -18,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph.exporters
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QImage
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PyQt6.QtGui import QImage, QPixmap
 from PyQt6.QtWidgets import QApplication, QGraphicsScene, QWidget
 
 from gradviz.core.files import SaveError, check_target, write_atomically
@@ -57,11 +59,7 @@ def export_window(widget: QWidget, path: Path, width: int | None = None) -> None
     if width is not None:
         pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
 
-    def write(temporary: str) -> None:
-        if not pixmap.save(temporary, "PNG"):
-            raise OSError("Qt could not write the PNG image")
-
-    _write_atomically(path, write)
+    _write_atomically(path, lambda temporary: _write_bytes(temporary, _png(pixmap)))
 
 
 def export_plots(stack: PlotStack, path: Path, width: int | None = None) -> None:
@@ -86,8 +84,25 @@ def _write_png(scene: QGraphicsScene, temporary: str, width: int | None, ratio: 
         width = round(exporter.parameters()["width"] * ratio)
     exporter.parameters().param("width").setValue(width)
     image = exporter.export(toBytes=True)
-    if not isinstance(image, QImage) or not image.save(temporary, "PNG"):
-        raise OSError("Qt could not write the PNG image")
+    if not isinstance(image, QImage):
+        raise OSError("Qt could not render the PNG image")
+    _write_bytes(temporary, _png(image))
+
+
+def _png(image: QImage | QPixmap) -> bytes:
+    """The image encoded as PNG in memory."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("Qt could not encode the PNG image")
+    buffer.close()
+    return bytes(data)
+
+
+def _write_bytes(temporary: str, data: bytes) -> None:
+    with open(temporary, "wb") as handle:
+        handle.write(data)
 
 
 def _write_svg(scene: QGraphicsScene, temporary: str, width: int | None) -> None:
@@ -104,8 +119,7 @@ def _write_svg(scene: QGraphicsScene, temporary: str, width: int | None) -> None
         height = round(width * logical_height / logical_width)
         document.documentElement.setAttribute("height", str(height))
         data = document.toxml(encoding="UTF-8")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
+    _write_bytes(temporary, data)
 
 
 def _checked_target(path: Path, kind: str, width: int | None) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import html
+import logging
 import math
 import platform
 import time
@@ -59,6 +60,7 @@ from gradviz.worker.messages import DataReady, Progress
 
 STOP_TIMEOUT_MS = 2000
 STATUS_TIMEOUT_MS = 8000
+log = logging.getLogger(__name__)
 # The panel greys its numbers as stale only when the new x's results take longer than
 # this: while dragging they arrive within a frame or two, and greying them in between
 # would flicker at 60 Hz (and costs a re-render per move).
@@ -340,10 +342,30 @@ class MainWindow(QMainWindow):
         if self._settings is None:
             return
         geometry, splitter = self._settings.geometry(), self._settings.splitter()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry) and not self._fits_screen():
+            log.warning(
+                "ignoring the stored geometry %dx%d: off screen or below the minimum size",
+                self.width(),
+                self.height(),
+            )
+            self.resize(*DEFAULT_SIZE)
+            self.move(self.screen().availableGeometry().topLeft())
         if splitter is not None:
             self._splitter.restoreState(splitter)
+
+    def _fits_screen(self) -> bool:
+        """The window is on a screen and at least its minimum size (a stored geometry may
+        come from another monitor setup, or a broken file)."""
+        minimum = self.minimumSizeHint()
+        on_screen = any(
+            screen.availableGeometry().intersects(self.frameGeometry())
+            for screen in QApplication.screens()
+        )
+        return on_screen and self.width() >= minimum.width() and self.height() >= minimum.height()
+
+    def show_message(self, message: str) -> None:
+        """A sentence in the status bar for a while (e.g. settings that cannot be kept)."""
+        self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
 
     # --- what the user asks for ----------------------------------------------------------
 
@@ -522,10 +544,6 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, message: str) -> None:
         self.show_message(message)
-
-    def show_message(self, message: str) -> None:
-        """A sentence in the status bar for a while."""
-        self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
 
     # --- sessions ------------------------------------------------------------------------
 

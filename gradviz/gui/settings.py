@@ -1,21 +1,69 @@
 """What the window remembers between runs (QSettings), read defensively.
 
 Stored values come back as strings or ints depending on the platform backend,
-and a file may have been edited by hand: every value is re-validated through
-:class:`Problem` and anything unusable falls back to the default.
+and a file may have been edited by hand or broken: every value is re-validated
+(the problem through :class:`Problem`, its JSON through the same depth and
+duplicate-key limits as sessions) and anything unusable is logged once and falls
+back to the default. A settings file that is not a regular file (a FIFO would
+hang QSettings' read) is never handed to QSettings, and a location where
+settings cannot be written is reported instead of silently losing them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 
-from PyQt6.QtCore import QByteArray, QSettings
+from PyQt6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from gradviz.core.problem import DEFAULT_X, Problem, ProblemError, check_x
+from gradviz.core.files import ReadError, parse_json, read_regular, shown
+from gradviz.core.problem import DEFAULT_X, Problem, ProblemError, check_x, parse_number
 
 ORGANIZATION = "gradviz"
 APPLICATION = "gradviz"
+MAX_BYTES = 1_000_000  # the settings file; what gradviz writes is well under 10 kB
+MAX_TEXT = 10_000  # characters of one stored value
+
+log = logging.getLogger(__name__)
+
+
+def settings_file() -> Path:
+    """Where ``QSettings(ORGANIZATION, APPLICATION)`` keeps its INI file (Linux: the XDG
+    config folder), found without constructing a QSettings, which reads the file."""
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return Path(folder) / ORGANIZATION / f"{APPLICATION}.conf"
+
+
+def open_settings() -> tuple[WindowSettings | None, str | None]:
+    """The window's settings (None: use the defaults, keep nothing) and a sentence for the
+    status bar when they cannot be read or kept."""
+    path = settings_file()
+    try:
+        read_regular(path, MAX_BYTES)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # nothing stored yet (or no folder to store it in: see _can_write)
+    except (ReadError, OSError) as error:
+        problem = f"Settings ignored, defaults used: {shown(path)}: {error}"
+        log.warning(problem)
+        return None, problem
+    if not _can_write(path):
+        problem = f"Settings will not be saved: {shown(path)} cannot be written"
+        log.warning(problem)
+        return WindowSettings(QSettings(ORGANIZATION, APPLICATION)), problem
+    return WindowSettings(QSettings(ORGANIZATION, APPLICATION)), None
+
+
+def _can_write(path: Path) -> bool:
+    """Whether ``path`` can be written or created (its first existing ancestor is a
+    writable folder)."""
+    if path.exists():
+        return path.is_file() and os.access(path, os.W_OK)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
 class WindowSettings:
@@ -27,44 +75,74 @@ class WindowSettings:
     def clear(self) -> None:
         self._settings.clear()
 
+    def _text(self, key: str) -> str | None:
+        """A stored string, or None (and one warning) when it is missing or unusable."""
+        value = self._settings.value(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and len(value) <= MAX_TEXT:
+            return value
+        log.warning("ignoring the stored %s: not a string of at most %d characters", key, MAX_TEXT)
+        return None
+
     def problem(self) -> Problem:
-        text = self._settings.value("problem", "", type=str)
+        text = self._text("problem")
+        if not text:
+            return Problem()
         try:
-            fields = json.loads(text) if text else {}
-            if "domain" in fields:
+            fields = parse_json(text)
+            if not isinstance(fields, dict):
+                raise TypeError("not a JSON object")
+            if isinstance(fields.get("domain"), list):
                 fields["domain"] = tuple(fields["domain"])
             return Problem(**fields)
-        except (ValueError, TypeError, ProblemError):
+        except (ValueError, TypeError, ProblemError) as error:
+            log.warning("ignoring the stored problem: %s", shown(str(error)))
             return Problem()
 
     def x(self) -> float:
+        value = self._settings.value("x")
+        if value is None:
+            return DEFAULT_X
         try:
-            return check_x(float(self._settings.value("x", DEFAULT_X)))
-        except (ValueError, TypeError, ProblemError):
+            return check_x(parse_number(value) if isinstance(value, str) else value)
+        except ProblemError as error:
+            log.warning("ignoring the stored x: %s", error)
             return DEFAULT_X
 
     def save_state(self, problem: Problem, x: float) -> None:
         self._settings.setValue("problem", json.dumps(problem.to_dict()))
         self._settings.setValue("x", x)
 
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._settings.value(key)
+        if value is None or isinstance(value, QByteArray):
+            return value
+        log.warning("ignoring the stored %s: not binary data", key)
+        return None
+
     def geometry(self) -> QByteArray | None:
-        value = self._settings.value("geometry")
-        return value if isinstance(value, QByteArray) else None
+        return self._bytes("geometry")
 
     def splitter(self) -> QByteArray | None:
-        value = self._settings.value("splitter")
-        return value if isinstance(value, QByteArray) else None
+        return self._bytes("splitter")
 
     def save_layout(self, geometry: QByteArray, splitter: QByteArray) -> None:
         self._settings.setValue("geometry", geometry)
         self._settings.setValue("splitter", splitter)
 
     def export_folder(self) -> Path:
-        folder = Path(self._settings.value("export_folder", str(Path.home()), type=str))
-        return folder if folder.is_dir() else Path.home()
+        text = self._text("export_folder")
+        folder = Path(text) if text else Path.home()
+        try:
+            return folder if folder.is_dir() else Path.home()
+        except (OSError, ValueError):  # a name too long, a NUL byte
+            return Path.home()
 
     def save_export_folder(self, folder: Path) -> None:
         self._settings.setValue("export_folder", str(folder))
 
     def sync(self) -> None:
         self._settings.sync()
+        if self._settings.status() != QSettings.Status.NoError:
+            log.warning("settings could not be saved to %s", self._settings.fileName())

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import gradviz.core.files as files_module
 import gradviz.core.session as session_module
 from gradviz.core.files import SaveError
 from gradviz.core.problem import SOLVERS, Problem
@@ -642,24 +643,37 @@ def test_a_new_file_is_an_ordinary_file(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o644
 
 
-def test_loading_never_evaluates_or_unpickles() -> None:
-    # The docstring says "nothing is ... unpickled", so look at the code, not the text.
-    tree = ast.parse(inspect.getsource(session_module))
+def calls_and_imports(module: object) -> tuple[set[str], set[str]]:
+    """The names a module calls and the top-level packages it imports."""
+    tree = ast.parse(inspect.getsource(module))
     imported = {
         alias.name.split(".")[0]
         for node in ast.walk(tree)
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])
     }
-    assert imported.isdisjoint({"pickle", "marshal", "shelve", "yaml", "dill", "cloudpickle"})
     called = {
         node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
     }
-    assert called.isdisjoint({"eval", "exec", "compile", "__import__", "literal_eval"})
-    assert "loads" in called  # the walk does see calls: json.loads is the one parser
-    assert "eval(" not in inspect.getsource(session_module)
+    return called, imported
+
+
+@pytest.mark.parametrize("module", [session_module, files_module], ids=lambda m: m.__name__)
+def test_loading_never_evaluates_or_unpickles(module: object) -> None:
+    # The docstring says "nothing is ... unpickled", so look at the code, not the text.
+    called, imported = calls_and_imports(module)
+    assert imported.isdisjoint({"pickle", "marshal", "shelve", "yaml", "dill", "cloudpickle"})
+    assert called.isdisjoint({"eval", "exec", "__import__", "literal_eval"})
+    assert "eval(" not in inspect.getsource(module)
+    assert "compile(" not in inspect.getsource(module).replace("re.compile(", "")
+
+
+def test_the_one_parser_is_json_loads() -> None:
+    # The walk does see calls: sessions go through files.parse_json, which uses json.loads.
+    assert "parse_json" in calls_and_imports(session_module)[0]
+    assert "loads" in calls_and_imports(files_module)[0]
 
 
 def test_nan_in_a_session_cannot_be_saved(tmp_path: Path) -> None:

@@ -236,3 +236,24 @@ def test_exporter_that_writes_nothing(
     with pytest.raises(ExportError, match="nothing was written"):
         export_plots(stack, tmp_path / "plots.svg")
     assert_only(tmp_path)
+
+
+# ------------------------------------------------------------- hostile names
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [("window", b"caf\xe9 \xff.png"), ("plots", b"caf\xe9 \xff.png")],
+)
+def test_a_name_that_is_not_utf8_is_written_under_that_name(
+    stack: PlotStack, tmp_path: Path, kind: str, raw: bytes
+) -> None:
+    """Qt would write such a name re-encoded, beside the temporary gradviz cleans up."""
+    target = tmp_path / os.fsdecode(raw)
+    (export_window if kind == "window" else export_plots)(stack, target)
+    assert os.listdir(os.fsencode(tmp_path)) == [raw]
+    assert os.path.getsize(target) > 1000
+
+
+def test_a_246_character_name_is_exported(stack: PlotStack, tmp_path: Path) -> None:
+    name = "w" * 242 + ".png"
+    export_window(stack, tmp_path / name)
+    assert_only(tmp_path, name)

@@ -578,33 +578,6 @@ def test_closing_saves_the_problem_and_x(qtbot, harness: Harness) -> None:
     assert saved.geometry() is not None and saved.splitter() is not None
 
 
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("problem", "{not json"),
-        ("problem", '{"n": -3}'),
-        ("problem", '{"colour": "red"}'),
-        ("problem", '{"domain": [5, -5]}'),
-        ("problem", "[1, 2]"),
-        ("problem", "null"),
-        ("x", "abc"),
-        ("x", "nan"),
-        ("x", "1e300"),
-    ],
-)
-def test_corrupted_settings_fall_back_to_the_defaults(tmp_path: Path, key: str, value: str) -> None:
-    path = str(tmp_path / "gradviz.ini")
-    settings = WindowSettings(QSettings(path, QSettings.Format.IniFormat))
-    settings.save_state(FAST, 1.5)
-    settings.sync()
-    raw = QSettings(path, QSettings.Format.IniFormat)
-    raw.setValue(key, value)
-    raw.sync()
-    reread = WindowSettings(QSettings(path, QSettings.Format.IniFormat))
-    assert reread.problem() == (Problem() if key == "problem" else FAST)
-    assert reread.x() == (DEFAULT_X if key == "x" else 1.5)
-
-
 @pytest.mark.timeout(120)
 def test_closing_during_the_seed_reference_solve_is_quick(
     qtbot, open_window: Callable[..., Harness]
@@ -965,3 +938,18 @@ def test_without_the_reference_the_window_still_completes(
     report = harness.final_report()
     assert report is not None and report.reference is None and not report.reference_pending
     assert table_rows(harness.window)["reference"] == ["reference off"]
+
+
+def test_a_stored_geometry_below_the_minimum_size_falls_back_to_the_default(
+    open_window: Callable[..., Harness], qtbot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tiny = QWidget()
+    qtbot.addWidget(tiny)
+    tiny.setGeometry(0, 0, 1200, 116)
+    raw = QSettings(str(tmp_path / "gradviz.ini"), QSettings.Format.IniFormat)
+    raw.setValue("geometry", tiny.saveGeometry())
+    raw.sync()
+    window = open_window().window
+    minimum = window.minimumSizeHint()
+    assert window.width() >= minimum.width() and window.height() >= minimum.height()
+    assert "ignoring the stored geometry" in caplog.text and "x116:" in caplog.text
