@@ -42,6 +42,8 @@ EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAX_VALUE_CHARS = 10_000  # a path is at most 4096 bytes; anything longer is a mistake
 FORMATS = ("table", "json")
+CURVE_FORMATS = ("csv", "json")
+POINTS_RANGE = (2, 100_000)
 WHATS = ("window", "plots")
 EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg")}
 DEFAULT_SIZE = "1600x960"
@@ -120,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--budget", metavar="SECONDS", help="reference time budget (10)")
     report.add_argument("--format", default="table", metavar="|".join(FORMATS))
     report.add_argument("--verbose", action="store_true", help="show TensorFlow's log")
+
+    curves = commands.add_parser("curves", help="print the curves the window draws, as data")
+    _problem_options(curves)
+    curves.add_argument(
+        "--points",
+        metavar="N",
+        help=f"x evenly over the domain (1000), {POINTS_RANGE[0]}..{POINTS_RANGE[1]}",
+    )
+    curves.add_argument("--no-reference", action="store_true", help="skip the ball arithmetic")
+    curves.add_argument("--budget", metavar="SECONDS", help="reference time budget (10)")
+    curves.add_argument("--format", default="csv", metavar="|".join(CURVE_FORMATS))
+    curves.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    curves.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return parser
 
 
@@ -218,6 +233,69 @@ def print_report(problem: Problem, x: float, budget: float | None, form: str) ->
     return 0
 
 
+def _points(text: str | None) -> int:
+    if text is None:
+        return 1000
+    value = parse_number(text)
+    lo, hi = POINTS_RANGE
+    if isinstance(value, str) or not float(value).is_integer() or not lo <= value <= hi:
+        raise ProblemError("points", text, f"an integer, {lo} <= points <= {hi}")
+    return int(value)
+
+
+def _run_curves(args: argparse.Namespace) -> int:
+    """``gradviz curves``: every check first, then the curves, the reference over x and the
+    digits, printed or written atomically."""
+    if args.format not in CURVE_FORMATS:
+        raise ProblemError("format", args.format, "one of " + ", ".join(CURVE_FORMATS))
+    points = _points(args.points)
+    output = None if args.output is None else Path(args.output).expanduser()
+    if output is not None:
+        try:
+            check_target(output)
+        except SaveError as error:
+            raise UsageError(str(error)) from None
+        if output.exists() and not args.force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+    problem, _, _ = starting_point(args)
+    from gradviz.core.reference import DEFAULT_BUDGET_S
+
+    budget = None if args.no_reference else _positive_seconds(args.budget, DEFAULT_BUDGET_S)
+    text = curves_text(problem, points, budget, args.format)
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    from gradviz.core.files import save_text
+
+    try:
+        save_text(output, text)
+    except SaveError as error:
+        print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+def curves_text(problem: Problem, points: int, budget: float | None, form: str) -> str:
+    """The curves at ``points`` x over the domain, with the reference unless ``budget`` is
+    None, as CSV or JSON (see gradviz.core.curve_export)."""
+    from gradviz.core.curve_export import CurvesExport, to_csv, to_json
+    from gradviz.core.data import curve_grid, problem_data
+    from gradviz.core.diagnosis import conditioning, precision_curves
+    from gradviz.core.probe import ProbeEngine
+    from gradviz.core.reference import ReferenceSolver, reference_curve
+
+    data = problem_data(problem)
+    xs = curve_grid(problem, points)
+    curves = ProbeEngine().curves(data, xs)
+    export = CurvesExport(curves, None, None, None)
+    if budget is not None:
+        references = ReferenceSolver(data, budget).evaluate_many(xs.tolist())
+        truth = reference_curve(problem, xs.tolist(), references, complete=True)
+        precision = None if truth is None else precision_curves(curves, truth, conditioning(data))
+        export = CurvesExport(curves, references[0], truth, precision)
+    return to_json(export) + "\n" if form == "json" else to_csv(export)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """``"1440x900"`` -> (1440, 900), within what a screen and an image can hold."""
     (w_lo, w_hi), (h_lo, h_hi) = WIDTH_RANGE, HEIGHT_RANGE
@@ -306,7 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "gui":
             return _run_gui(args)
         with signals_as_exceptions():
-            return {"report": _run_report, "screenshot": _run_screenshot}[args.command](args)
+            runners = {"report": _run_report, "screenshot": _run_screenshot, "curves": _run_curves}
+            return runners[args.command](args)
     except (UsageError, ProblemError, SessionError) as error:
         print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,6 +11,11 @@ from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
+from flint import arb, arb_mat, ctx
+
+from gradviz.core.data import problem_data
+from gradviz.core.problem import Problem
+from gradviz.core.results import Ball
 
 # The seven paths in their documented order, and the two dtypes.
 PATH_NAMES = [
@@ -122,3 +127,39 @@ def xy(item: pg.GraphicsObject) -> tuple[np.ndarray, np.ndarray]:
     """A curve's or scatter's data as arrays (empty when it has none)."""
     x, y = item.getData()
     return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+
+# --- an independent ball-arithmetic reference, written out plainly --------------------
+
+
+def flint_reference(problem: Problem, x: float, jitter: float, bits: int) -> tuple[arb, arb]:
+    """(mu, mu') at ``bits`` by the plainest path: explicit K, one solve, summed loops."""
+    data = problem_data(problem)
+    saved = ctx.prec
+    ctx.prec = bits
+    try:
+        p = [arb(v) for v in data.grid.tolist()]
+        l2 = arb(problem.length_scale) ** 2
+        rows = [[(-((a - b) ** 2) / (2 * l2)).exp() for b in p] for a in p]
+        for i in range(problem.n):
+            rows[i][i] += arb(jitter)
+        alpha = arb_mat(rows).solve(arb_mat([[v] for v in data.y.tolist()]))
+        mu, grad = arb(0), arb(0)
+        for i, pi in enumerate(p):
+            ki = (-((arb(x) - pi) ** 2) / (2 * l2)).exp()
+            mu += ki * alpha[i, 0]
+            grad += -(arb(x) - pi) / l2 * ki * alpha[i, 0]
+        return mu, grad
+    finally:
+        ctx.prec = saved
+
+
+def contains(ball: Ball, value: arb) -> bool:
+    """[mid - radius, mid + radius] contains every point of ``value`` (exact endpoints)."""
+    saved = ctx.prec
+    ctx.prec = 2048
+    try:
+        lo, hi = arb(ball.mid) - arb(ball.radius), arb(ball.mid) + arb(ball.radius)
+        return bool(lo <= value.lower() and value.upper() <= hi)
+    finally:
+        ctx.prec = saved

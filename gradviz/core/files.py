@@ -188,6 +188,16 @@ def write_atomically(
         raise
 
 
+def save_text(path: Path, text: str) -> None:
+    """Check the target, then write ``text`` (UTF-8) atomically; raises SaveError."""
+    check_target(path)
+
+    def write(temporary: str) -> None:
+        Path(temporary).write_text(text, encoding="utf-8")
+
+    write_atomically(path, write)
+
+
 def _final_mode(path: Path) -> int:
     """Keep the permissions of a file being replaced; new files get NEW_FILE_MODE."""
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from textwrap import shorten
 from typing import Any
 
-from gradviz.core.files import ReadError, check_target, parse_json, read_regular, write_atomically
+from gradviz.core.files import ReadError, parse_json, read_regular, save_text
 from gradviz.core.problem import COORDINATE_LIMIT, Problem, ProblemError, check_coordinate, check_x
 
 FORMAT = "gradviz-session"
@@ -64,14 +64,7 @@ def to_json(session: Session) -> str:
 
 def save_session(path: Path, session: Session) -> None:
     """Write atomically; raises SaveError with the reason."""
-    path = Path(path)
-    check_target(path)
-    text = to_json(session)
-
-    def write(temporary: str) -> None:
-        Path(temporary).write_text(text + "\n", encoding="utf-8")
-
-    write_atomically(path, write)
+    save_text(Path(path), to_json(session) + "\n")
 
 
 def load_session(path: Path) -> Session:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from flint import arb, arb_mat, ctx
+from flint import ctx
+from spec import contains, flint_reference
 
 from gradviz.core.data import problem_data
 from gradviz.core.problem import Problem
@@ -66,39 +67,6 @@ def numpy_reference(problem: Problem, x: float, jitter: float) -> tuple[float, f
         float(scale * np.linalg.norm(k)),
         float(scale * np.linalg.norm(dk)),
     )
-
-
-def flint_reference(problem: Problem, x: float, jitter: float, bits: int) -> tuple[arb, arb]:
-    """(mu, mu') at ``bits`` by the plainest path: explicit K, one solve, summed loops."""
-    data = problem_data(problem)
-    saved = ctx.prec
-    ctx.prec = bits
-    try:
-        p = [arb(v) for v in data.grid.tolist()]
-        l2 = arb(problem.length_scale) ** 2
-        rows = [[(-((a - b) ** 2) / (2 * l2)).exp() for b in p] for a in p]
-        for i in range(problem.n):
-            rows[i][i] += arb(jitter)
-        alpha = arb_mat(rows).solve(arb_mat([[v] for v in data.y.tolist()]))
-        mu, grad = arb(0), arb(0)
-        for i, pi in enumerate(p):
-            ki = (-((arb(x) - pi) ** 2) / (2 * l2)).exp()
-            mu += ki * alpha[i, 0]
-            grad += -(arb(x) - pi) / l2 * ki * alpha[i, 0]
-        return mu, grad
-    finally:
-        ctx.prec = saved
-
-
-def contains(ball: Ball, value: arb) -> bool:
-    """[mid - radius, mid + radius] contains every point of ``value`` (exact endpoints)."""
-    saved = ctx.prec
-    ctx.prec = 2048
-    try:
-        lo, hi = arb(ball.mid) - arb(ball.radius), arb(ball.mid) + arb(ball.radius)
-        return bool(lo <= value.lower() and value.upper() <= hi)
-    finally:
-        ctx.prec = saved
 
 
 def overlap(a: Ball, b: Ball) -> bool:
