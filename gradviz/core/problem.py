@@ -145,6 +145,11 @@ class Problem:
             parts.insert(1, f"[{lo:g}, {hi:g}]")
         return ", ".join(parts)
 
+    def description(self) -> str:
+        """Every field, for a copied table or a bug report: ``n = 300, domain = [-5.0, 5.0],
+        length_scale = 1.5, seed = 100, mean = 1.0, jitter = 0.0, solver = inverse``."""
+        return ", ".join(f"{key} = {value}" for key, value in self.to_dict().items())
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready mapping of the fields (domain as a list)."""
         return {

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import (
     QAction,
@@ -42,10 +43,11 @@ from PyQt6.QtWidgets import (
 )
 
 from gradviz import __version__
+from gradviz.core.curve_export import CurvesExport, to_csv
 from gradviz.core.environment import environment
-from gradviz.core.files import SaveError
+from gradviz.core.files import SaveError, save_text
 from gradviz.core.problem import COORDINATE_LIMIT, Problem
-from gradviz.core.results import Curves, ProbeReport
+from gradviz.core.results import Curves, PrecisionCurves, ProbeReport, Reference, ReferenceCurve
 from gradviz.core.session import Session, SessionError, View, load_session, save_session
 from gradviz.gui import style
 from gradviz.gui.controls import ProblemEditor
@@ -70,6 +72,7 @@ VERSION_KEYS = ("gradviz", "python", "tensorflow", "numpy", "python-flint", "qt"
 MOVE_COMMAND_ID = 1
 MERGE_MOVES_S = 1.0  # probe moves closer together than this are one undo step (a drag)
 SESSION_FILTER = "gradviz session (*.json)"
+DATA_FILTER = "CSV, one row per x (*.csv)"
 # Below this the three plots' axes, legends and the probe marker no longer fit.
 PLOTS_MIN_WIDTH = 400
 # Width the side column's content reaches with the longest values it shows (cells keep
@@ -290,6 +293,7 @@ class MainWindow(QMainWindow):
             [
                 self._action("&Export screenshot…", self._on_export_triggered, "Ctrl+Shift+S"),
                 self._action("&Copy screenshot", self._on_copy_screenshot_triggered),
+                self._action("Export &data…", self._on_export_data_triggered),
             ]
         )
         menu.addSeparator()
@@ -332,8 +336,8 @@ class MainWindow(QMainWindow):
         self._worker.data_ready.connect(self._on_data_ready)
         self._worker.curves_ready.connect(self._on_curves_ready)
         self._worker.report_ready.connect(self._on_report_ready)
-        self._worker.reference_curve_ready.connect(self.plots.set_reference_curve)
-        self._worker.precision_ready.connect(self.plots.set_precision)
+        self._worker.reference_curve_ready.connect(self._on_reference_curve_ready)
+        self._worker.precision_ready.connect(self._on_precision_ready)
         self._worker.progress.connect(self._on_progress)
         self._worker.failed.connect(self._on_failed)
 
@@ -461,6 +465,10 @@ class MainWindow(QMainWindow):
 
     def _show_problem(self, problem: Problem) -> None:
         self._have.clear()
+        self._shown_curves: Curves | None = None
+        self._shown_truth: ReferenceCurve | None = None
+        self._shown_precision: PrecisionCurves | None = None
+        self._shown_reference: Reference | None = None
         self.setWindowTitle(f"gradviz — {problem.summary()}")
         self.plots.set_problem(problem)
         self.panel.set_problem(problem)
@@ -481,12 +489,25 @@ class MainWindow(QMainWindow):
 
     def _on_curves_ready(self, curves: Curves) -> None:
         if curves.problem == self._problem:
+            self._shown_curves = curves
             self.plots.set_curves(curves)
             self._mark("curves")
+
+    def _on_reference_curve_ready(self, curve: ReferenceCurve) -> None:
+        if curve.problem == self._problem:
+            self._shown_truth = curve
+            self.plots.set_reference_curve(curve)
+
+    def _on_precision_ready(self, precision: PrecisionCurves) -> None:
+        if precision.problem == self._problem:
+            self._shown_precision = precision
+            self.plots.set_precision(precision)
 
     def _on_report_ready(self, report: ProbeReport) -> None:
         if report.result.problem != self._problem:
             return
+        if report.reference is not None:
+            self._shown_reference = report.reference
         self.plots.set_report(report)
         self.panel.show_report(report)
         self.report_shown.emit(report)
@@ -583,19 +604,53 @@ class MainWindow(QMainWindow):
         self.apply_session(session)
         self.statusBar().showMessage(f"Opened {chosen}", STATUS_TIMEOUT_MS)
 
-    def _on_save_session_triggered(self) -> None:
-        suggested = self._session_folder() / default_name(self._problem, self._x, ".json")
-        chosen, _ = QFileDialog.getSaveFileName(
-            self, "Save session", str(suggested), SESSION_FILTER
-        )
+    def _ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
+        """A file name from the Save dialog, with ``suffix`` appended when it has none
+        (a session saved as "run1" must still show in the Open dialog's filter)."""
+        suggested = self._session_folder() / default_name(self._problem, self._x, suffix)
+        chosen, _ = QFileDialog.getSaveFileName(self, title, str(suggested), file_filter)
         if not chosen:
+            return None
+        path = Path(chosen)
+        return path if path.suffix.lower() == suffix else path.with_name(path.name + suffix)
+
+    def _on_save_session_triggered(self) -> None:
+        path = self._ask_save_path("Save session", ".json", SESSION_FILTER)
+        if path is None:
             return
         try:
-            save_session(Path(chosen), self.session())
+            save_session(path, self.session())
         except SaveError as error:
             QMessageBox.warning(self, "Cannot save session", str(error))
             return
-        self.statusBar().showMessage(f"Saved {chosen}", STATUS_TIMEOUT_MS)
+        self.show_message(f"Saved {path}")
+
+    def curves_export(self) -> CurvesExport | None:
+        """The curves on screen as data (File > Export data), None before they exist.
+        The reference columns are filled once the reference covers the whole grid."""
+        curves = self._shown_curves
+        if curves is None:
+            return None
+        truth = self._shown_truth
+        if truth is None or not truth.complete or not np.array_equal(truth.x, curves.x):
+            return CurvesExport(curves, None, None, None)
+        return CurvesExport(curves, self._shown_reference, truth, self._shown_precision)
+
+    def _on_export_data_triggered(self) -> None:
+        export = self.curves_export()
+        if export is None:
+            self.show_message("No curves yet: they are still being computed")
+            return
+        path = self._ask_save_path("Export data", ".csv", DATA_FILTER)
+        if path is None:
+            return
+        try:
+            save_text(path, to_csv(export))
+        except SaveError as error:
+            QMessageBox.warning(self, "Cannot export data", str(error))
+            return
+        missing = "" if export.reference_curve else " (the reference over x is not ready yet)"
+        self.show_message(f"Exported {len(export.curves.x)} rows to {path}{missing}")
 
     # --- screenshots ---------------------------------------------------------------------
 

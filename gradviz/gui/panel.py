@@ -442,8 +442,7 @@ class ResultsPanel(QWidget):
                 rows.append([f"verdict {dtype}", verdict_words(verdict)])
             rows.append(["answer", self._answer_text()])
             rows.append(["x", repr(float(report.result.x))])
-            fields = report.result.problem.to_dict()
-            rows.append(["problem", ", ".join(f"{k} = {v}" for k, v in fields.items())])
+            rows.append(["problem", report.result.problem.description()])
             if self._pending_x is not None:
                 rows.append(["stale", f"computing x = {self._pending_x!r}"])
         return "\n".join("\t".join(_one_line(field) for field in row) for row in rows) + "\n"

@@ -13,6 +13,8 @@ waits for a stuck thread before it fails the test).
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import math
 import multiprocessing
 import os
@@ -32,6 +34,7 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
     QDoubleSpinBox,
+    QFileDialog,
     QLabel,
     QPushButton,
     QTextBrowser,
@@ -353,7 +356,7 @@ def test_window_paints_before_tensorflow_and_then_fills_in(
     assert_shows_numbers(window)
     rows = table_rows(window)
     assert rows["x"] == [repr(DEFAULT_X)]
-    assert rows["problem"] == [FAST.summary()]
+    assert rows["problem"] == [FAST.description()]
     assert "stale" not in rows
     assert is_number(rows["reference"][0].split("=")[1].split("+/-")[0])
     assert spin_box(window).value() == DEFAULT_X
@@ -774,6 +777,26 @@ def test_about_shows_the_versions_and_copies_them(qtbot, harness: Harness) -> No
     assert copied.splitlines()[0].startswith("gradviz: ") and "tensorflow: 2." in copied
     assert window.statusBar().currentMessage() == "Copied the versions"
     box.close()
+
+
+@pytest.mark.timeout(180)
+def test_export_data_writes_the_curves_as_csv_with_its_suffix(
+    qtbot, harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    qtbot.waitUntil(lambda: plotted(window, 2, "float64 correct digits")[0].size >= 1000)
+    chosen = tmp_path / "curves"  # typed without ".csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(chosen), ""))
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    [export] = [a for a in menus["&File"].actions() if a.text() == "Export &data…"]
+    export.trigger()
+    written = tmp_path / "curves.csv"
+    rows = list(csv.DictReader(io.StringIO(written.read_text())))
+    assert len(rows) == 1000 and [p.name for p in tmp_path.iterdir()] == ["curves.csv"]
+    assert all(row["reference_grad"] and row["float64_correct_digits"] for row in rows)
+    assert float(rows[0]["x"]) == FAST.domain[0]
+    assert window.statusBar().currentMessage() == f"Exported 1000 rows to {written}"
 
 
 def retry_button(window: MainWindow) -> QPushButton:

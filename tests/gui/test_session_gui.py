@@ -142,7 +142,7 @@ def test_apply_session_shows_another_problem_x_and_view(qtbot, lab: Lab) -> None
     assert shown.result.problem == other.problem and shown.result.x == other.x
     rows = table_rows(window)
     assert rows["x"] == [repr(other.x)]
-    assert rows["problem"] == [other.problem.summary()]
+    assert rows["problem"] == [other.problem.description()]
     assert "stale" not in rows
 
     session = window.session()

@@ -309,7 +309,7 @@ def wait_for_last_results(qtbot, soak: Soak, plan: Plan) -> None:
     assert shown.result.problem == plan.problem and shown.result.x == last_x
     rows = table_rows(window)
     assert rows["x"] == [repr(last_x)]
-    assert rows["problem"] == [plan.problem.summary()]
+    assert rows["problem"] == [plan.problem.description()]
     assert "stale" not in rows
     for row in ("function", "closed_form"):
         assert np.isfinite(float(rows[row][2])), rows[row]  # float64 numbers are shown
