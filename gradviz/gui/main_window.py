@@ -343,6 +343,9 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         self.resize(*DEFAULT_SIZE)
+        # The side column starts at the width its content needs; the plots get the rest.
+        side = self._splitter.widget(1).minimumSizeHint().width()
+        self._splitter.setSizes([DEFAULT_SIZE[0] - side, side])
         if self._settings is None:
             return
         geometry, splitter = self._settings.geometry(), self._settings.splitter()
