@@ -17,7 +17,7 @@ import textwrap
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPalette
+from PyQt6.QtGui import QColor, QFont, QPalette, QResizeEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
@@ -360,6 +360,22 @@ class PlotStack(QWidget):
         return tuple(lines)
 
     # ------------------------------------------------------------------- theme
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        self._fit_legends()
+
+    def _fit_legends(self) -> None:
+        """Fewer legend columns where a plot is too narrow for them (1280 px windows), so
+        no entry is cut off; back to LEGEND_COLUMNS where there is room."""
+        for plot, columns in zip(self._plots, LEGEND_COLUMNS, strict=True):
+            room = plot.vb.width() - 12
+            legend = plot.legend
+            for count in range(columns, 0, -1):
+                legend.setColumnCount(count)
+                legend.updateSize()
+                if count == 1 or legend.boundingRect().width() <= room:
+                    break
+
     def changeEvent(self, event: QEvent | None) -> None:
         """Follow a light/dark palette switch while the app runs."""
         super().changeEvent(event)
@@ -586,6 +602,7 @@ class PlotStack(QWidget):
                 if label is not None:
                     text = name + _off_scale_note(ys[above | below])
                     label.setText(text, color=_palette_colors()[1].name())
+        self._fit_legends()  # the notes change the entries' widths
 
     def _failure(self, dtype: str) -> str:
         """Why a dtype's curves have no numbers, in a few words; empty when they have."""

@@ -506,3 +506,15 @@ def test_reset_view_returns_to_the_domain_and_the_default_ranges(stack: PlotStac
     (x_lo, x_hi), y_range = middle.vb.viewRange()
     assert x_lo <= -5.0 and x_hi >= 5.0
     assert y_range == pytest.approx(default_y)
+
+
+def test_legends_lose_columns_rather_than_entries_when_the_plots_are_narrow(
+    qtbot, stack: PlotStack
+) -> None:
+    stack.resize(560, 800)
+    QApplication.processEvents()
+    for plot in stack.plot_items():
+        assert plot.legend.boundingRect().width() <= plot.vb.width()
+    stack.resize(1400, 800)
+    QApplication.processEvents()
+    assert stack.plot_items()[2].legend.columnCount == 3
