@@ -234,6 +234,7 @@ class PlotStack(QWidget):
             )  # fmt: skip
             tangent.setZValue(20 - DTYPES.index(dtype))
             plot.addItem(tangent, ignoreBounds=True)
+            plot.legend.removeItem(tangent)  # short segments at the probe: see the guide
             self._tangents[dtype] = tangent
 
     def _dtype_curves(self, plot: pg.PlotItem, what: str) -> dict[str, pg.PlotDataItem]:
@@ -293,6 +294,7 @@ class PlotStack(QWidget):
             pen=pg.mkPen(style.REFERENCE_COLOR, width=2),
         )  # fmt: skip
         plot.addItem(self._limit)
+        plot.legend.removeItem(self._limit)  # it carries its own label on the plot
         self._limit_text = pg.TextItem("", color=style.REFERENCE_COLOR, anchor=(-0.08, 0.5))
         plot.addItem(self._limit_text, ignoreBounds=True)
         self._limit_text.setVisible(False)
@@ -394,7 +396,7 @@ class PlotStack(QWidget):
             plot.legend.setLabelTextColor(foreground)
             for _, label in plot.legend.items:
                 label.setText(label.text)  # setLabelTextColor alone does not re-render
-            plot.legend.setBrush(_with_alpha(background, 215))
+            plot.legend.setBrush(_with_alpha(background, 170))
             plot.legend.setPen(_with_alpha(foreground, 60))
         marker_pen = pg.mkPen(_with_alpha(foreground, 150), width=1.5)
         for line in self._lines:
