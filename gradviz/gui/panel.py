@@ -65,6 +65,7 @@ from gradviz.core.results import (
 from gradviz.gui import style
 
 PLACEHOLDER = "…"
+TITLE_MIN_WIDTH = 160
 GLOSSARY_TIP = (
     "The answer in one paragraph, from the numbers below. "
     "Every term is in Help > Guide (F1), Glossary."
@@ -228,6 +229,10 @@ class ResultsPanel(QWidget):
         self._title = QLabel()
         self._title.setObjectName("title")
         self._title.setTextFormat(Qt.TextFormat.RichText)
+        # It wraps rather than widening the side column (and moving the splitter) when a
+        # dragged x has 17 digits or a pending x is shown beside the current one.
+        self._title.setWordWrap(True)
+        self._title.setMinimumWidth(TITLE_MIN_WIDTH)
         self._summary = QLabel()
         self._summary.setObjectName("summary")
 
@@ -258,8 +263,7 @@ class ResultsPanel(QWidget):
         self.addAction(self._copy_action)
 
         header = QHBoxLayout()
-        header.addWidget(self._title)
-        header.addStretch(1)
+        header.addWidget(self._title, 1)
         header.addWidget(self._spin)
         header.addSpacing(8)
         header.addWidget(self._show_mu)
@@ -564,8 +568,11 @@ class ResultsPanel(QWidget):
         for extra in PATH_SPEC[cell.path].extras:
             if extra.printed_with_grad and extra.key in cell.extra and cell.grad is not None:
                 value = cell.extra[extra.key]
-                seed = f"({seed_print(cell.grad, cell.dtype)}, {seed_print(value, cell.dtype)})"
-                lines.append(f"<span style='{small}'>prints {html.escape(seed)}</span>")
+                # As the seed prints it, broken after the comma: a float64 x has up to 17
+                # digits, and one line would widen the column.
+                grad, at = seed_print(cell.grad, cell.dtype), seed_print(value, cell.dtype)
+                lines.append(f"<span style='{small}'>prints ({html.escape(grad)},</span>")
+                lines.append(f"<span style='{small}'>&nbsp;{html.escape(at)})</span>")
         text = "<br>".join(lines)
         return f"<i>{text}</i>" if stale else text
 

@@ -202,6 +202,13 @@ def lines(panel: ResultsPanel, path: str, dtype: str) -> list[str]:
     return [line.strip() for line in plain(label(panel, f"cell_{path}_{dtype}").text()).split("\n")]
 
 
+def printed(panel: ResultsPanel, path: str, dtype: str) -> str:
+    """The seed's "(grad, x)" print as the cell shows it (over two lines), joined."""
+    shown = lines(panel, path, dtype)
+    starts = [i for i, line in enumerate(shown) if line.startswith("prints (")]
+    return " ".join(shown[starts[0] : starts[0] + 2]) if starts else ""
+
+
 def fragments(rich: str) -> list[tuple[str, QColor | None]]:
     """(text, explicit foreground colour or None) of every run of the rich text."""
     document = QTextDocument()
@@ -347,8 +354,8 @@ def test_a_failed_cell_shows_the_words_of_its_kind(panel: ResultsPanel, kind: Fa
 
 def test_seed_optimizer_prints_its_tuple(panel: ResultsPanel) -> None:
     panel.show_report(seed_report())
-    assert "prints (-113.92505, 2.0)" in lines(panel, "seed_optimizer", "float32")
-    assert "prints (19.5, 2.0)" in lines(panel, "seed_optimizer", "float64")
+    assert printed(panel, "seed_optimizer", "float32") == "prints (-113.92505, 2.0)"
+    assert printed(panel, "seed_optimizer", "float64") == "prints (19.5, 2.0)"
     assert not any("prints" in line for line in lines(panel, "tape", "float32"))
     assert seed_print(-0.6999607086181641, "float32") == "-0.6999607"
 
@@ -373,7 +380,7 @@ def test_show_mu_toggle_hides_the_mu_lines(panel: ResultsPanel, qtbot: QtBot) ->
     for path in PATHS:
         for dtype in DTYPES:
             assert not any(line.startswith("mu =") for line in lines(panel, path, dtype))
-    assert "prints (-0.6999607, 2.0)" in lines(panel, "seed_optimizer", "float32")
+    assert printed(panel, "seed_optimizer", "float32") == "prints (-0.6999607, 2.0)"
     toggle.click()
     assert lines(panel, "tape", "float64")[1].startswith("mu = ")
 
@@ -600,3 +607,21 @@ def test_copy_confirms_and_a_single_cell_copies_every_digit(
     expected = format_value(report.result.cell("tape", "float64").grad, "float64")
     assert QApplication.clipboard().text() == expected
     assert one.args[0] == f"Copied tape float64: {expected}"
+
+
+def test_a_long_x_never_widens_the_panel(panel: ResultsPanel) -> None:
+    """A dragged x has 17 digits; its title and the seed's print wrap instead of widening
+    the side column (which would move the splitter on its own)."""
+    report = seed_report()
+    panel.show_report(report)
+    width = panel.minimumSizeHint().width()
+    x = 1.0044950708191074
+    cells = tuple(
+        dataclasses.replace(cell, extra={"x": x}) if cell.path == "seed_optimizer" else cell
+        for cell in report.result.cells
+    )
+    result = dataclasses.replace(report.result, x=x, cells=cells)
+    panel.show_report(dataclasses.replace(report, result=result))
+    panel.show_pending(-4.983266533110368)
+    assert panel.minimumSizeHint().width() <= width
+    assert printed(panel, "seed_optimizer", "float64") == f"prints (19.5, {x!r})"
