@@ -65,3 +65,8 @@ def apply_theme(theme: str) -> None:
     elif theme == "light":
         palette = QPalette(QColor("#efefef"), QColor("#ffffff"))
     app.setPalette(palette)
+    # Widgets with a style sheet keep the palette they were polished with: polish again.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)

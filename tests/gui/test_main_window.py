@@ -710,6 +710,8 @@ def test_view_menu_resets_the_view_and_switches_the_theme(qtbot, harness: Harnes
         assert base.lightness() < 60
         graphics = window.plots.graphics()
         qtbot.waitUntil(lambda: graphics.backgroundBrush().color() == base, timeout=2_000)
+        field = window.editor.line_edit("n")  # styled by a sheet: it must follow too
+        assert field.palette().color(QPalette.ColorRole.Base) == base
         themes["Light"].trigger()
         assert app.palette().color(QPalette.ColorRole.Base).lightness() > 200
     finally:
