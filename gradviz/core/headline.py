@@ -36,7 +36,9 @@ def _agreement(result: ProbeResult) -> str:
     same, different, failed = [], [], []
     for dtype in DTYPES:
         grads = [result.cell(path, dtype).grad for path in SEED_PATHS]
-        if None in grads:
+        if _no_number(result, dtype):
+            failed.append(_no_number(result, dtype))
+        elif None in grads:
             failed.append(dtype)
         elif grads[0] == grads[1]:
             same.append(dtype)
@@ -60,13 +62,13 @@ def _seed_digits(result: ProbeResult, diagnosis: Diagnosis, dtype: DType) -> flo
 
 
 def _no_number(result: ProbeResult, dtype: DType) -> str:
-    """Why a dtype gave no number at all, in a few words (or empty when some path did)."""
+    """A dtype in which no path gave a number, with why (empty when some path did)."""
     cells = [cell for cell in result.cells if cell.dtype == dtype]
     if any(cell.grad is not None for cell in cells):
         return ""
     kinds = {cell.failure_kind for cell in cells if cell.failure_kind is not None}
     why = _join(sorted(FAILURE_WORDS[kind] for kind in kinds)) if kinds else "no result"
-    return f"{dtype} gives no number at all ({why})"
+    return f"{dtype} (no path does: {why})"
 
 
 def _trust(result: ProbeResult, diagnosis: Diagnosis) -> str:
@@ -80,9 +82,7 @@ def _trust(result: ProbeResult, diagnosis: Diagnosis) -> str:
         if digits is None and spread is not None:
             digits = spread.significant_digits
         kind = "correct" if checked is not None else "significant (spread)"
-        if _no_number(result, dtype):
-            fine.append(_no_number(result, dtype))
-        elif digits is None:
+        if _no_number(result, dtype) or digits is None:
             continue
         elif digits < NOISE_DIGITS and spread is not None:
             noise.append(f"{dtype} anything from {spread.grad_min:.4g} to {spread.grad_max:.4g}")
