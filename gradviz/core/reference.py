@@ -114,10 +114,12 @@ class ReferenceSolver:
         """The expensive part; idempotent."""
         if self._solved:
             return
-        deadline = time.perf_counter() + self._budget_s
-        main, reason = self._solve_jitter(self._problem.jitter, deadline)
+        main, reason = self._solve_jitter(self._problem.jitter, self._deadline())
         limit = None
         if main is None and self._problem.jitter == 0:
+            # The limit gets a budget of its own: the failed precisions of an undetermined K
+            # (4-5 s at n = 300) must not leave it too little time on a busy machine.
+            deadline = self._deadline()
             for jitter in LIMIT_JITTERS:  # ascending: the smallest jitter that certifies
                 limit, why = self._solve_jitter(jitter, deadline)
                 if limit is not None:
@@ -126,6 +128,9 @@ class ReferenceSolver:
                 reason = f"{reason}; no jitter limit: {why}"
         self._main, self._limit, self._reason = main, limit, reason
         self._solved = True
+
+    def _deadline(self) -> float:
+        return time.perf_counter() + self._budget_s
 
     def _solve_jitter(self, jitter: float, deadline: float) -> tuple[_Solved | None, str | None]:
         """Raise the precision until K + jitter I certifies: (alpha, None), else (None, why)."""

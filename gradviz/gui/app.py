@@ -43,6 +43,7 @@ from gradviz.gui.settings import APPLICATION, ORGANIZATION, open_settings
 from gradviz.resources import resource_path
 from gradviz.worker.compute_worker import ComputeWorker
 
+LAYOUT_PASSES = 4
 SCREENSHOT_TIMEOUT_S = 300.0
 OFFSCREEN_NOTICE = "This plugin does not support propagateSizeHints()"
 PIXMAP_CACHE_KB = 64 * 1024
@@ -240,7 +241,10 @@ def run_screenshot(
         if not wait_until_complete(window, timeout_s):
             print(f"gradviz: error: results not ready after {timeout_s:g} s", file=sys.stderr)
             return 1
-        QApplication.processEvents()
+        # The last report re-wraps labels, and each wrap asks for another layout pass.
+        for _ in range(LAYOUT_PASSES):
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            QApplication.processEvents()
         window.export(choice)
     except ExportError as error:
         print(f"gradviz: error: {error}", file=sys.stderr)
