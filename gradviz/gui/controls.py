@@ -46,6 +46,9 @@ from gradviz.gui import style
 FIELDS: tuple[str, ...] = ("n", "domain_lo", "domain_hi", "length_scale", "seed", "mean", "jitter")
 CUSTOM = "Custom"
 
+PENDING_TEXT = (
+    "Edited, not applied yet: press Enter or Apply (the results show the last applied problem)"
+)
 # Jitter slider: position 0 is no jitter; positions 1..JITTER_POSITIONS run log-uniformly
 # from 1e-14 to 1 with JITTER_STEPS_PER_DECADE steps per decade.
 JITTER_MIN_EXPONENT = -14
@@ -138,6 +141,7 @@ class ProblemEditor(QWidget):
             edit.setPlaceholderText(placeholder)
             edit.setToolTip(tip)
             edit.returnPressed.connect(self.apply)
+            edit.textEdited.connect(self._on_text_edited)
             self._edits[name] = edit
         self._edits["jitter"].textEdited.connect(self._on_jitter_text_changed)
 
@@ -164,6 +168,11 @@ class ProblemEditor(QWidget):
         self._error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._error_label.hide()
 
+        self._pending_label = QLabel(PENDING_TEXT)
+        self._pending_label.setObjectName("pending")
+        self._pending_label.setWordWrap(True)
+        self._pending_label.hide()
+
         self._apply_button = QPushButton("Apply")
         self._apply_button.setObjectName("apply")
         self._apply_button.setToolTip("Validate and apply (Enter in any field does the same)")
@@ -171,6 +180,8 @@ class ProblemEditor(QWidget):
         self._apply_button.clicked.connect(self.apply)
 
         self.setStyleSheet(
+            f'QLineEdit[pending="true"] {{ border: 1px dashed {style.PENDING_COLOR}; '
+            "border-radius: 2px; padding: 1px; }"
             f'QLineEdit[invalid="true"] {{ border: 1px solid {style.ERROR_COLOR}; '
             "border-radius: 2px; padding: 1px; }"
         )
@@ -239,6 +250,7 @@ class ProblemEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self._error_label)
+        layout.addWidget(self._pending_label)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
@@ -249,6 +261,7 @@ class ProblemEditor(QWidget):
         self._problem = problem
         self._fill(problem)
         self._set_errors({})
+        self._show_pending()
 
     def problem(self) -> Problem:
         """The last valid problem, applied or set."""
@@ -293,13 +306,39 @@ class ProblemEditor(QWidget):
                 errors.update(self._flags_for(error, values))
         self._set_errors(errors)
         if problem is None:
+            self._show_pending()
             return False
         self._problem = problem
         self._fill(problem)
+        self._show_pending()
         self.problem_applied.emit(problem)
         return True
 
     # --- handlers --------------------------------------------------------------------
+
+    def is_pending(self) -> bool:
+        """Some field shows a value that is not the applied problem's (typed, or the jitter
+        slider held down): the plots and the panel still show the applied one."""
+        return bool(self._pending_fields())
+
+    def _pending_fields(self) -> list[str]:
+        applied = field_texts(self._problem)
+        edited = [name for name, edit in self._edits.items() if edit.text() != applied[name]]
+        if self._slider.isSliderDown() and "jitter" not in edited:
+            edited.append("jitter")
+        return edited
+
+    def _show_pending(self) -> None:
+        edited = self._pending_fields()
+        for name, edit in self._edits.items():
+            if bool(edit.property("pending")) != (name in edited):
+                edit.setProperty("pending", name in edited)
+                edit.style().unpolish(edit)
+                edit.style().polish(edit)
+        self._pending_label.setVisible(bool(edited))
+
+    def _on_text_edited(self, _text: str) -> None:
+        self._show_pending()
 
     def _on_jitter_slider_changed(self, position: int) -> None:
         edit = self._edits["jitter"]
@@ -307,6 +346,8 @@ class ProblemEditor(QWidget):
             edit.setText(format_number(position_to_jitter(position)))
         if not self._slider.isSliderDown():
             self.apply()
+        else:
+            self._show_pending()
 
     def _on_jitter_text_changed(self, text: str) -> None:
         value = parse_number(text)

@@ -14,6 +14,7 @@ DTYPE_COLORS: dict[str, str] = {"float32": "#E69F00", "float64": "#3A8DDE"}
 REFERENCE_COLOR = "#009E73"
 DATA_COLOR = "#8C8C8C"
 ERROR_COLOR = "#D55E00"
+PENDING_COLOR = "#E69F00"
 
 
 def muted_text() -> str:

@@ -265,3 +265,35 @@ def testparse_number(text: str, value: object) -> None:
 def test_format_number_round_trips(value: float, text: str) -> None:
     assert format_number(value) == text
     assert float(parse_number(text)) == value
+
+
+def test_an_edit_not_applied_yet_is_marked_pending_until_applied(
+    editor: ProblemEditor, qtbot: QtBot
+) -> None:
+    pending = editor.findChild(QLabel, "pending")
+    assert pending is not None and not editor.is_pending()
+    field = editor.line_edit("length_scale")
+    qtbot.keyClicks(field, "5")  # "1.5" -> "1.55", not applied
+    assert editor.is_pending() and field.property("pending")
+    assert not pending.isHidden() and "not applied yet" in pending.text()
+    with qtbot.waitSignal(editor.problem_applied):
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert not editor.is_pending() and not field.property("pending") and pending.isHidden()
+    field.setText("")
+    qtbot.keyClicks(field, "-1")  # invalid: flagged, and still pending (not applied)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert editor.field_error("length_scale") and editor.is_pending()
+    editor.set_problem(START)  # e.g. undo: the form shows the applied problem again
+    assert not editor.is_pending() and editor.field_error("length_scale") is None
+
+
+def test_the_jitter_slider_held_down_is_pending_and_applies_on_release(
+    editor: ProblemEditor, qtbot: QtBot
+) -> None:
+    slider = editor.findChild(QSlider, "jitter_slider")
+    slider.setSliderDown(True)
+    slider.setValue(slider.value() + 10)
+    assert editor.is_pending() and editor.line_edit("jitter").property("pending")
+    with qtbot.waitSignal(editor.problem_applied):
+        slider.setSliderDown(False)  # emits sliderReleased, as letting go does
+    assert not editor.is_pending() and editor.problem().jitter > 0
