@@ -416,7 +416,13 @@ class MainWindow(QMainWindow):
         return min(max(x, lo), hi)
 
     def _on_x_changed(self, x: float) -> None:
-        x = self._clamped(x)
+        wanted, x = x, self._clamped(x)
+        if wanted != x:
+            lo, hi = self._problem.domain
+            self.show_message(
+                f"x = {wanted:g} lies outside the domain [{lo:g}, {hi:g}]; the probe is at {x:g}"
+            )
+            self.panel.set_x(x)
         if x != self._x:
             self._remember(self._problem, x, f"Move x to {x:.6g}", merge=True)
             self._show_x(x)

@@ -42,7 +42,7 @@ from PyQt6.QtWidgets import (
 )
 
 from gradviz.core.headline import headline
-from gradviz.core.problem import Problem
+from gradviz.core.problem import COORDINATE_LIMIT, Problem
 from gradviz.core.report import (
     condition_line,
     condition_words,
@@ -385,7 +385,9 @@ class ResultsPanel(QWidget):
         self._pending_x = None
         lo, hi = problem.domain
         with QSignalBlocker(self._spin):
-            self._spin.setRange(lo, hi)
+            # Any x the plots can show may be typed; the window clamps it into the domain
+            # and says so (a QDoubleSpinBox would silently turn 100 into 1.0).
+            self._spin.setRange(-COORDINATE_LIMIT, COORDINATE_LIMIT)
             self._spin.setSingleStep((hi - lo) / (problem.n - 1))
         self._render()
 

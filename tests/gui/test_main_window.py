@@ -801,6 +801,20 @@ def test_export_data_writes_the_curves_as_csv_with_its_suffix(
     assert window.statusBar().currentMessage() == f"Exported 1000 rows to {written}"
 
 
+@pytest.mark.timeout(120)
+def test_typing_an_x_outside_the_domain_clamps_it_and_says_so(qtbot, harness: Harness) -> None:
+    window = harness.window
+    spin = spin_box(window)
+    spin.clear()
+    qtbot.keyClicks(spin, "100")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    lo, hi = FAST.domain
+    assert window.x == hi and window.plots.marker_x() == hi
+    assert spin.value() == hi
+    message = window.statusBar().currentMessage()
+    assert message == f"x = 100 lies outside the domain [{lo:g}, {hi:g}]; the probe is at {hi:g}"
+
+
 def retry_button(window: MainWindow) -> QPushButton:
     button = window.statusBar().findChild(QPushButton, "retry")
     assert button is not None
