@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         self, text: str, slot: Callable[[], object], keys: QKeySequence | str | None = None
     ) -> QAction:
         action = QAction(text, self)
+        action.setObjectName(text.replace("&", "").rstrip("…").strip().lower().replace(" ", "_"))
         if keys is not None:
             action.setShortcut(QKeySequence(keys))
         action.triggered.connect(slot)
@@ -288,6 +289,8 @@ class MainWindow(QMainWindow):
                              QKeySequence(QKeySequence.StandardKey.Save)),
             ]
         )  # fmt: skip
+        self._recent_menu = menu.addMenu("Open &Recent")
+        self._recent_menu.aboutToShow.connect(self._on_recent_menu_shown)
         menu.addSeparator()
         menu.addActions(
             [
@@ -603,15 +606,36 @@ class MainWindow(QMainWindow):
         chosen, _ = QFileDialog.getOpenFileName(
             self, "Open session", str(self._session_folder()), SESSION_FILTER
         )
-        if not chosen:
-            return
+        if chosen:
+            self.open_session(Path(chosen))
+
+    def open_session(self, path: Path) -> bool:
+        """Load a session file and show it, or say why not; nothing changes on failure."""
         try:
-            session = load_session(Path(chosen))
+            session = load_session(path)
         except SessionError as error:
             QMessageBox.warning(self, "Cannot open session", str(error))
-            return
+            return False
         self.apply_session(session)
-        self.statusBar().showMessage(f"Opened {chosen}", STATUS_TIMEOUT_MS)
+        self._remember_session(path)
+        self.show_message(f"Opened {path}")
+        return True
+
+    def _remember_session(self, path: Path) -> None:
+        if self._settings is not None:
+            self._settings.add_recent_session(path)
+
+    def _on_recent_menu_shown(self) -> None:
+        """File > Open Recent, rebuilt from the settings each time it opens."""
+        menu = self._recent_menu
+        menu.clear()
+        recent = [] if self._settings is None else self._settings.recent_sessions()
+        for index, path in enumerate(recent, start=1):
+            action = menu.addAction(f"&{index} {path.name}")
+            action.setToolTip(str(path))
+            action.triggered.connect(functools.partial(self.open_session, path))
+        if not recent:
+            menu.addAction("No recent sessions").setEnabled(False)
 
     def _ask_save_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
         """A file name from the Save dialog, with ``suffix`` appended when it has none
@@ -632,6 +656,7 @@ class MainWindow(QMainWindow):
         except SaveError as error:
             QMessageBox.warning(self, "Cannot save session", str(error))
             return
+        self._remember_session(path)
         self.show_message(f"Saved {path}")
 
     def curves_export(self) -> CurvesExport | None:

@@ -24,6 +24,7 @@ from gradviz.core.problem import DEFAULT_X, Problem, ProblemError, check_x, pars
 ORGANIZATION = "gradviz"
 APPLICATION = "gradviz"
 MAX_BYTES = 1_000_000  # the settings file; what gradviz writes is well under 10 kB
+RECENT_SESSIONS = 8
 MAX_TEXT = 10_000  # characters of one stored value
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,25 @@ class WindowSettings:
 
     def save_export_folder(self, folder: Path) -> None:
         self._settings.setValue("export_folder", str(folder))
+
+    def recent_sessions(self) -> list[Path]:
+        """The last RECENT_SESSIONS session files opened or saved, newest first; entries
+        that are not strings, or too long, are dropped (the files may since have gone)."""
+        text = self._text("recent_sessions")
+        try:
+            names = json.loads(text) if text else []
+        except ValueError:
+            log.warning("ignoring the stored recent sessions: not a JSON list")
+            return []
+        if not isinstance(names, list):
+            return []
+        return [Path(name) for name in names if isinstance(name, str)][:RECENT_SESSIONS]
+
+    def add_recent_session(self, path: Path) -> list[Path]:
+        """Put ``path`` first in the recent sessions; returns the new list."""
+        recent = [path, *(p for p in self.recent_sessions() if p != path)][:RECENT_SESSIONS]
+        self._settings.setValue("recent_sessions", json.dumps([str(p) for p in recent]))
+        return recent
 
     def sync(self) -> None:
         self._settings.sync()

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
-from PyQt6.QtGui import QImage, QKeySequence, QMouseEvent, QPalette, QTextDocument
+from PyQt6.QtGui import QAction, QImage, QKeySequence, QMouseEvent, QPalette, QTextDocument
 from PyQt6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -813,6 +813,34 @@ def test_typing_an_x_outside_the_domain_clamps_it_and_says_so(qtbot, harness: Ha
     assert spin.value() == hi
     message = window.statusBar().currentMessage()
     assert message == f"x = 100 lies outside the domain [{lo:g}, {hi:g}]; the probe is at {hi:g}"
+
+
+@pytest.mark.timeout(120)
+def test_open_recent_lists_the_last_sessions_newest_first_and_opens_them(
+    qtbot, harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = harness.window
+    saved = []
+    for index in range(10):
+        chosen = tmp_path / f"run{index}"  # without ".json": the suffix is appended
+        monkeypatch.setattr(
+            QFileDialog, "getSaveFileName", lambda *_a, c=chosen, **_k: (str(c), "")
+        )
+        window.nudge(1)
+        window.findChild(QAction, "save_session").trigger()
+        saved.append(tmp_path / f"run{index}.json")
+    assert all(path.is_file() for path in saved)
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    [recent] = [a.menu() for a in menus["&File"].actions() if a.text() == "Open &Recent"]
+    recent.aboutToShow.emit()
+    entries = [a.toolTip() for a in recent.actions()]
+    assert entries == [str(path) for path in reversed(saved)][:8]
+    first_x = window.x
+    window.nudge(5)
+    [oldest] = [a for a in recent.actions() if a.toolTip() == str(saved[2])]
+    oldest.trigger()
+    assert window.x == pytest.approx(first_x - 7 * window.grid_step())
+    assert window.statusBar().currentMessage() == f"Opened {saved[2]}"
 
 
 def retry_button(window: MainWindow) -> QPushButton:
