@@ -45,7 +45,7 @@ FORMATS = ("table", "json")
 CURVE_FORMATS = ("csv", "json")
 POINTS_RANGE = (2, 100_000)
 WHATS = ("window", "plots")
-EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg")}
+EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg", ".pdf")}
 DEFAULT_SIZE = "1600x960"
 # The window's smallest useful size: the side column (~680-780 px, it grows with the values
 # shown) beside the plots (400 px).

@@ -1,4 +1,9 @@
-"""Screenshots: the whole window as PNG, the plots as PNG or SVG.
+"""Screenshots: the whole window as PNG, the plots as PNG, SVG or PDF.
+
+Plots PNGs are rendered, not scaled: the scene is drawn at the export's size with fonts,
+legends and line widths grown with it, so a 2400 px or 4K export reads like the screen,
+sharp. PDF is vector (Qt's PDF engine clips as the screen does). The window PNG is the
+window as grabbed, smoothly scaled to the width asked for.
 
 Every file is written atomically: the image is encoded in memory, written by
 Python to a temporary file in the target folder (Qt never sees a file name, so
@@ -20,14 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph.exporters
-from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PyQt6.QtGui import QImage, QPixmap
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
+from PyQt6.QtGui import QImage, QPageSize, QPainter, QPdfWriter, QPixmap
 from PyQt6.QtWidgets import QApplication, QGraphicsScene, QWidget
 
 from gradviz.core.files import SaveError, check_target, write_atomically
 from gradviz.gui.plots import PlotStack
 
-SUPPORTED: dict[str, tuple[str, ...]] = {"window": (".png",), "plots": (".png", ".svg")}
+SUPPORTED: dict[str, tuple[str, ...]] = {
+    "window": (".png",),
+    "plots": (".png", ".svg", ".pdf"),
+}
 MAX_WIDTH = 20000
 
 # The module, not the class of the same name that pyqtgraph.exporters re-exports.
@@ -58,8 +66,30 @@ def export_window(widget: QWidget, path: Path, width: int | None = None) -> None
         raise ExportError(f"Cannot save {path}: the window has no size yet.")
     if width is not None:
         pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
-
     _write_atomically(path, lambda temporary: _write_bytes(temporary, _png(pixmap)))
+
+
+def rendered(stack: PlotStack, width: int | None = None) -> QImage:
+    """The plots drawn at ``width`` pixels (by default their size in device pixels): the
+    scene is rendered scaled, text and axes with it, and the curves, markers and legends
+    are widened for the duration (see PlotStack.scaled_for_export)."""
+    graphics = stack.graphics()
+    source = graphics.mapToScene(graphics.viewport().rect()).boundingRect()
+    ratio = graphics.devicePixelRatioF() if width is None else width / source.width()
+    image = QImage(
+        max(1, round(source.width() * ratio)),
+        max(1, round(source.height() * ratio)),
+        QImage.Format.Format_ARGB32_Premultiplied,
+    )
+    image.fill(graphics.backgroundBrush().color())
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    try:
+        with stack.scaled_for_export(ratio):
+            graphics.scene().render(painter, QRectF(image.rect()), source)
+    finally:
+        painter.end()
+    return image
 
 
 def export_plots(stack: PlotStack, path: Path, width: int | None = None) -> None:
@@ -68,25 +98,39 @@ def export_plots(stack: PlotStack, path: Path, width: int | None = None) -> None
     path = _checked_target(Path(path), "plots", width)
     QApplication.processEvents()  # an unlaid-out scene exports at size 0
     graphics = stack.graphics()
-    scene = graphics.scene()
-    if path.suffix.lower() == ".svg":
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        scene = graphics.scene()
         _write_atomically(path, lambda temporary: _write_svg(scene, temporary, width))
+    elif suffix == ".pdf":
+        _write_atomically(path, lambda temporary: _write_bytes(temporary, _pdf(graphics)))
     else:
-        ratio = graphics.devicePixelRatioF()
-        _write_atomically(path, lambda temporary: _write_png(scene, temporary, width, ratio))
+        image = rendered(stack, width)
+        _write_atomically(path, lambda temporary: _write_bytes(temporary, _png(image)))
 
 
-def _write_png(scene: QGraphicsScene, temporary: str, width: int | None, ratio: float) -> None:
-    """Render the scene through pyqtgraph's ImageExporter. Its default width is in logical
-    pixels, so without an explicit width it gets logical width x devicePixelRatio."""
-    exporter = pyqtgraph.exporters.ImageExporter(scene)
-    if width is None:
-        width = round(exporter.parameters()["width"] * ratio)
-    exporter.parameters().param("width").setValue(width)
-    image = exporter.export(toBytes=True)
-    if not isinstance(image, QImage):
-        raise OSError("Qt could not render the PNG image")
-    _write_bytes(temporary, _png(image))
+def _pdf(widget: QWidget) -> bytes:
+    """The widget as a one-page vector PDF. The writer's resolution is the screen's, so one
+    device unit is one widget pixel and fonts and pens come out as on screen; the page is
+    the widget's size at that resolution."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    dpi = widget.logicalDpiX()
+    writer.setResolution(dpi)
+    points = QSizeF(widget.width() * 72 / dpi, widget.height() * 72 / dpi)
+    writer.setPageSize(QPageSize(points, QPageSize.Unit.Point))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    painter = QPainter(writer)
+    try:
+        widget.render(painter)
+    finally:
+        painter.end()
+    buffer.close()
+    if data.isEmpty():
+        raise OSError("Qt could not write the PDF")
+    return bytes(data)
 
 
 def _png(image: QImage | QPixmap) -> bytes:

@@ -27,6 +27,7 @@ CHOICES: tuple[tuple[str, str, str], ...] = (
     ("Whole window (PNG)", "window", ".png"),
     ("Plots only (PNG)", "plots", ".png"),
     ("Plots only (SVG, vector)", "plots", ".svg"),
+    ("Plots only (PDF, vector)", "plots", ".pdf"),
 )
 MAX_WIDTH = 20000
 

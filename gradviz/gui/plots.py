@@ -12,12 +12,15 @@ deduplicates on ``float(line.value())``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import textwrap
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPalette, QResizeEvent
+from PyQt6.QtGui import QColor, QFont, QPalette, QPen, QResizeEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
@@ -127,6 +130,34 @@ def _robust_range(curve: np.ndarray, always: list[float]) -> tuple[float, float]
     if finite.size:
         points.extend(float(p) for p in np.percentile(finite, RANGE_PERCENTILES))
     return _with_headroom(min(points), max(points)) if points else None
+
+
+def _wider(pen: object, ratio: float) -> QPen:
+    wide = pg.mkPen(pen)
+    wide.setWidthF(max(1.0, wide.widthF()) * ratio)
+    return wide
+
+
+def _widen(item: object, ratio: float) -> list[Callable[[], None]]:
+    """Scale ``item``'s pen (and symbol size) by ``ratio``; return how to undo it."""
+    if isinstance(item, pg.PlotDataItem):
+        pen, size = item.opts["pen"], item.opts["symbolSize"]
+        item.setPen(_wider(pen, ratio))
+        item.setSymbolSize(size * ratio)
+        return [lambda: item.setPen(pen), lambda: item.setSymbolSize(size)]
+    if isinstance(item, pg.ScatterPlotItem):
+        scatter_size = item.opts["size"]
+        item.setSize(scatter_size * ratio)
+        return [lambda: item.setSize(scatter_size)]
+    if isinstance(item, pg.InfiniteLine):
+        line_pen = item.pen
+        item.setPen(_wider(line_pen, ratio))
+        return [lambda: item.setPen(line_pen)]
+    if isinstance(item, pg.ErrorBarItem):
+        bar_pen = item.opts["pen"]
+        item.setData(pen=_wider(bar_pen, ratio))
+        return [lambda: item.setData(pen=bar_pen)]
+    return []
 
 
 def _edge_spots(xs: np.ndarray, y: float, symbol: str) -> list[dict[str, object]]:
@@ -426,6 +457,31 @@ class PlotStack(QWidget):
         """The visible x interval (shared by the three linked plots)."""
         lo, hi = self._plots[0].vb.viewRange()[0]
         return float(lo), float(hi)
+
+    @contextlib.contextmanager
+    def scaled_for_export(self, ratio: float) -> Iterator[None]:
+        """Widen every curve, marker and probe line, and grow the legends, by ``ratio``
+        while the scene is rendered ``ratio`` times the screen's size: pyqtgraph's pens are
+        cosmetic (fixed in device pixels) and its legends ignore the scene's transform, so
+        without this a 4K export draws hairlines and stamp-sized legends."""
+        restore: list[Callable[[], None]] = []
+        if ratio != 1.0:
+            for plot in self._plots:
+                # A scatter's legend sample is drawn at its size, then grown with the
+                # legend: widening it too would double it there.
+                in_legend = {sample.item for sample, _ in plot.legend.items}
+                for item in plot.items:
+                    if not (isinstance(item, pg.ScatterPlotItem) and item in in_legend):
+                        restore += _widen(item, ratio)
+                # Legends ignore the scene's transform (they keep their screen size).
+                legend, scale = plot.legend, plot.legend.scale()
+                legend.setScale(scale * ratio)
+                restore.append(functools.partial(legend.setScale, scale))
+        try:
+            yield
+        finally:
+            for undo in reversed(restore):
+                undo()
 
     def reset_view(self) -> None:
         """The default view: the whole domain in x, the default y ranges (View > Reset)."""

@@ -15,6 +15,7 @@ import pytest
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QWidget
 
+from gradviz.gui import export as export_module
 from gradviz.gui import style
 from gradviz.gui.export import (
     SUPPORTED,
@@ -44,7 +45,7 @@ def assert_only(folder: Path, *names: str) -> None:
 
 # ------------------------------------------------------------------- valid files
 def test_supported_formats() -> None:
-    assert SUPPORTED == {"window": (".png",), "plots": (".png", ".svg")}
+    assert SUPPORTED == {"window": (".png",), "plots": (".png", ".svg", ".pdf")}
 
 
 def test_window_png_has_the_requested_width(stack: PlotStack, tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_plots_png(stack: PlotStack, tmp_path: Path, width: int | None) -> None:
     export_plots(stack, target, width=width)
     image = QImage(str(target))
     graphics = stack.graphics()
-    expected = width or round(graphics.viewport().width() * graphics.devicePixelRatioF())
+    expected = width or round(graphics.width() * graphics.devicePixelRatioF())
     assert image.width() == expected
     assert distinct_colors(image) > 50
     assert_only(tmp_path, "plots.png")
@@ -120,7 +121,7 @@ def test_export_replaces_an_existing_file(stack: PlotStack, tmp_path: Path) -> N
 # --------------------------------------------------------------------- rejected
 @pytest.mark.parametrize(
     ("kind", "name"),
-    [("window", "shot.svg"), ("window", "shot.jpg"), ("plots", "plots.pdf"), ("plots", "plots")],
+    [("window", "shot.svg"), ("window", "shot.jpg"), ("plots", "plots.eps"), ("plots", "plots")],
 )
 def test_unsupported_extension(stack: PlotStack, tmp_path: Path, kind: str, name: str) -> None:
     export = export_window if kind == "window" else export_plots
@@ -201,7 +202,7 @@ def test_unlaid_out_widget_is_still_exported(qtbot, tmp_path: Path) -> None:
 def _disk_full_after_partial_write(folder: Path) -> Any:
     """An exporter that writes half a file into the temporary file, then fails."""
 
-    def export(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def export(*args: Any, **kwargs: Any) -> Any:
         (temporary,) = [name for name in os.listdir(folder) if name.startswith(".")]
         (folder / temporary).write_bytes(b"<svg partial")
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -210,18 +211,20 @@ def _disk_full_after_partial_write(folder: Path) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("exporter", "name"),
+    "case",
     [
-        (pyqtgraph.exporters.ImageExporter, "plots.png"),
-        (pyqtgraph.exporters.SVGExporter, "plots.svg"),
+        (export_module, "_write_bytes", "plots.png"),
+        (export_module, "_write_bytes", "plots.pdf"),
+        (pyqtgraph.exporters.SVGExporter, "export", "plots.svg"),
     ],
 )
 def test_failure_while_writing_leaves_the_old_file(
-    stack: PlotStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exporter: Any, name: str
+    stack: PlotStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: tuple[Any, str, str]
 ) -> None:
+    owner, attribute, name = case
     target = tmp_path / name
     target.write_bytes(b"previous screenshot")
-    monkeypatch.setattr(exporter, "export", _disk_full_after_partial_write(tmp_path))
+    monkeypatch.setattr(owner, attribute, _disk_full_after_partial_write(tmp_path))
     with pytest.raises(ExportError, match="no space left on device") as raised:
         export_plots(stack, target)
     assert str(target) in str(raised.value)
@@ -257,3 +260,38 @@ def test_a_246_character_name_is_exported(stack: PlotStack, tmp_path: Path) -> N
     name = "w" * 242 + ".png"
     export_window(stack, tmp_path / name)
     assert_only(tmp_path, name)
+
+
+def ink(image: QImage) -> int:
+    """Pixels clearly off the white background: text, lines, markers."""
+    image = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    pixels = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    rows = pixels.reshape(image.height(), image.bytesPerLine())[:, : image.width()]
+    return int((rows < 240).sum())
+
+
+def test_a_wide_png_scales_text_and_lines_with_the_image(stack: PlotStack, tmp_path: Path) -> None:
+    """At three times the width, every glyph, curve and legend is three times larger, so
+    the ink grows towards ninefold (grid lines stay hairlines); pyqtgraph's exporter,
+    with screen-sized text and cosmetic pens, grew it 2.6-fold here."""
+    graphics = stack.graphics()
+    small, large = tmp_path / "small.png", tmp_path / "large.png"
+    export_plots(stack, small, width=graphics.width())
+    export_plots(stack, large, width=3 * graphics.width())
+    ratio = ink(QImage(str(large))) / ink(QImage(str(small)))
+    assert 4.0 < ratio < 10.0
+
+
+def test_plots_pdf_is_one_vector_page_the_size_of_the_plots(
+    stack: PlotStack, tmp_path: Path
+) -> None:
+    target = tmp_path / "plots.pdf"
+    export_plots(stack, target)
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    graphics = stack.graphics()
+    points = 72 / graphics.logicalDpiX()  # one widget pixel per device unit, as on screen
+    width, height = graphics.width() * points, graphics.height() * points
+    assert f"/MediaBox [0 0 {width:.6f} {height:.6f}]".encode() in data
+    assert len(data) < 2_000_000  # vector: no page-sized bitmap
+    assert_only(tmp_path, "plots.pdf")
