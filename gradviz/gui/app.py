@@ -18,7 +18,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -168,8 +168,9 @@ def dispose(window: MainWindow) -> None:
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
-def wait_until_complete(window: MainWindow, timeout_s: float) -> bool:
-    """Run the event loop until ``window.complete`` fires or the time is up."""
+def wait_until_complete(window: MainWindow, timeout_s: float, caught: Sequence[int] = ()) -> bool:
+    """Run the event loop until ``window.complete`` fires, the time is up or a signal
+    was caught (see :func:`deferred_signals`)."""
     if window.is_complete():
         return True
     loop = QEventLoop()
@@ -178,35 +179,37 @@ def wait_until_complete(window: MainWindow, timeout_s: float) -> bool:
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
     timer.start(int(timeout_s * 1000))
-    with _signals_stop(loop):
-        loop.exec()
-    return window.is_complete()
-
-
-@contextlib.contextmanager
-def _signals_stop(loop: QEventLoop) -> Iterator[None]:
-    """While ``loop`` runs, SIGINT or SIGTERM quits it and is raised again once it has
-    returned: the handlers installed before (the CLI's raise exceptions) then run in plain
-    Python, not inside a Qt slot, where an exception would abort the process. Python runs
-    signal handlers only when it gets control, so a timer hands it control regularly and
-    quits the loop once a signal was seen."""
-    caught: list[int] = []
-
-    def on_signal(number: int, frame: object) -> None:
-        caught.append(number)
 
     def poll() -> None:
         if caught:
             loop.quit()
 
-    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+    # Python runs signal handlers only when it gets control: a timer hands it control.
     ticker = QTimer()
     ticker.timeout.connect(poll)
     ticker.start(SIGNAL_POLL_MS)
     try:
-        yield
+        loop.exec()
     finally:
         ticker.stop()
+    return window.is_complete()
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[list[int]]:
+    """While Qt runs (its loop, layouts, pyqtgraph's paint methods), SIGINT and SIGTERM
+    are only recorded in the list yielded, and raised again once the block is left: the
+    handlers installed before (the CLI's raise exceptions) then run in plain Python, not
+    inside a Qt virtual, where an exception prints a traceback and is lost."""
+    caught: list[int] = []
+
+    def on_signal(number: int, frame: object) -> None:
+        caught.append(number)
+
+    previous = {number: signal.signal(number, on_signal) for number in STOP_SIGNALS}
+    try:
+        yield caught
+    finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
         if caught:
@@ -226,30 +229,54 @@ def run_screenshot(
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # whatever DISPLAY says: no screen needed
     qInstallMessageHandler(_drop_offscreen_notice)
     app = application()  # keep the reference: a collected QApplication takes the widgets down
-    window = MainWindow(problem, DEFAULT_X if x is None else x, ComputeWorker())
-    window.resize(*size)
-    window.show()
-    if view is not None:
-        window.apply_session(Session(problem, window.x, view))
+    window: MainWindow | None = None
     try:
-        app.processEvents()
-        if (window.width(), window.height()) != size:
-            raise ExportError(
-                f"the window cannot be {size[0]}x{size[1]}: its content needs at least "
-                f"{window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
+        # A signal here is raised when the block is left: no file is written.
+        with deferred_signals() as caught:
+            window = MainWindow(problem, DEFAULT_X if x is None else x, ComputeWorker())
+            shown = _render_when_complete(
+                app, window, size=size, view=view, timeout_s=timeout_s, caught=caught
             )
-        if not wait_until_complete(window, timeout_s):
-            print(f"gradviz: error: results not ready after {timeout_s:g} s", file=sys.stderr)
+        if not shown:
             return 1
-        # The last report re-wraps labels, and each wrap asks for another layout pass.
-        for _ in range(LAYOUT_PASSES):
-            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-            QApplication.processEvents()
-        window.export(choice)
+        window.export(choice)  # a signal now raises at once; the writer cleans up
     except ExportError as error:
         print(f"gradviz: error: {error}", file=sys.stderr)
         return 1
     finally:
-        dispose(window)
+        if window is not None:
+            dispose(window)
     print(Path(choice.path))
     return 0
+
+
+def _render_when_complete(
+    app: QApplication,
+    window: MainWindow,
+    *,
+    size: tuple[int, int],
+    view: View | None,
+    timeout_s: float,
+    caught: Sequence[int],
+) -> bool:
+    """Show the window at ``size`` and run Qt until every result is on screen and laid
+    out; False (having said why) when that does not happen in time."""
+    window.resize(*size)
+    window.show()
+    if view is not None:
+        window.apply_session(Session(window.problem, window.x, view))
+    app.processEvents()
+    if (window.width(), window.height()) != size:
+        raise ExportError(
+            f"the window cannot be {size[0]}x{size[1]}: its content needs at least "
+            f"{window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
+        )
+    if not wait_until_complete(window, timeout_s, caught):
+        if not caught:
+            print(f"gradviz: error: results not ready after {timeout_s:g} s", file=sys.stderr)
+        return False
+    # The last report re-wraps labels, and each wrap asks for another layout pass.
+    for _ in range(LAYOUT_PASSES):
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        QApplication.processEvents()
+    return True
