@@ -101,7 +101,8 @@ def export_plots(stack: PlotStack, path: Path, width: int | None = None) -> None
     suffix = path.suffix.lower()
     if suffix == ".svg":
         scene = graphics.scene()
-        _write_atomically(path, lambda temporary: _write_svg(scene, temporary, width))
+        with stack.clipped_to_views():
+            _write_atomically(path, lambda temporary: _write_svg(scene, temporary, width))
     elif suffix == ".pdf":
         _write_atomically(path, lambda temporary: _write_bytes(temporary, _pdf(graphics)))
     else:

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import textwrap
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -157,6 +158,68 @@ def _widen(item: object, ratio: float) -> list[Callable[[], None]]:
         bar_pen = item.opts["pen"]
         item.setData(pen=_wider(bar_pen, ratio))
         return [lambda: item.setData(pen=bar_pen)]
+    return []
+
+
+Box = tuple[float, float, float, float]  # x_lo, x_hi, y_lo, y_hi
+
+
+def clip_polyline(x: np.ndarray, y: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of the polyline inside ``box``, each segment cut where it crosses an edge
+    (Liang-Barsky), pieces separated by NaN. Segments touching a NaN are dropped. [k]"""
+    x_lo, x_hi, y_lo, y_hi = box
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for x0, y0, x1, y1 in zip(x[:-1], y[:-1], x[1:], y[1:], strict=True):
+        if not np.isfinite([x0, y0, x1, y1]).all():
+            continue
+        dx, dy = x1 - x0, y1 - y0
+        t0, t1 = 0.0, 1.0
+        inside = True
+        for p, q in ((-dx, x0 - x_lo), (dx, x_hi - x0), (-dy, y0 - y_lo), (dy, y_hi - y0)):
+            if p == 0:
+                inside = inside and q >= 0
+            elif p < 0:
+                t0 = max(t0, q / p)
+            else:
+                t1 = min(t1, q / p)
+        if not inside or t0 > t1:
+            continue
+        start = (x0 + t0 * dx, y0 + t0 * dy)
+        if not out_x or (out_x[-1], out_y[-1]) != start:
+            if out_x:
+                out_x.append(np.nan)
+                out_y.append(np.nan)
+            out_x.append(start[0])
+            out_y.append(start[1])
+        out_x.append(x0 + t1 * dx)
+        out_y.append(y0 + t1 * dy)
+    return np.array(out_x), np.array(out_y)
+
+
+def _spot(spot: Any) -> dict[str, object]:
+    """A scatter point (pyqtgraph's SpotItem) as the keywords ScatterPlotItem.setData
+    takes back."""
+    keys = ("pos", "brush", "pen", "symbol", "size")
+    return {key: getattr(spot, key)() for key in keys}
+
+
+def _clip(item: object, box: Box) -> list[Callable[[], None]]:
+    """Cut a curve's line (or a scatter's points) to ``box``; return how to undo it."""
+    x_lo, x_hi, y_lo, y_hi = box
+    if isinstance(item, pg.PlotDataItem) and item.xData is not None and len(item.xData) > 1:
+        x, y = item.xData, item.yData
+        if item.opts["pen"] is not None and item.opts["symbol"] is None:
+            item.setData(*clip_polyline(x, y, box))
+            return [lambda: item.setData(x, y)]
+    if isinstance(item, pg.ScatterPlotItem) and len(item.data):
+        points = item.getData()
+        keep = (points[0] >= x_lo) & (points[0] <= x_hi)
+        keep &= (points[1] >= y_lo) & (points[1] <= y_hi)
+        if not keep.all():
+            spots = [_spot(spot) for spot in item.points()]
+            item.setData([spot for spot, kept in zip(spots, keep, strict=True) if kept])
+            return [lambda: item.setData(spots)]
     return []
 
 
@@ -477,6 +540,23 @@ class PlotStack(QWidget):
                 legend, scale = plot.legend, plot.legend.scale()
                 legend.setScale(scale * ratio)
                 restore.append(functools.partial(legend.setScale, scale))
+        try:
+            yield
+        finally:
+            for undo in reversed(restore):
+                undo()
+
+    @contextlib.contextmanager
+    def clipped_to_views(self) -> Iterator[None]:
+        """Cut every curve and scatter to its plot's visible rectangle for the duration,
+        so that an SVG needs no clip paths: Qt's own SVG renderer ignores them and would
+        draw the off-scale noise over the titles."""
+        restore: list[Callable[[], None]] = []
+        for plot in self._plots:
+            (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
+            box = (x_lo, x_hi, y_lo, y_hi)
+            for item in plot.items:
+                restore += _clip(item, box)
         try:
             yield
         finally:

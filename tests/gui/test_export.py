@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import importlib
 import os
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyqtgraph.exporters
 import pytest
-from PyQt6.QtGui import QImage
-from PyQt6.QtWidgets import QWidget
+from conftest import Records
+from PyQt6.QtGui import QColor, QImage, QPainter
+from PyQt6.QtSvg import QSvgRenderer
+from PyQt6.QtWidgets import QApplication, QWidget
+from spec import DTYPES, legend_item, xy
 
 from gradviz.gui import export as export_module
 from gradviz.gui import style
@@ -25,9 +31,6 @@ from gradviz.gui.export import (
     window_image,
 )
 from gradviz.gui.plots import PlotStack
-
-if TYPE_CHECKING:
-    pass
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -295,3 +298,58 @@ def test_plots_pdf_is_one_vector_page_the_size_of_the_plots(
     assert f"/MediaBox [0 0 {width:.6f} {height:.6f}]".encode() in data
     assert len(data) < 2_000_000  # vector: no page-sized bitmap
     assert_only(tmp_path, "plots.pdf")
+
+
+def noise_above_the_titles(image: QImage, stack: PlotStack) -> int:
+    """Pixels in a dtype's colour in the band above the top plot's area (its title)."""
+    top = stack.plot_items()[0]
+    graphics = stack.graphics()
+    band = graphics.mapFromScene(top.vb.sceneBoundingRect().topLeft()).y()
+    scale = image.width() / graphics.width()
+    found = 0
+    colours = [QColor(c) for c in style.DTYPE_COLORS.values()]
+    for y in range(0, max(0, int(band * scale) - 2), 2):
+        for x in range(0, image.width(), 3):
+            pixel = image.pixelColor(x, y)
+            if any(abs(pixel.red() - c.red()) + abs(pixel.green() - c.green())
+                   + abs(pixel.blue() - c.blue()) < 60 for c in colours):  # fmt: skip
+                found += 1
+    return found
+
+
+@pytest.fixture
+def noisy(stack: PlotStack, records: Records) -> PlotStack:
+    """The seed's picture: float32 and float64 far off-scale around a truth near 1."""
+    grad = {d: records.curves.grad[d] * 1e4 * np.cos(40 * records.curves.x) for d in DTYPES}
+    mu = {d: records.curves.mu[d] * 1e4 * np.sin(40 * records.curves.x) for d in DTYPES}
+    stack.set_curves(dataclasses.replace(records.curves, grad=grad, mu=mu))
+    QApplication.processEvents()
+    return stack
+
+
+def test_svg_needs_no_clip_paths_qt_draws_nothing_over_the_titles(
+    noisy: PlotStack, tmp_path: Path
+) -> None:
+    target = tmp_path / "plots.svg"
+    export_plots(noisy, target)
+    renderer = QSvgRenderer(str(target))
+    assert renderer.isValid()
+    image = QImage(noisy.graphics().size(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    assert noise_above_the_titles(image, noisy) == 0
+    grads = xy(legend_item(noisy.plot_items()[1], "d mu/dx float32"))[1]
+    assert np.abs(grads).max() > 1e3  # the on-screen data is back after the export
+
+
+@pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="librsvg2-bin not installed")
+def test_svg_renders_alike_in_librsvg(noisy: PlotStack, tmp_path: Path) -> None:
+    target = tmp_path / "plots.svg"
+    export_plots(noisy, target)
+    png = tmp_path / "rsvg.png"
+    subprocess.run(["rsvg-convert", "-o", str(png), str(target)], check=True, timeout=60)
+    image = QImage(str(png))
+    assert image.width() == noisy.graphics().width()
+    assert noise_above_the_titles(image, noisy) == 0

@@ -19,7 +19,7 @@ from spec import legend_item, xy
 from gradviz.core.problem import Problem
 from gradviz.core.results import DTYPES, FailureKind, ProbeReport, Spread
 from gradviz.gui import style
-from gradviz.gui.plots import PlotStack
+from gradviz.gui.plots import PlotStack, clip_polyline
 
 if TYPE_CHECKING:
     from conftest import Records
@@ -518,3 +518,17 @@ def test_legends_lose_columns_rather_than_entries_when_the_plots_are_narrow(
     stack.resize(1400, 800)
     QApplication.processEvents()
     assert stack.plot_items()[2].legend.columnCount == 3
+
+
+def test_clip_polyline_cuts_segments_at_the_box_edges() -> None:
+    box = (0.0, 10.0, -1.0, 1.0)
+    x = np.array([-5.0, 5.0, 6.0, 7.0, np.nan, 8.0, 9.0])
+    y = np.array([0.0, 0.0, 3.0, 0.5, 0.0, 0.5, 0.5])
+    cx, cy = clip_polyline(x, y, box)
+    # (-5,0)-(5,0) enters at x=0; (5,0)-(6,3) leaves through y=1 at x=5+1/3; (6,3)-(7,0.5)
+    # re-enters through y=1 at x=6.8; the NaN breaks the line; (8,.5)-(9,.5) is inside.
+    expected_x = [0.0, 5.0, 5 + 1 / 3, np.nan, 6.8, 7.0, np.nan, 8.0, 9.0]
+    expected_y = [0.0, 0.0, 1.0, np.nan, 1.0, 0.5, np.nan, 0.5, 0.5]
+    np.testing.assert_allclose(cx, expected_x)
+    np.testing.assert_allclose(cy, expected_y)
+    assert clip_polyline(np.array([20.0, 30.0]), np.array([0.0, 0.0]), box)[0].size == 0
