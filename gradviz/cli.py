@@ -33,6 +33,7 @@ from gradviz.core.problem import (
     check_x,
     parse_number,
 )
+from gradviz.core.results import SPREAD_MAX_N
 from gradviz.core.session import Session, SessionError, load_session
 
 EXIT_USAGE = 2
@@ -225,7 +226,7 @@ def print_report(problem: Problem, x: float, budget: float | None, form: str) ->
     from gradviz.core.report import Report, to_json, to_table
 
     data = problem_data(problem)
-    result = ProbeEngine().probe(data, x)
+    result = ProbeEngine().probe(data, x, spread=problem.n <= SPREAD_MAX_N)
     reference = None if budget is None else ReferenceSolver(data, budget).evaluate(x)
     diagnosis = diagnose(result, reference, conditioning(data))
     report = Report(result=result, reference=reference, diagnosis=diagnosis)
@@ -286,7 +287,7 @@ def curves_text(problem: Problem, points: int, budget: float | None, form: str) 
 
     data = problem_data(problem)
     xs = curve_grid(problem, points)
-    curves = ProbeEngine().curves(data, xs)
+    curves = ProbeEngine().curves(data, xs, spread=problem.n <= SPREAD_MAX_N)
     export = CurvesExport(curves, None, None, None)
     if budget is not None:
         references = ReferenceSolver(data, budget).evaluate_many(xs.tolist())

@@ -49,7 +49,9 @@ class ProbeEngine:
         spreads = {dtype: sets[dtype].spread(x) for dtype in DTYPES} if spread else {}
         return ProbeResult(problem=data.problem, x=x, cells=cells, spread=spreads)
 
-    def curves(self, data: ProblemData, xs: np.ndarray | None = None) -> Curves:
+    def curves(
+        self, data: ProblemData, xs: np.ndarray | None = None, spread: bool = True
+    ) -> Curves:
         """The curve path (``function``, see ``CURVE_PATH``) over ``xs`` (default: the curve
         grid), both dtypes."""
         problem = data.problem
@@ -57,7 +59,7 @@ class ProbeEngine:
         mu: dict[DType, np.ndarray] = {}
         grad: dict[DType, np.ndarray] = {}
         errors: dict[DType, str | None] = {}
-        spread: dict[DType, np.ndarray] = {}
+        spread_digits: dict[DType, np.ndarray] = {}
         for dtype, path_set in self._path_sets(data).items():
             try:
                 mu[dtype], grad[dtype] = path_set.curves(xs)
@@ -65,8 +67,9 @@ class ProbeEngine:
             except PathError as error:
                 mu[dtype] = grad[dtype] = np.full(xs.shape, np.nan)
                 errors[dtype] = str(error)
-            spread[dtype] = path_set.spread_curve(xs)
-        return Curves(problem, xs, mu, grad, errors, spread_digits=spread)
+            if spread:
+                spread_digits[dtype] = path_set.spread_curve(xs)
+        return Curves(problem, xs, mu, grad, errors, spread_digits=spread_digits)
 
     def tracing_counts(self) -> dict[str, int]:
         """Trace count of every tf.function alive, keyed ``"<dtype> <name> <problem>"``."""

@@ -160,6 +160,11 @@ class Cell:
         return "error" if self.error is not None else "ok"
 
 
+# Above this n the spread's 16 extra solves per dtype cost more than everything else a new
+# problem needs (16 inverses of 2000 x 2000 take ~8 s per dtype here): it is not computed.
+SPREAD_MAX_N = 1000
+
+
 @dataclass(frozen=True)
 class Spread:
     """What equivalent programs print: d mu/dx over copies of the problem perturbed by one

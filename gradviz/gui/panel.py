@@ -55,6 +55,7 @@ from gradviz.core.results import (
     DTYPES,
     PATH_SPEC,
     PATH_SPECS,
+    SPREAD_MAX_N,
     Cell,
     DType,
     FailureKind,
@@ -104,7 +105,7 @@ FAILURE_WORDS: dict[FailureKind, str] = {
 def spread_text(spreads: Mapping[DType, Spread | None], dtype: DType) -> str:
     """One dtype's spread in the panel's words."""
     if dtype not in spreads:
-        return "spread not computed"
+        return f"spread not computed (only up to n = {SPREAD_MAX_N}: 16 more solves per dtype)"
     spread = spreads[dtype]
     if spread is None:
         return "no spread: its perturbed copies gave no number"

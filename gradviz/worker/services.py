@@ -24,7 +24,7 @@ from gradviz.core.data import ProblemData, curve_grid, data_from_sample, problem
 from gradviz.core.diagnosis import conditioning
 from gradviz.core.problem import Problem
 from gradviz.core.reference import ReferenceSolver, reference_curve
-from gradviz.core.results import Reference
+from gradviz.core.results import SPREAD_MAX_N, Reference
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -92,9 +92,9 @@ def _paths_loop(conn: Connection) -> None:
                 case LoadData(problem=problem, y=y):
                     data = data_from_sample(problem, y)
                 case ProbeRequest(x=x) if data is not None and data.problem == request.problem:
-                    conn.send(ProbeDone(engine.probe(data, x)))
+                    conn.send(ProbeDone(engine.probe(data, x, spread=with_spread(data))))
                 case CurvesRequest() if data is not None and data.problem == request.problem:
-                    conn.send(CurvesDone(engine.curves(data)))
+                    conn.send(CurvesDone(engine.curves(data, spread=with_spread(data))))
                 case ProbeRequest() | CurvesRequest():
                     conn.send(PathsFailed(request, "its problem's data was never loaded"))
                 case _:
@@ -103,6 +103,11 @@ def _paths_loop(conn: Connection) -> None:
             raise
         except Exception as error:  # any failure is a result to show, not a reason to die
             conn.send(PathsFailed(request, _one_line(error)))
+
+
+def with_spread(data: ProblemData) -> bool:
+    """The spread costs 16 solves per dtype: only up to SPREAD_MAX_N points."""
+    return data.problem.n <= SPREAD_MAX_N
 
 
 def _answer(conn: Connection, problem: Problem, solver: ReferenceSolver, request: object) -> None:
