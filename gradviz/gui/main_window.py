@@ -44,6 +44,7 @@ from PyQt6.QtWidgets import (
 
 from gradviz import __version__
 from gradviz.core.curve_export import CurvesExport, to_csv
+from gradviz.core.data import estimated_seconds
 from gradviz.core.environment import environment
 from gradviz.core.files import SaveError, save_text
 from gradviz.core.problem import COORDINATE_LIMIT, Problem
@@ -70,6 +71,7 @@ STALE_AFTER_MS = 150
 ELAPSED_SHOWN_AFTER_S = 2.0  # a task running longer says for how long
 VERSION_KEYS = ("gradviz", "python", "tensorflow", "numpy", "python-flint", "qt")
 MOVE_COMMAND_ID = 1
+LONG_WORK_S = 5.0  # a problem expected to take longer is announced, with Cancel
 MERGE_MOVES_S = 1.0  # probe moves closer together than this are one undo step (a drag)
 SESSION_FILTER = "gradviz session (*.json)"
 DATA_FILTER = "CSV, one row per x (*.csv)"
@@ -251,7 +253,13 @@ class MainWindow(QMainWindow):
         self._retry.hide()
         self.statusBar().addPermanentWidget(self._status)
         self.statusBar().addPermanentWidget(self._busy)
+        self._cancel = QPushButton("Cancel")
+        self._cancel.setObjectName("cancel")
+        self._cancel.setToolTip("Stop computing this problem and return to the previous one")
+        self._cancel.clicked.connect(self._on_cancel_clicked)
+        self._cancel.hide()
         self.statusBar().addPermanentWidget(self._retry)
+        self.statusBar().addPermanentWidget(self._cancel)
 
     def _action(
         self, text: str, slot: Callable[[], object], keys: QKeySequence | str | None = None
@@ -463,6 +471,12 @@ class MainWindow(QMainWindow):
     def _on_problem_applied(self, problem: Problem) -> None:
         if problem == self._problem:
             return
+        seconds = estimated_seconds(problem)
+        if seconds >= LONG_WORK_S:
+            self.show_message(
+                f"n = {problem.n}: the first results will take about {seconds:.0f} s here; "
+                "Cancel in the status bar returns to the previous problem"
+            )
         self._remember(problem, self._clamped_to(problem, self._x), "Change the problem", False)
         old_x = self._x
         self._problem = problem
@@ -567,6 +581,9 @@ class MainWindow(QMainWindow):
         self._status.setText(" · ".join(words))
         self._busy.setVisible(bool(self._started))
         self._retry.setVisible(bool(self._retrying))
+        # A new problem still being set up can be abandoned for the one before it.
+        setting_up = bool({"data", "curves"} & set(self._started))
+        self._cancel.setVisible(setting_up and self._undo.canUndo() and self._changed_problem())
         if self._started and not self._elapsed_timer.isActive():
             self._elapsed_timer.start()
         elif not self._started:
@@ -574,6 +591,17 @@ class MainWindow(QMainWindow):
 
     def _on_retry_clicked(self) -> None:
         self._worker.retry()
+
+    def _changed_problem(self) -> bool:
+        """The last undo step changed the problem (not just x)."""
+        last = self._undo.command(self._undo.index() - 1)
+        return isinstance(last, _StateChange) and last.before[0] != last.after[0]
+
+    def _on_cancel_clicked(self) -> None:
+        if self._changed_problem():
+            self._undo.undo()
+            self._cancel.hide()
+            self.show_message(f"Cancelled: back to {self._problem.summary()}")
 
     def _on_failed(self, message: str) -> None:
         self.show_message(message)

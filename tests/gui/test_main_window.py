@@ -843,6 +843,25 @@ def test_open_recent_lists_the_last_sessions_newest_first_and_opens_them(
     assert window.statusBar().currentMessage() == f"Opened {saved[2]}"
 
 
+@pytest.mark.timeout(180)
+def test_a_long_problem_is_announced_and_cancel_returns_to_the_previous_one(
+    qtbot, harness: Harness
+) -> None:
+    window = harness.window
+    wait_complete(qtbot, harness, timeout=FIRST_RESULTS_MS)
+    large = FAST.replace(n=2000)
+    window.editor.problem_applied.emit(large)
+    assert "the first results will take about" in window.statusBar().currentMessage()
+    cancel = window.statusBar().findChild(QPushButton, "cancel")
+    qtbot.waitUntil(cancel.isVisible, timeout=10_000)
+    mark = harness.mark()
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert window.problem == FAST and window.editor.problem() == FAST
+    assert window.statusBar().currentMessage() == f"Cancelled: back to {FAST.summary()}"
+    wait_complete(qtbot, harness, mark, timeout=FIRST_RESULTS_MS)
+    assert not cancel.isVisible()
+
+
 def retry_button(window: MainWindow) -> QPushButton:
     button = window.statusBar().findChild(QPushButton, "retry")
     assert button is not None
