@@ -306,7 +306,10 @@ class ResultsPanel(QWidget):
         grid.setVerticalSpacing(5)
         grid.setContentsMargins(10, 8, 10, 8)
         corner = QLabel("d mu/dx")
-        corner.setToolTip("The derivative of the posterior mean at x, by each path")
+        corner.setToolTip(
+            "The derivative of the posterior mean at x, by each path "
+            "(the paths: see Help > Guide (F1), Glossary)"
+        )
         grid.addWidget(corner, 0, 0, Qt.AlignmentFlag.AlignBottom)
         for index, dtype in enumerate(DTYPES):
             column = 1 + 3 * index
@@ -314,7 +317,8 @@ class ResultsPanel(QWidget):
             head.setObjectName(f"head_{dtype}")
             head.setStyleSheet(f"color: {style.DTYPE_COLORS[dtype]};")
             head.setToolTip(
-                f"{dtype}: grey digits disagree with the reference; 'ok' counts correct digits"
+                f"{dtype}: grey digits disagree with the reference; 'ok' counts correct digits "
+                "(correct digits, digits carried: see Help > Guide (F1), Glossary)"
             )
             grid.addWidget(head, 0, column, 1, 2, Qt.AlignmentFlag.AlignBottom)
             underline = QFrame()
