@@ -234,6 +234,19 @@ def print_report(problem: Problem, x: float, budget: float | None, form: str) ->
     return 0
 
 
+def writable_target(text: str, force: bool) -> Path:
+    """An output file that can be written (its folder exists and takes files, it is not a
+    folder, its name fits) and may be (absent, or ``force``), before any work starts."""
+    path = Path(text).expanduser()
+    try:
+        check_target(path)
+    except SaveError as error:
+        raise UsageError(str(error)) from None
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it")
+    return path
+
+
 def _points(text: str | None) -> int:
     if text is None:
         return 1000
@@ -250,14 +263,7 @@ def _run_curves(args: argparse.Namespace) -> int:
     if args.format not in CURVE_FORMATS:
         raise ProblemError("format", args.format, "one of " + ", ".join(CURVE_FORMATS))
     points = _points(args.points)
-    output = None if args.output is None else Path(args.output).expanduser()
-    if output is not None:
-        try:
-            check_target(output)
-        except SaveError as error:
-            raise UsageError(str(error)) from None
-        if output.exists() and not args.force:
-            raise UsageError(f"{output} exists; pass --force to overwrite it")
+    output = None if args.output is None else writable_target(args.output, args.force)
     problem, _, _ = starting_point(args)
     from gradviz.core.reference import DEFAULT_BUDGET_S
 
@@ -314,18 +320,12 @@ def _run_screenshot(args: argparse.Namespace) -> int:
     if args.what not in WHATS:
         raise ProblemError("what", args.what, "one of " + ", ".join(WHATS))
     size = parse_size(args.size or DEFAULT_SIZE)
-    out = Path(args.out).expanduser()
-    if out.suffix.lower() not in EXTENSIONS[args.what]:
+    if Path(args.out).suffix.lower() not in EXTENSIONS[args.what]:
         allowed = " or ".join(EXTENSIONS[args.what])
         raise ProblemError(
             "OUT", args.out, f"a file name ending in {allowed} for --what {args.what}"
         )
-    try:
-        check_target(out)
-    except SaveError as error:
-        raise UsageError(str(error)) from None
-    if out.exists() and not args.force:
-        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    out = writable_target(args.out, args.force)
     problem, x, session = starting_point(args)
     from gradviz.gui.app import run_screenshot
     from gradviz.gui.export_dialog import ExportChoice
