@@ -54,6 +54,8 @@ BEAM_WIDTH = 0.015  # error-bar beam, fraction of the visible x range
 SPREAD_OFFSET = 0.006  # spread bars beside the probe, fraction of the visible x range
 RANGE_PERCENTILES = (1.0, 99.0)
 RANGE_PADDING = 0.06
+MIN_SPAN = 1e-12  # relative to the values' magnitude
+TINY = 1e-290  # below this pyqtgraph's tick spacing underflows
 TRUTH_NAME = "exact"
 READOUT_HINT = "Move the mouse over a plot to read x and the value under the cursor"
 LEGEND_HEADROOM = 0.4  # extra space above the data, as a fraction of its span, for the legend
@@ -112,8 +114,12 @@ def _at(x: float, values: list[float]) -> tuple[list[float], list[float]]:
 
 
 def _with_headroom(lo: float, hi: float) -> tuple[float, float]:
-    """Pad a range and leave room above it, so the top-left legend covers no data."""
-    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    """Pad a range and leave room above it, so the top-left legend covers no data. A span
+    too small to tick (values that all underflow to about 0, a flat curve) becomes the
+    values' magnitude, or 1: pyqtgraph divides by zero on subnormal tick spacings."""
+    span, size = hi - lo, max(abs(lo), abs(hi))
+    if not (span > MIN_SPAN * size and span > TINY):
+        span = size if size > TINY else 1.0
     return lo - RANGE_PADDING * span, hi + (RANGE_PADDING + LEGEND_HEADROOM) * span
 
 

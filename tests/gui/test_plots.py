@@ -532,3 +532,15 @@ def test_clip_polyline_cuts_segments_at_the_box_edges() -> None:
     np.testing.assert_allclose(cx, expected_x)
     np.testing.assert_allclose(cy, expected_y)
     assert clip_polyline(np.array([20.0, 30.0]), np.array([0.0, 0.0]), box)[0].size == 0
+
+
+def test_values_that_all_underflow_to_zero_still_get_a_tickable_range(
+    qtbot, stack: PlotStack, records: Records
+) -> None:
+    """--domain -1e6 1e6 --n 50: the truth and the reference are 0 +/- 5e-324; pyqtgraph
+    divided by a subnormal tick spacing in every paint."""
+    zero = np.zeros_like(records.truth.x)
+    truth = dataclasses.replace(records.truth, mu=zero, grad=zero + 5e-324)
+    stack.set_reference_curve(truth)
+    _, (y_lo, y_hi) = stack.plot_items()[1].vb.viewRange()
+    assert y_hi - y_lo > 1e-3
