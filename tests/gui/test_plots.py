@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QApplication
 from spec import legend_item, xy
 
 from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, FailureKind, ProbeReport, Spread
+from gradviz.core.results import DTYPES, Ball, FailureKind, ProbeReport, Reference, Spread
 from gradviz.gui import style
 from gradviz.gui.plots import PlotStack, clip_polyline
 
@@ -535,12 +535,14 @@ def test_clip_polyline_cuts_segments_at_the_box_edges() -> None:
 
 
 def test_values_that_all_underflow_to_zero_still_get_a_tickable_range(
-    qtbot, stack: PlotStack, records: Records
+    qtbot, stack: PlotStack, records: Records, report_factory
 ) -> None:
     """--domain -1e6 1e6 --n 50: the truth and the reference are 0 +/- 5e-324; pyqtgraph
     divided by a subnormal tick spacing in every paint."""
-    zero = np.zeros_like(records.truth.x)
-    truth = dataclasses.replace(records.truth, mu=zero, grad=zero + 5e-324)
-    stack.set_reference_curve(truth)
+    zero_ball = Ball(0.0, 5e-324)
+    zero = Reference("exact", mu=zero_ball, grad=zero_ball, precision_bits=128)
+    stack.set_report(report_factory(records.problem, reference=zero))
+    flat = np.zeros_like(records.truth.x)
+    stack.set_reference_curve(dataclasses.replace(records.truth, mu=flat, grad=flat))
     _, (y_lo, y_hi) = stack.plot_items()[1].vb.viewRange()
     assert y_hi - y_lo > 1e-3
