@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -495,6 +496,25 @@ class PathSet:
             "traced",
             lambda: _build_traced(self._graph_function(), self._eager(), self.dtype),
         )
+
+    def prepare(self, on_stage: Callable[[str, float], None]) -> None:
+        """Build every shared model now, in the order a probe needs them, and report each
+        stage's wall seconds: ``eager`` (K and its factor, eagerly), ``function`` (the
+        function path's factor: trace, grappler, run), ``seed`` (the v1 graph and Session,
+        its first run), ``traced`` (the probe's traced call), ``spread`` (the copies'
+        factors). A stage that fails is remembered as when a path builds it."""
+        stages: dict[str, Callable[[], object]] = {
+            "eager": self._eager,
+            "function": self._graph_function,
+            "seed": self._seed,
+            "traced": self._traced,
+            "spread": self._spread,
+        }
+        for name, build in stages.items():
+            start = time.perf_counter()
+            with contextlib.suppress(PathError):
+                build()
+            on_stage(name, time.perf_counter() - start)
 
     def _converted(self, x: float) -> tuple[float, Tensor, Tensor]:
         """x as a scalar tensor of this dtype and as a batch of one, converted once per

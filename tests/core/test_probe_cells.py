@@ -87,3 +87,19 @@ def test_probing_traces_once_and_evaluating_alone_never_uses_the_probe_trace(set
     assert set(probing.tracing_counts()) <= {"traced"}
     assert all(count == 1 for count in probing.tracing_counts().values())
     assert "traced" not in alone.tracing_counts()
+
+
+@pytest.mark.parametrize(
+    ("problem", "dtype", "status"),
+    [(PROBLEMS[2], "float64", "ok"), (PROBLEMS[1], "float32", "error")],  # error: NaN Cholesky
+)
+def test_prepare_builds_every_stage_in_order_and_remembers_failures(
+    problem: Problem, dtype: str, status: str
+) -> None:
+    path_set = paths.PathSet(problem_data(problem), dtype)
+    stages: list[tuple[str, float]] = []
+    path_set.prepare(lambda name, seconds: stages.append((name, seconds)))
+    assert [name for name, _ in stages] == ["eager", "function", "seed", "traced", "spread"]
+    assert all(seconds >= 0 for _, seconds in stages)
+    assert {cell.status for cell in path_set.probe(2.0)} == {status}
+    path_set.close()
