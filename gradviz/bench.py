@@ -12,7 +12,9 @@ shared, noisy machine. Sections (see the README's "Performance"):
   and ``import tensorflow`` alone for context;
 - problem_change: curves (both dtypes, 1000 x) at n = 300 and 2000, the reference with
   jitter and undetermined;
-- soak: many probes: resident memory growth and tf.function trace counts.
+- soak: many probes: resident memory growth and tf.function trace counts;
+- stages_n300, stages_n2000 (and stages_n5000 with ``--large``; ``--quick`` keeps n = 300):
+  where the time of a new problem goes, stage by stage, and the peak resident memory.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import textwrap
@@ -29,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradviz.core.data import ProblemData, problem_data
+from gradviz.core.data import ProblemData, curve_grid, problem_data
 from gradviz.core.problem import Problem
+from gradviz.core.results import DTYPES
 
 if TYPE_CHECKING:
     from PyQt6.QtCore import QEvent
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
     from gradviz.core.results import ProbeReport
     from gradviz.gui.main_window import MainWindow
 
+PARALLEL_DTYPE_CORES = 4  # one core for the GUI, one per dtype's process, one to spare
 MOVE_HZ = 60.0
 FRAME_S = 1 / 60
 HEARTBEAT_MS = 1
@@ -52,6 +57,11 @@ def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _timed(function: Callable[[], Any]) -> float:
@@ -115,7 +125,15 @@ def bench_probe(quick: bool) -> dict[str, Any]:
         "naive_p50_ms": naive_p50,
         "speedup": naive_p50 / p50 if p50 and naive_p50 else None,
         "probes": len(probe),
+        "dtype_mode": dtype_mode(os.cpu_count() or 1),
     }
+
+
+def dtype_mode(cores: int) -> str:
+    """How the two dtypes of a probe are run on a machine with ``cores`` cores, and why."""
+    if cores < PARALLEL_DTYPE_CORES:
+        return f"sequential ({cores} cores: the second core paints the GUI)"
+    return f"sequential ({cores} cores: one process per dtype is not built yet)"
 
 
 # --- the window: drag ------------------------------------------------------------------------
@@ -350,6 +368,50 @@ def bench_soak(quick: bool) -> dict[str, Any]:
     }
 
 
+# --- stages of a new problem ----------------------------------------------------------------
+
+
+def bench_stages(n: int) -> dict[str, Any]:
+    """Where a new problem of size n spends its time, stage by stage in seconds, in the order
+    the app meets them: the seed-faithful sample (an SVD of K), cond(K) (an eigendecomposition),
+    per dtype every build of :meth:`PathSet.prepare` (``function`` and ``seed`` include
+    grappler's constant folding), the first probe (the seed Session's executor for the probe's
+    fetches: grappler again), a later probe, the spread at one x, the curves; the reference's
+    predicted time at its first precision; and the peak resident memory of the process so far."""
+    from gradviz.core.diagnosis import conditioning
+    from gradviz.core.paths import PathSet
+    from gradviz.core.reference import PRECISIONS, ReferenceSolver
+
+    problem = Problem(n=n, seed=7)
+    figures: dict[str, Any] = {}
+
+    def stage(name: str, function: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        result = function()
+        figures[f"{name}_s"] = time.perf_counter() - start
+        return result
+
+    data: ProblemData = stage("problem_data", lambda: problem_data(problem))
+    stage("conditioning", lambda: conditioning(data))
+    xs = curve_grid(problem)
+    for dtype in DTYPES:
+        path_set = PathSet(data, dtype)
+        path_set.prepare(lambda name, seconds, d=dtype: figures.update({f"{d}_{name}_s": seconds}))
+        stage(f"{dtype}_first_probe", lambda p=path_set: p.probe(2.0))
+        stage(f"{dtype}_probe", lambda p=path_set: p.probe(1.0))
+        stage(f"{dtype}_spread_at_x", lambda p=path_set: p.spread(1.0))
+        stage(f"{dtype}_curves", lambda p=path_set: p.curves(xs))
+        path_set.close()
+    figures["reference_predicted_s"] = ReferenceSolver(data)._predict(PRECISIONS[0])
+    figures["peak_rss_mb"] = _peak_rss_mb()
+    return figures
+
+
+def stage_sizes(quick: bool, large: bool) -> tuple[int, ...]:
+    """The n whose stages are measured: 300 always, 2000 unless quick, 5000 when large."""
+    return (300,) + (() if quick else (2000,)) + ((5000,) if large else ())
+
+
 # --- report ----------------------------------------------------------------------------------
 
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
@@ -361,10 +423,13 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
 }
 
 
-def run(quick: bool) -> dict[str, Any]:
+def run(quick: bool, large: bool = False) -> dict[str, Any]:
     """Every section in one run; a section that fails reports its error, not a number."""
+    sections = dict(SECTIONS)
+    for n in stage_sizes(quick, large):
+        sections[f"stages_n{n}"] = lambda _, n=n: bench_stages(n)
     results: dict[str, Any] = {}
-    for name, section in SECTIONS.items():
+    for name, section in sections.items():
         try:
             results[name] = section(quick)
         except Exception as error:  # one broken section must not hide the others
@@ -394,9 +459,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gradviz.bench", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    parser.add_argument(
+        "--large", action="store_true", help="also the stages of n = 5000 (minutes, GBs)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    results = run(args.quick)
+    results = run(args.quick, args.large)
     print(json.dumps(results, indent=2) if args.json else to_table(results))
     return 0
 

@@ -23,6 +23,7 @@ REQUIRED: dict[str, set[str]] = {
         "with_spread_p99_ms",
         "naive_p50_ms",
         "speedup",
+        "dtype_mode",
     },
     "drag": {"max_stall_ms", "slow_frame_share", "lag_p50_ms", "lag_p99_ms"},
     "startup": {"first_paint_s", "first_panel_s", "tf_import_s"},
@@ -33,6 +34,27 @@ REQUIRED: dict[str, set[str]] = {
         "reference_undetermined_s",
     },
     "soak": {"rss_growth_mb", "traces_before", "traces_after"},
+    "stages_n300": {
+        "problem_data_s",
+        "conditioning_s",
+        *(
+            f"{dtype}_{stage}_s"
+            for dtype in ("float32", "float64")
+            for stage in (
+                "eager",
+                "function",
+                "seed",
+                "traced",
+                "spread",
+                "first_probe",
+                "probe",
+                "spread_at_x",
+                "curves",
+            )
+        ),
+        "reference_predicted_s",
+        "peak_rss_mb",
+    },
 }
 # Figures that --quick skips on purpose (null); every other required figure is a number.
 SKIPPED_WHEN_QUICK = {
@@ -40,6 +62,7 @@ SKIPPED_WHEN_QUICK = {
     ("problem_change", "reference_undetermined_s"),
 }
 TRACES = {"traces_before", "traces_after"}  # tf.function trace counts, per function
+TEXT = {"dtype_mode"}  # a sentence: the mode and why
 
 
 def _strict(name: str) -> Any:
@@ -78,10 +101,12 @@ def test_quick_bench_reports_every_figure(quick_run: subprocess.CompletedProcess
             if key in TRACES:
                 assert isinstance(value, dict) and value, (section, key, value)
                 assert all(is_number(count) and count >= 1 for count in value.values()), value
+            elif key in TEXT:
+                assert isinstance(value, str) and value, (section, key, value)
             else:
                 assert value is None or is_number(value), (section, key, value)
                 assert value is None or math.isfinite(value), (section, key, value)
-        for key in keys - TRACES:
+        for key in keys - TRACES - TEXT:
             if (section, key) not in SKIPPED_WHEN_QUICK:
                 assert is_number(figures[key]), (section, key, figures[key])
 
@@ -143,6 +168,20 @@ def test_to_table_prints_every_section_and_key() -> None:
     assert text["traces_before"] == "{'float32 function': 1}"
     assert len(text["error"]) <= 60 and text["error"].startswith("RuntimeError:")
     assert text["error"].endswith("[...]")
+
+
+def test_stage_sizes_keep_the_minutes_of_n5000_for_large() -> None:
+    assert bench.stage_sizes(quick=True, large=False) == (300,)
+    assert bench.stage_sizes(quick=False, large=False) == (300, 2000)
+    assert bench.stage_sizes(quick=False, large=True) == (300, 2000, 5000)
+
+
+@pytest.mark.parametrize(
+    ("cores", "says"), [(1, "1 cores"), (2, "GUI"), (4, "4 cores"), (64, "64")]
+)
+def test_dtype_mode_names_the_mode_and_why(cores: int, says: str) -> None:
+    mode = bench.dtype_mode(cores)
+    assert mode.startswith("sequential (") and says in mode
 
 
 def test_to_table_of_nothing() -> None:

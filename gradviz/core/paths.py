@@ -13,7 +13,8 @@ A failure (TensorFlow error, NaN from a non-positive-definite Cholesky, a
 non-finite result) becomes that cell's :class:`~gradviz.core.results.FailureKind`,
 set where it is detected, and TensorFlow's one-line detail; nothing raises out of
 :meth:`PathSet.evaluate`. Each path of ``PATH_SPECS`` has its evaluator in
-:data:`EVALUATORS`.
+:data:`EVALUATORS`; :meth:`PathSet.probe` evaluates all seven in fewer framework calls,
+every cell bit-identical to its path evaluated alone.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -96,7 +98,7 @@ def _one_line(error: BaseException) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
-def _const(value: float | np.ndarray, dtype: TFDType) -> Tensor:
+def _const(value: float | list[float] | np.ndarray, dtype: TFDType) -> Tensor:
     """A Python float as a tensor of ``dtype`` without a detour through float32."""
     return tf.convert_to_tensor(value, dtype=dtype)
 
@@ -284,15 +286,32 @@ class _SeedGraph:
             self.session.run(self.assign, {self.x_in: x})
             self._x_loaded = x
 
+    @staticmethod
+    def _optimizer_value(fetched: Any) -> PathValue:
+        [(grad, var)], mu = fetched
+        return float(mu[0, 0]), float(grad), {"x": float(var)}
+
+    @staticmethod
+    def _gradients_value(fetched: Any) -> PathValue:
+        [grad], mu = fetched
+        return float(mu[0, 0]), float(grad), {}
+
     def optimizer(self, x: float) -> PathValue:
         self._load(x)
-        [(grad, var)], mu = self.session.run([self.optimizer_grads, self.mu_optimizer])
-        return float(mu[0, 0]), float(grad), {"x": float(var)}
+        return self._optimizer_value(self.session.run([self.optimizer_grads, self.mu_optimizer]))
 
     def gradients_path(self, x: float) -> PathValue:
         self._load(x)
-        [grad], mu = self.session.run([self.gradients, self.mu_gradients])
-        return float(mu[0, 0]), float(grad), {}
+        return self._gradients_value(self.session.run([self.gradients, self.mu_gradients]))
+
+    def both(self, x: float) -> tuple[PathValue, PathValue]:
+        """Both paths' fetches in one ``Session.run``: each evaluates the same nodes of the
+        same graph as when fetched alone (one run less per probe)."""
+        self._load(x)
+        optimizer, gradients = self.session.run(
+            [[self.optimizer_grads, self.mu_optimizer], [self.gradients, self.mu_gradients]]
+        )
+        return self._optimizer_value(optimizer), self._gradients_value(gradients)
 
 
 class _Function:
@@ -315,8 +334,8 @@ class _Function:
             row, weights, y = factor()
         _check_factor(weights, problem, dtype)
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf_dtype)])
-        def evaluate(xs: Tensor) -> tuple[Tensor, Tensor]:
+        def operations(xs: Tensor) -> tuple[Tensor, Tensor]:
+            """The traced path's operations on a batch of x, in the graph being traced. [m]"""
             with tf.GradientTape() as tape:
                 tape.watch(xs)
                 mu = _apply(_kernel_vector(xs[:, None], row, scalars), weights, y, problem.solver)
@@ -324,7 +343,15 @@ class _Function:
             # mu_j depends on xs_j only, so the gradient of the sum is the per-x derivative.
             return mu, tape.gradient(mu, xs)
 
-        self.evaluate = evaluate
+        self.operations = operations
+        self.evaluate = tf.function(operations, input_signature=[tf.TensorSpec([None], tf_dtype)])
+
+
+def _forward_operations(model: _Eager, x: Tensor) -> tuple[Tensor, Tensor]:
+    """Forward mode: mu and its JVP along dx = 1 at a scalar x, in the graph being traced."""
+    with tf.autodiff.ForwardAccumulator(x, tf.ones_like(x)) as accumulator:
+        mu = model.mu(x)
+    return mu[0, 0], accumulator.jvp(mu)[0, 0]
 
 
 def _build_forward(model: _Eager, dtype: DType) -> TFFunction:
@@ -333,11 +360,34 @@ def _build_forward(model: _Eager, dtype: DType) -> TFFunction:
 
     @tf.function(input_signature=[tf.TensorSpec([], TF_DTYPES[dtype])])
     def forward(x: Tensor) -> tuple[Tensor, Tensor]:
-        with tf.autodiff.ForwardAccumulator(x, tf.ones_like(x)) as accumulator:
-            mu = model.mu(x)
-        return mu[0, 0], accumulator.jvp(mu)[0, 0]
+        return _forward_operations(model, x)
 
     return forward
+
+
+@dataclass(frozen=True)
+class _Traced:
+    """The ``function`` and ``forward`` paths of one dtype in one traced call, for a probe.
+
+    The graph holds each path's own operations on its own captured inputs side by side
+    (the function path's grappler-made factor, the eager model's factor for forward mode),
+    exactly as each path's own ``tf.function`` traces them; only their four results are
+    stacked. Called through its concrete function: the ``tf.function`` dispatch (signature
+    matching) costs as much again as the call itself."""
+
+    function: TFFunction  # for its trace count
+    call: TFFunction  # (xs [1], x []) -> [mu, grad of function, mu, grad of forward]
+
+
+def _build_traced(function: _Function, model: _Eager, dtype: DType) -> _Traced:
+    tf_dtype = TF_DTYPES[dtype]
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf_dtype), tf.TensorSpec([], tf_dtype)])
+    def traced(xs: Tensor, x: Tensor) -> Tensor:
+        mu, grad = function.operations(xs)
+        return tf.stack([mu[0], grad[0], *_forward_operations(model, x)])  # [4]
+
+    return _Traced(traced, traced.get_concrete_function())
 
 
 class _Spread:
@@ -355,9 +405,14 @@ class _Spread:
         kernel = data.kernel + problem.jitter * np.eye(problem.n)  # [n, n]
         alphas = []
         for _ in range(copies):
-            upper = np.triu(rng.uniform(-1.0, 1.0, kernel.shape))  # [n, n]
-            noise = upper + np.triu(upper, 1).T  # [n, n], symmetric like K
-            k_copy = _const((kernel * (1 + unit * noise)).astype(dtype), tf_dtype)  # [n, n]
+            noise = np.triu(rng.uniform(-1.0, 1.0, kernel.shape))  # [n, n]
+            noise += np.triu(noise, 1).T  # symmetric like K
+            # kernel * (1 + unit * noise), in place: the same IEEE operations, three
+            # temporary n x n arrays fewer (time and peak memory at large n).
+            noise *= unit
+            noise += 1
+            noise *= kernel
+            k_copy = _const(noise.astype(dtype, copy=False), tf_dtype)  # [n, n]
             y_copy = data.y * (1 + unit * rng.uniform(-1.0, 1.0, problem.n))  # [n]
             y_column = _const(y_copy.astype(dtype), tf_dtype)[:, None]  # [n, 1]
             factor = _factor(k_copy, y_column, problem.solver)
@@ -415,7 +470,7 @@ class PathSet:
         self._tf_dtype = TF_DTYPES[dtype]
         self._built: dict[str, Any] = {}
         self._failed: dict[str, PathError] = {}
-        self._last_x: tuple[float, Tensor] | None = None
+        self._last_x: tuple[float, Tensor, Tensor] | None = None
 
     def _shared(self, key: str, build: Callable[[], _T]) -> _T:
         """Build each shared model once; remember a failure, raised again on every use."""
@@ -442,11 +497,43 @@ class PathSet:
     def _forward_function(self) -> TFFunction:
         return self._shared("forward", lambda: _build_forward(self._eager(), self.dtype))
 
-    def _x(self, x: float) -> Tensor:
-        """x as a scalar tensor of this dtype, converted once per probe, not once per path."""
+    def _traced(self) -> _Traced:
+        return self._shared(
+            "traced",
+            lambda: _build_traced(self._graph_function(), self._eager(), self.dtype),
+        )
+
+    def prepare(self, on_stage: Callable[[str, float], None]) -> None:
+        """Build every shared model now, in the order a probe needs them, and report each
+        stage's wall seconds: ``eager`` (K and its factor, eagerly), ``function`` (the
+        function path's factor: trace, grappler, run), ``seed`` (the v1 graph and Session,
+        its first run), ``traced`` (the probe's traced call), ``spread`` (the copies'
+        factors). A stage that fails is remembered as when a path builds it."""
+        stages: dict[str, Callable[[], object]] = {
+            "eager": self._eager,
+            "function": self._graph_function,
+            "seed": self._seed,
+            "traced": self._traced,
+            "spread": self._spread,
+        }
+        for name, build in stages.items():
+            start = time.perf_counter()
+            with contextlib.suppress(PathError):
+                build()
+            on_stage(name, time.perf_counter() - start)
+
+    def _converted(self, x: float) -> tuple[float, Tensor, Tensor]:
+        """x as a scalar tensor of this dtype and as a batch of one, converted once per
+        probe, not once per path. ([], [1])"""
         if self._last_x is None or self._last_x[0] != x:
-            self._last_x = (x, _const(x, self._tf_dtype))
-        return self._last_x[1]
+            self._last_x = (x, _const(x, self._tf_dtype), _const([x], self._tf_dtype))
+        return self._last_x
+
+    def _x(self, x: float) -> Tensor:
+        return self._converted(x)[1]
+
+    def _xs(self, x: float) -> Tensor:
+        return self._converted(x)[2]
 
     def _seed_optimizer(self, x: float) -> PathValue:
         return self._seed().optimizer(x)
@@ -463,7 +550,7 @@ class PathSet:
         return float(mu.numpy()[0, 0]), float(tape.gradient(mu, xt).numpy()), {}
 
     def _function(self, x: float) -> PathValue:
-        mu, grad = self._graph_function().evaluate(tf.reshape(self._x(x), [1]))
+        mu, grad = self._graph_function().evaluate(self._xs(x))
         return float(mu.numpy()[0]), float(grad.numpy()[0]), {}
 
     def _forward(self, x: float) -> PathValue:
@@ -493,12 +580,42 @@ class PathSet:
         grad = (mu[2] - mu[0]) / (real(2) * h)
         return float(mu[1]), float(grad), {"h": float(h)}
 
+    def _seed_pair(self, x: float) -> dict[PathName, PathValue]:
+        optimizer, gradients = self._seed().both(x)
+        return {"seed_optimizer": optimizer, "seed_gradients": gradients}
+
+    def _traced_pair(self, x: float) -> dict[PathName, PathValue]:
+        values = self._traced().call(self._xs(x), self._x(x)).numpy()  # [4]
+        return {
+            "function": (float(values[0]), float(values[1]), {}),
+            "forward": (float(values[2]), float(values[3]), {}),
+        }
+
+    def probe(self, x: float) -> tuple[Cell, ...]:
+        """Every path at x, in ``PATHS`` order, each cell the same bit for bit as
+        :meth:`evaluate` gives for that path alone, in fewer framework calls: both seed
+        paths in one ``Session.run``, ``function`` and ``forward`` in one traced call.
+        A pair that fails is evaluated path by path, so each cell carries its own failure."""
+        values: dict[PathName, PathValue] = {}
+        for pair in (PathSet._seed_pair, PathSet._traced_pair):
+            try:
+                values.update(pair(self, x))
+            except (PathError, tf.errors.OpError, ValueError):
+                continue
+        return tuple(self._cell(path, x, values) for path in PATHS)
+
     def evaluate(self, path: PathName, x: float) -> Cell:
         """mu and d mu/dx of ``path`` at x, or why it failed. Never raises but KeyError
         for a path that does not exist."""
-        evaluator = EVALUATORS[path]
+        if path not in EVALUATORS:
+            raise KeyError(path)
+        return self._cell(path, x, {})
+
+    def _cell(self, path: PathName, x: float, known: Mapping[PathName, PathValue]) -> Cell:
+        """The cell of the value ``known`` holds for ``path``, or of evaluating the path
+        alone, or of the reason it failed."""
         try:
-            mu, grad, extra = evaluator(self, x)
+            mu, grad, extra = known[path] if path in known else EVALUATORS[path](self, x)
         except (PathError, tf.errors.OpError, ValueError) as error:
             failure = path_error(error)
             return Cell(path, self.dtype, None, None, _one_line(failure), failure.kind)
@@ -524,7 +641,7 @@ class PathSet:
             copies = self._spread()
         except PathError:
             return None
-        return spread_of(copies.gradients(tf.reshape(self._x(x), [1]))[:, 0])
+        return spread_of(copies.gradients(self._xs(x))[:, 0])
 
     def spread_curve(self, xs: np.ndarray) -> np.ndarray:
         """:func:`spread_digits` at every x; NaN where the copies cannot be built. [m]"""
@@ -542,13 +659,17 @@ class PathSet:
         self._built.clear()
 
     def tracing_counts(self) -> dict[str, int]:
-        """Traces of every tf.function built so far, keyed by name."""
-        counts = {}
+        """Traces of every tf.function traced so far, keyed by name: ``function`` (the
+        path alone and the curves), ``forward`` (the path alone), ``traced`` (a probe)."""
+        functions = {}
         if isinstance(self._built.get("function"), _Function):
-            counts["function"] = self._built["function"].evaluate.experimental_get_tracing_count()
+            functions["function"] = self._built["function"].evaluate
         if "forward" in self._built:
-            counts["forward"] = self._built["forward"].experimental_get_tracing_count()
-        return counts
+            functions["forward"] = self._built["forward"]
+        if isinstance(self._built.get("traced"), _Traced):
+            functions["traced"] = self._built["traced"].function
+        counts = {name: f.experimental_get_tracing_count() for name, f in functions.items()}
+        return {name: count for name, count in counts.items() if count}
 
 
 # How each path of PATH_SPECS is evaluated: the one place a spec meets TensorFlow.

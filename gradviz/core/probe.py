@@ -14,7 +14,7 @@ import numpy as np
 from gradviz.core.data import ProblemData, curve_grid
 from gradviz.core.paths import PathError, PathSet
 from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, PATHS, Curves, DType, ProbeResult
+from gradviz.core.results import DTYPES, Curves, DType, ProbeResult
 
 
 class ProbeEngine:
@@ -45,7 +45,7 @@ class ProbeEngine:
         """mu and d mu/dx by every path in every dtype at x; failures are cells. With
         ``spread``, also the spread of perturbed copies per dtype (built once per problem)."""
         sets = self._path_sets(data)
-        cells = tuple(sets[dtype].evaluate(path, x) for dtype in DTYPES for path in PATHS)
+        cells = tuple(cell for dtype in DTYPES for cell in sets[dtype].probe(x))
         spreads = {dtype: sets[dtype].spread(x) for dtype in DTYPES} if spread else {}
         return ProbeResult(problem=data.problem, x=x, cells=cells, spread=spreads)
 

@@ -394,6 +394,8 @@ def test_function_and_forward_trace_once(
     assert mu.shape == grad.shape == (1000,)
     path_set.curves(np.linspace(-6.0, 6.0, 37))
     assert path_set.tracing_counts() == {"function": 1, "forward": 1}
+    path_set.probe(0.25)
+    assert path_set.tracing_counts() == {"function": 1, "forward": 1, "traced": 1}
 
 
 # --- ProbeEngine -----------------------------------------------------------------------------
@@ -468,7 +470,7 @@ def test_engine_keeps_the_builds_of_two_problems() -> None:
     assert len(summaries) == 3
     assert not any(problems[0].summary() in key for key in alive)
     for problem in problems[1:]:
-        assert {f"{d} function {problem.summary()}" for d in DTYPES} <= set(alive)
+        assert {f"{d} traced {problem.summary()}" for d in DTYPES} <= set(alive)
     # An evicted problem is rebuilt on demand and gives the same numbers.
     again = engine.probe(problem_data(problems[0]), 0.5)
     assert again.cells == first.cells
@@ -482,9 +484,7 @@ def test_engine_probes_at_new_x_do_not_retrace(engine: ProbeEngine) -> None:
     for x in np.linspace(-4.0, 4.0, 9):
         engine.probe(problem_data(problem), float(x))
     counts = {k: v for k, v in engine.tracing_counts().items() if problem.summary() in k}
-    assert set(counts) == {
-        f"{d} {name} {problem.summary()}" for d in DTYPES for name in ("function", "forward")
-    }
+    assert set(counts) == {f"{d} traced {problem.summary()}" for d in DTYPES}
     assert all(count == 1 for count in counts.values())
 
 
