@@ -205,31 +205,46 @@ def jitter_sweep(
     jitters: Sequence[float] | None = None,
     budget_s: float = 3 * DEFAULT_BUDGET_S,
     on_progress: Callable[[str], None] = lambda message: None,
+    on_partial: Callable[[JitterSweep], None] = lambda sweep: None,
 ) -> JitterSweep:
     """The ``function`` path's gradient at x for every jitter, solver and dtype, each
     against the exact answer of its own problem and the jitter-free one. The problem's
-    own jitter and solver are ignored. ``budget_s`` bounds the references together."""
+    own jitter and solver are ignored. ``budget_s`` bounds the references together.
+
+    ``on_partial`` gets the sweep so far: once the gradients are in (no digits yet), then
+    after each reference (largest jitter first), the jitter-free answer being the best
+    one found so far."""
     from gradviz.core.sweep_paths import JitterFunction
 
     start = time.perf_counter()
     grid = jitter_grid() if jitters is None else tuple(jitters)
+    eigenvalues = extreme_eigenvalues(data)
     gradients = {}
     for dtype in DTYPES:
         for solver in solvers:
             on_progress(f"{solver} in {dtype}")
             gradients[(solver, dtype)] = JitterFunction(data, solver, dtype).gradients(grid, x)
+    found: dict[float, Reference] = {}
+
+    def sweep_of(references: Mapping[float, Reference]) -> JitterSweep:
+        rows = sweep_rows(gradients, references, eigenvalues)
+        return JitterSweep(
+            problem=data.problem,
+            x=x,
+            rows=rows,
+            references=tuple(references.items()),
+            bias_jitter=bias_jitter(references),
+            best=best_per_dtype(rows),
+            seconds=time.perf_counter() - start,
+        )
+
+    def on_reference(jitter: float, reference: Reference) -> None:
+        found[jitter] = reference
+        on_partial(sweep_of(found))
+
+    on_partial(sweep_of(found))
     reference_solver = ReferenceSolver(data, budget_s, on_progress)
-    references = reference_solver.evaluate_jitters(grid, x)
-    rows = sweep_rows(gradients, references, extreme_eigenvalues(data))
-    return JitterSweep(
-        problem=data.problem,
-        x=x,
-        rows=rows,
-        references=tuple(references.items()),
-        bias_jitter=bias_jitter(references),
-        best=best_per_dtype(rows),
-        seconds=time.perf_counter() - start,
-    )
+    return sweep_of(reference_solver.evaluate_jitters(grid, x, on_reference))
 
 
 def step_grid(x: float) -> tuple[float, ...]:

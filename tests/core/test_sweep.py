@@ -145,3 +145,14 @@ def test_asymptote_coefficients_of_a_known_error_curve() -> None:
     assert truncation == pytest.approx(3, rel=0.5)
     assert rounding == pytest.approx(2e-10, rel=0.5)
     assert asymptotes(steps, np.full(45, np.nan)) == (None, None)
+
+
+def test_partial_sweeps_arrive_after_the_gradients_and_after_each_reference() -> None:
+    partials = []
+    sweep = jitter_sweep(
+        problem_data(WELL), X, solvers=("solve",), jitters=(1e-1, 1e-4), on_partial=partials.append
+    )
+    assert len(partials) == 3
+    assert all(row.digits is None and row.grad is not None for row in partials[0].rows)
+    assert partials[1].bias_jitter == 1e-1 and partials[2].bias_jitter == 1e-4
+    assert partials[-1].rows == sweep.rows and partials[-1].best == sweep.best
