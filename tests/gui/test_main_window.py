@@ -976,3 +976,13 @@ def test_a_stored_geometry_below_the_minimum_size_falls_back_to_the_default(
     minimum = window.minimumSizeHint()
     assert window.width() >= minimum.width() and window.height() >= minimum.height()
     assert "ignoring the stored geometry" in caplog.text and "x116:" in caplog.text
+
+
+def test_a_sweep_point_applies_its_jitter_and_solver_as_one_undoable_change(open_window) -> None:
+    window = open_window(show=False).window
+    tabs = window.sweeps.parentWidget().parentWidget()
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Plots", "Sweeps"]
+    window.sweeps.jitter_chosen.emit(1e-6, "cholesky")
+    assert window.problem == FAST.replace(jitter=1e-6, solver="cholesky")
+    window.undo_stack.undo()
+    assert window.problem == FAST
