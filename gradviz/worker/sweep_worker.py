@@ -1,9 +1,12 @@
-"""The jitter sweep in the background: one thread, one spawned process per sweep.
+"""The jitter sweep in the background: one thread driving one long-lived child process.
 
-A sweep holds the GIL for seconds (TensorFlow's import, python-flint's solves), so it
-runs in a child process, which is also the only way to stop it mid-solve: Cancel, a
-newer request or closing the window ends the process. The thread only drives the pipe;
-the sweep so far, progress and errors leave as signals. Latest request wins.
+A sweep holds the GIL for seconds (TensorFlow, python-flint's solves), so it runs in a
+spawned child, which imports TensorFlow once and then sweeps request after request.
+Latest request wins: the child looks for a newer request between the steps of a sweep
+(each gradient set, each jitter's reference) and drops the stale one. Cancel and closing
+the window end the child itself, the only way to stop a solve already running; the next
+request starts a new one. The thread only drives the pipe: the sweep so far, progress and
+errors leave as signals, and messages of a superseded request are dropped.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ SWEEP_BUDGET_S = 30.0
 class SweepRequest:
     """What to sweep; immutable, so the thread never reads live GUI state."""
 
+    serial: int
     problem: Problem
     x: float
     solvers: tuple[Solver, ...] = SOLVERS
@@ -41,36 +45,80 @@ class SweepRequest:
 
 @dataclass(frozen=True)
 class SweepMessage:
-    """From the child: progress text, the sweep so far, the final sweep or an error."""
+    """From the child about request ``serial``: progress text, the sweep so far, the
+    final sweep or an error."""
 
+    serial: int
     kind: str  # "progress", "partial", "done" or "failed"
     payload: object
 
 
-def serve_sweep(conn: Connection, request: SweepRequest) -> None:
-    """Child process: the sweep of ``request``, streamed over ``conn``."""
+class _SupersededError(Exception):
+    """A newer request arrived while a sweep ran."""
+
+
+def serve_sweep(conn: Connection) -> None:
+    """Child process: sweep each request received, streaming over ``conn``, until the
+    parent goes away."""
     become_child()
     from gradviz.core.data import problem_data
     from gradviz.core.sweep import jitter_sweep
 
+    request: SweepRequest | None = None
     try:
-        sweep = jitter_sweep(
-            problem_data(request.problem),
-            request.x,
-            solvers=request.solvers,
-            budget_s=request.budget_s,
-            on_progress=lambda text: conn.send(SweepMessage("progress", text)),
-            on_partial=lambda partial: conn.send(SweepMessage("partial", partial)),
-        )
-        conn.send(SweepMessage("done", sweep))
-    except (BrokenPipeError, EOFError):
+        while True:
+            request = conn.recv() if request is None else request
+            serial = request.serial
+
+            def send(kind: str, payload: object, serial: int = serial) -> None:
+                if conn.poll():
+                    raise _SupersededError
+                conn.send(SweepMessage(serial, kind, payload))
+
+            try:
+                sweep = jitter_sweep(
+                    problem_data(request.problem),
+                    request.x,
+                    solvers=request.solvers,
+                    budget_s=request.budget_s,
+                    on_progress=lambda text: send("progress", text),
+                    on_partial=lambda partial: send("partial", partial),
+                )
+                conn.send(SweepMessage(serial, "done", sweep))
+            except _SupersededError:
+                pass
+            except Exception as error:  # a failure is a result to show
+                conn.send(SweepMessage(serial, "failed", f"{type(error).__name__}: {error}"))
+            request = None
+            while conn.poll():  # only the newest of the requests waiting counts
+                request = conn.recv()
+    except (BrokenPipeError, EOFError, KeyboardInterrupt):
         return
-    except Exception as error:  # a failure is a result to show
-        conn.send(SweepMessage("failed", f"{type(error).__name__}: {error}"))
+
+
+class _Child:
+    """The sweep process and the parent's end of its pipe."""
+
+    def __init__(self) -> None:
+        self.conn, child_end = _SPAWN.Pipe(duplex=True)
+        self.process: BaseProcess = _SPAWN.Process(
+            target=serve_sweep, args=(child_end,), name="gradviz sweep", daemon=True
+        )
+        self.process.start()
+        child_end.close()
+
+    def end(self) -> None:
+        """Terminate, then kill what does not go within the grace period."""
+        self.process.terminate()
+        self.process.join(STOP_GRACE_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
 
 
 class SweepWorker(QThread):
-    """Runs sweeps one at a time; :meth:`submit` replaces whatever is running."""
+    """Runs sweeps one at a time; :meth:`submit` supersedes whatever is running."""
 
     progress = pyqtSignal(str)
     partial = pyqtSignal(object)  # the JitterSweep so far
@@ -83,96 +131,99 @@ class SweepWorker(QThread):
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._pending: SweepRequest | None = None
+        self._serial = 0
         self._cancel = False
         self._stopping = False
 
     def submit(self, problem: Problem, x: float, solvers: Sequence[Solver] = SOLVERS) -> None:
-        """Sweep (problem, x), ending any sweep still running. Never blocks."""
+        """Sweep (problem, x) instead of anything running or waiting. Never blocks."""
         with self._lock:
-            self._pending = SweepRequest(problem, x, tuple(solvers))
+            self._serial += 1
+            self._pending = SweepRequest(self._serial, problem, x, tuple(solvers))
             self._cancel = False
         self._wake.set()
 
     def cancel(self) -> None:
-        """End the running sweep (and forget a pending one). Never blocks."""
+        """End the running sweep (and forget a waiting one). Never blocks."""
         with self._lock:
+            self._serial += 1  # whatever the child still sends is stale
             self._pending = None
             self._cancel = True
         self._wake.set()
 
     def stop(self) -> None:
-        """End the sweep and the thread, and wait for both."""
+        """End the sweep, the child and the thread, and wait for them."""
         with self._lock:
             self._stopping = True
         self._wake.set()
         self.wait()
 
-    def _take(self) -> tuple[SweepRequest | None, bool, bool]:
+    def _take(self) -> tuple[SweepRequest | None, bool, bool, int]:
         with self._lock:
-            request, cancel, stopping = self._pending, self._cancel, self._stopping
+            taken = (self._pending, self._cancel, self._stopping, self._serial)
             self._pending, self._cancel = None, False
             self._wake.clear()
-        return request, cancel, stopping
+        return taken
 
     def run(self) -> None:
-        child: tuple[BaseProcess, Connection] | None = None
+        child: _Child | None = None
+        busy = False
         try:
             while True:
-                self._wake.wait(POLL_S if child else None)
-                request, cancel, stopping = self._take()
+                self._wake.wait(POLL_S if busy else None)
+                request, cancel, stopping, serial = self._take()
                 if stopping:
                     return
-                if (cancel or request) and child:
-                    _end(*child)
-                    child = None
-                    if cancel:
-                        self.cancelled.emit()
+                if cancel and child is not None and busy:
+                    child.end()
+                    child, busy = None, False
+                if cancel:
+                    self.cancelled.emit()
                 if request is not None:
-                    child = _start(request)
-                if child and not self._drain(child[1]):
-                    child[0].join(STOP_GRACE_S)  # it is exiting: let it, then make sure
-                    _end(*child)
-                    child = None
+                    child = self._send(child, request)
+                    busy = True
+                if child is not None and busy:
+                    state = self._drain(child.conn, serial)
+                    busy = state == "running"
+                    if state == "gone":
+                        child.end()
+                        child = None
         finally:
-            if child:
-                _end(*child)
+            if child is not None:
+                child.end()
 
-    def _drain(self, conn: Connection) -> bool:
-        """Forward every message waiting; False once the sweep is over (or its process)."""
+    @staticmethod
+    def _send(child: _Child | None, request: SweepRequest) -> _Child:
+        """Hand ``request`` to the child, starting one when there is none (or it died)."""
+        if child is not None:
+            try:
+                child.conn.send(request)
+                return child
+            except OSError:  # BrokenPipeError included: it died between sweeps
+                child.end()
+        child = _Child()
+        child.conn.send(request)
+        return child
+
+    def _drain(self, conn: Connection, serial: int) -> str:
+        """Forward every message of request ``serial`` waiting: "running" while its sweep
+        goes on, "idle" once it is over, "gone" when the child is."""
         try:
             while conn.poll():
                 message = conn.recv()
+                if message.serial != serial:
+                    continue  # a superseded request's
                 if message.kind == "progress":
                     self.progress.emit(message.payload)
                 elif message.kind == "partial":
                     self.partial.emit(message.payload)
                 elif message.kind == "done":
                     self.finished_sweep.emit(message.payload)
-                    return False
+                    return "idle"
                 else:
                     self.errored.emit(message.payload)
-                    return False
+                    return "idle"
         except (EOFError, OSError):
             self.errored.emit("the sweep process ended without a result")
-            return False
-        return True
-
-
-def _start(request: SweepRequest) -> tuple[BaseProcess, Connection]:
-    conn, child_end = _SPAWN.Pipe(duplex=False)
-    process = _SPAWN.Process(
-        target=serve_sweep, args=(child_end, request), name="gradviz sweep", daemon=True
-    )
-    process.start()
-    child_end.close()
-    return process, conn
-
-
-def _end(process: BaseProcess, conn: Connection) -> None:
-    """Terminate, then kill what does not go within the grace period."""
-    process.terminate()
-    process.join(STOP_GRACE_S)
-    if process.is_alive():
-        process.kill()
-        process.join()
-    conn.close()
+            return "gone"
+        return "running"

@@ -133,6 +133,27 @@ def test_the_worker_streams_partial_sweeps_then_the_whole(qtbot) -> None:
     assert not multiprocessing.active_children()
 
 
+@pytest.mark.timeout(180)
+def test_a_newer_request_supersedes_in_the_same_process(qtbot) -> None:
+    worker = SweepWorker()
+    worker.start()
+    done = []
+    worker.finished_sweep.connect(done.append)
+    try:
+        with qtbot.waitSignal(worker.partial, timeout=60_000):  # running, for seconds more
+            worker.submit(Problem(), 1.0, ("solve",))
+        worker.submit(SMALL, X, ("solve",))
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=90_000)
+        [child] = multiprocessing.active_children()
+        worker.submit(SMALL, -1.0, ("solve",))
+        qtbot.waitUntil(lambda: len(done) == 2, timeout=60_000)
+        assert [sweep.x for sweep in done] == [X, -1.0]  # the superseded one never arrives
+        assert multiprocessing.active_children() == [child]  # TensorFlow imported once
+    finally:
+        worker.stop()
+    assert not multiprocessing.active_children()
+
+
 @pytest.mark.timeout(120)
 def test_cancel_ends_the_sweep_process(qtbot, view) -> None:
     view.set_target(Problem(), 2.0)
