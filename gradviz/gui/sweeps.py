@@ -159,7 +159,6 @@ class SweepsView(QWidget):
         self._worker.finished_sweep.connect(self._on_finished)
         self._worker.errored.connect(self._on_errored)
         self._worker.cancelled.connect(lambda: self._set_running(False, "cancelled"))
-        self._worker.start()
 
     def set_target(self, problem: Problem, x: float) -> None:
         """The problem and x to sweep; swept (latest wins) while the tab is visible."""
@@ -183,6 +182,9 @@ class SweepsView(QWidget):
         self._shown = self._target
         problem, x = self._target
         self._set_running(True, f"sweeping x = {x:g}, {problem.summary()}")
+        # Started by the first sweep: a window whose tab is never shown runs no thread for it.
+        if not self._worker.isRunning():
+            self._worker.start()
         self._worker.submit(problem, x)
 
     def _set_running(self, running: bool, text: str) -> None:
