@@ -76,10 +76,9 @@ class _DtypePlot:
             [], [], name="cond(K + jI) leaves", pen=pg.mkPen(color, style=Qt.PenStyle.DotLine)
         )
         self.failed = pg.ScatterPlotItem(
-            size=10, symbol="x", brush=style.ERROR_COLOR, pen=None, name="failed"
+            size=10, symbol="x", brush=style.ERROR_COLOR, pen=None, name="failed factorisation"
         )
         self.plot.addItem(self.failed)
-        self.plot.legend.addItem(self.failed, "failed (not positive definite)")
         self.best = pg.ScatterPlotItem(size=18, symbol="star", brush=style.REFERENCE_COLOR)
         self.plot.addItem(self.best, ignoreBounds=True)
         self.best_text = pg.TextItem("", color=style.REFERENCE_COLOR, anchor=(0.5, 1.3))
@@ -91,8 +90,8 @@ class _DtypePlot:
                 log_jitter(jitter),
                 angle=90,
                 pen=pg.mkPen(style.DATA_COLOR, style=Qt.PenStyle.DashLine),
-                label=f"{name} {jitter:g}",
-                labelOpts={"position": 0.92, "rotateAxis": (1, 0), "anchors": [(0, 0), (0, 0)]},
+                label=name.split(" ")[0],  # each plot is one dtype: GPyTorch's shows its own
+                labelOpts={"position": 0.97, "anchors": [(0, 0), (0, 0)]},
                 name=name,
             )
             self.plot.addItem(line, ignoreBounds=True)
