@@ -310,7 +310,8 @@ class ReferenceSolver:
         label = f"K + {jitter:g} I"
         for index in range(start, len(PRECISIONS)):
             bits = PRECISIONS[index]
-            need = MARGIN * self._approx_s.get(bits, self._predict(bits))
+            measured = self._approx_s.get(bits)
+            need = self._predict(bits) if measured is None else MARGIN * measured
             if time.perf_counter() + need > deadline:
                 reason = f"out of time: {label} at {bits} bits would need ~{need:.2g} s"
                 return Reference("undetermined", reason=reason), index

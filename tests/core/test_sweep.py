@@ -4,6 +4,7 @@ ball arithmetic (tests/spec.py), numpy float64 eigenvalues and central differenc
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -156,3 +157,14 @@ def test_partial_sweeps_arrive_after_the_gradients_and_after_each_reference() ->
     assert all(row.digits is None and row.grad is not None for row in partials[0].rows)
     assert partials[1].bias_jitter == 1e-1 and partials[2].bias_jitter == 1e-4
     assert partials[-1].rows == sweep.rows and partials[-1].best == sweep.best
+
+
+def test_the_references_share_one_budget() -> None:
+    data = problem_data(Problem(n=200))
+    grid = (0.0, *(10.0**-k for k in range(16, -1, -1)))
+    start = time.perf_counter()
+    references = ReferenceSolver(data, 0.5).evaluate_jitters(grid, X)
+    elapsed = time.perf_counter() - start
+    late = [j for j, r in references.items() if r.status != "exact"]
+    assert late and all("out of time" in references[j].reason for j in late if j > 0)
+    assert elapsed < 2.0  # the budget, plus at most one step's overrun on a busy machine
