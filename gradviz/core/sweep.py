@@ -9,8 +9,8 @@ meet. The jitter-free answer is the reference of jitter 0 when ball arithmetic c
 it, else that of the smallest jitter that resolves (``bias_jitter``, labelled as such).
 
 The step sweep is the central difference ``(mu(x + h) - mu(x - h)) / 2h`` in each dtype
-over a log grid of h: error ~ c_t h^2 (truncation) for large h and ~ c_r / h (rounding in
-mu, amplified by cond(K)) for small h.
+over a log grid of h: error ~ |mu^(3)| h^2 / 6 (truncation) for large h and at least
+eps |mu| / h (rounding in mu, which cond(K) amplifies) for small h.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ PER_DECADE = 2
 JITTER_DECADES = (-16, 0)
 STEP_PER_DECADE = 4
 STEP_DECADES = (-12, -1)
+THIRD_DERIVATIVE_SPACING = 1e-3  # H of the references' second difference of mu'
 # What libraries add to K's diagonal by default, for marking on the sweep.
 LIBRARY_JITTERS: tuple[tuple[str, float], ...] = (
     ("seed", 0.0),
@@ -118,8 +119,8 @@ class StepSweep:
     default_h: Mapping[DType, float]  # cbrt(eps) max(1, |x|), the central_difference path's
     reference: Reference
     reference_jitter: float | None  # the problem's jitter, or its limit's; None: no reference
-    truncation: Mapping[DType, float | None]  # c_t in error ~ c_t h^2
-    rounding: Mapping[DType, float | None]  # c_r in error ~ c_r / h
+    truncation: Mapping[DType, float | None]  # c_t = |mu^(3)(x)| / 6: error ~ c_t h^2
+    rounding: Mapping[DType, float | None]  # c_r = eps |mu(x)|: error >~ c_r / h
     seconds: float
 
 
@@ -273,18 +274,29 @@ def central_differences(
     return result.astype(np.float64)
 
 
-def asymptotes(steps: np.ndarray, errors: np.ndarray) -> tuple[float | None, float | None]:
-    """(c_t, c_r) of error ~ c_t h^2 + c_r / h: the median of error / h^2 over the steps
-    above the one with the smallest error and of error * h over those below; None where a
-    side has no finite error."""
-    finite = np.isfinite(errors) & (errors > 0)
-    if not finite.any():
+def _balls(reference: Reference) -> tuple[Ball, Ball] | None:
+    """(mu, mu') of a reference: its own when exact, else its jitter limit's."""
+    if reference.limit is not None:
+        return reference.limit.mu, reference.limit.grad
+    if reference.mu is None or reference.grad is None:
+        return None
+    return reference.mu, reference.grad
+
+
+def asymptotes(
+    references: Sequence[Reference], spacing: float
+) -> tuple[float | None, float | None]:
+    """(c_t, |mu(x)|) for the central difference's error ~ c_t h^2 + eps |mu(x)| / h, from
+    the references at x - H, x, x + H (H = ``spacing``): c_t = |mu^(3)(x)| / 6 with
+    mu^(3) ~ (mu'(x + H) - 2 mu'(x) + mu'(x - H)) / H^2. eps |mu(x)| / h is the error of
+    a correctly rounded mu; a real program's sits above it by what cond(K) amplifies.
+    (None, None) when a reference is missing."""
+    balls = [_balls(reference) for reference in references]
+    if len(balls) != 3 or balls[0] is None or balls[1] is None or balls[2] is None:
         return None, None
-    best = steps[finite][np.argmin(errors[finite])]
-    above, below = finite & (steps > best), finite & (steps < best)
-    truncation = float(np.median(errors[above] / steps[above] ** 2)) if above.any() else None
-    rounding = float(np.median(errors[below] * steps[below])) if below.any() else None
-    return truncation, rounding
+    (_, below), (mu, at), (_, above) = balls[0], balls[1], balls[2]
+    third = (above.mid - 2 * at.mid + below.mid) / spacing**2
+    return abs(third) / 6, abs(mu.mid)
 
 
 def step_sweep(
@@ -300,10 +312,14 @@ def step_sweep(
 
     start = time.perf_counter()
     steps = step_grid(x)
-    reference = ReferenceSolver(data, budget_s, on_progress).evaluate(x)
+    spacing = THIRD_DERIVATIVE_SPACING * max(1.0, abs(x))
+    solver = ReferenceSolver(data, budget_s, on_progress)
+    around = solver.evaluate_many([x - spacing, x, x + spacing])
+    reference = around[1]
     truth, reference_jitter = _grad(reference), data.problem.jitter if _grad(reference) else None
     if reference.limit is not None:
         truth, reference_jitter = reference.limit.grad, reference.limit.jitter
+    c_t, mu_scale = asymptotes(around, spacing)
     rows: list[StepRow] = []
     truncation: dict[DType, float | None] = {}
     rounding: dict[DType, float | None] = {}
@@ -311,7 +327,8 @@ def step_sweep(
         on_progress(f"central differences in {dtype}")
         grads = central_differences(partial(function_mu, data, dtype), dtype, x, steps)
         errors = np.abs(grads - truth.mid) if truth is not None else np.full(len(steps), np.nan)
-        truncation[dtype], rounding[dtype] = asymptotes(np.asarray(steps), errors)
+        truncation[dtype] = c_t
+        rounding[dtype] = None if mu_scale is None else mu_scale * float(np.finfo(dtype).eps)
         rows.extend(
             StepRow(
                 h=h,

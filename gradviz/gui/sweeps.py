@@ -5,14 +5,15 @@ a failed factor as a cross below the axis, never as zero digits), what cond(K + 
 leaves of the dtype's digits (dotted), each library's default jitter (a labelled vertical
 line) and the best (jitter, solver) with its digits. Jitter runs on a log axis, with
 jitter 0 one decade left of 1e-16. Clicking a point emits ``jitter_chosen(jitter, solver)``.
-The sweep runs in :class:`~gradviz.worker.sweep_worker.SweepWorker`; this view computes
-nothing.
+Below them, the central difference's |error| against its step h per dtype (log-log). The
+sweeps run in :class:`~gradviz.worker.sweep_worker.SweepWorker`; this view computes nothing.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QShowEvent
@@ -20,7 +21,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidg
 
 from gradviz.core.problem import SOLVERS, Problem
 from gradviz.core.results import DTYPES
-from gradviz.core.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterSweep
+from gradviz.core.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterSweep, StepSweep
 from gradviz.gui import style
 from gradviz.worker.sweep_worker import SweepWorker
 
@@ -119,6 +120,52 @@ class _DtypePlot:
         self.best_text.setPos(log_jitter(best.jitter), best.digits)
 
 
+class _StepPlot:
+    """|error| of the central difference against h, log-log, a curve per dtype, with the
+    asymptotes |mu^(3)| h^2 / 6 + eps |mu| / h dotted and each dtype's default h as a
+    vertical line."""
+
+    def __init__(self, widget: pg.PlotWidget) -> None:
+        self.plot = widget.getPlotItem()
+        self.plot.setTitle("central difference at x: |error| against the step h")
+        self.plot.setLabel("bottom", "h")
+        self.plot.setLabel("left", "|error|")
+        self.plot.setLogMode(x=True, y=True)
+        for side in ("bottom", "left"):  # an SI prefix on a log axis misreads as a scale
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.plot.addLegend(offset=(-10, 10))
+        self.curves, self.asymptotes, self.defaults = {}, {}, {}
+        for dtype in DTYPES:
+            color = style.DTYPE_COLORS[dtype]
+            self.curves[dtype] = self.plot.plot(
+                [], [], name=dtype, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
+                symbolBrush=color, symbolPen=None, connect="finite",
+            )  # fmt: skip
+            self.asymptotes[dtype] = self.plot.plot(
+                [], [], pen=pg.mkPen(color, style=Qt.PenStyle.DotLine), connect="finite"
+            )
+            self.defaults[dtype] = pg.InfiniteLine(
+                angle=90,
+                pen=pg.mkPen(color, style=Qt.PenStyle.DashLine),
+                label=f"default h ({dtype})",
+                labelOpts={"position": 0.9, "color": color},
+                name=f"default h {dtype}",
+            )
+            self.plot.addItem(self.defaults[dtype], ignoreBounds=True)
+
+    def show(self, sweep: StepSweep) -> None:
+        for dtype in DTYPES:
+            rows = [row for row in sweep.rows if row.dtype == dtype]
+            h = np.array([row.h for row in rows])
+            error = np.array([np.nan if row.abs_error is None else row.abs_error for row in rows])
+            shown = error > 0  # a log axis has no place for an exact 0 (or NaN)
+            self.curves[dtype].setData(h[shown], error[shown])
+            c_t, c_r = sweep.truncation[dtype], sweep.rounding[dtype]
+            model = (0 if c_t is None else c_t) * h**2 + (0 if c_r is None else c_r) / h
+            self.asymptotes[dtype].setData(h[model > 0], model[model > 0])
+            self.defaults[dtype].setValue(math.log10(sweep.default_h[dtype]))
+
+
 class SweepsView(QWidget):
     """Digits against jitter for the current problem and x, computed in the background."""
 
@@ -147,6 +194,10 @@ class SweepsView(QWidget):
             widget = pg.PlotWidget()
             layout.addWidget(widget, 1)
             self.plots[dtype] = _DtypePlot(widget, dtype)
+        step_widget = pg.PlotWidget()
+        layout.addWidget(step_widget, 1)
+        self.step_plot = _StepPlot(step_widget)
+        for dtype in DTYPES:
             for solver, curve in self.plots[dtype].curves.items():
                 curve.sigPointsClicked.connect(
                     lambda _, points, __, solver=solver: self._on_point_clicked(points, solver)
@@ -155,6 +206,7 @@ class SweepsView(QWidget):
         self._debounce.timeout.connect(self._submit)
         self._worker.progress.connect(self._on_progress)
         self._worker.partial.connect(self._on_sweep)
+        self._worker.step_ready.connect(self.step_plot.show)
         self._worker.finished_sweep.connect(self._on_finished)
         self._worker.errored.connect(self._on_errored)
         self._worker.cancelled.connect(lambda: self._set_running(False, "cancelled"))

@@ -2,6 +2,7 @@
 
 A sweep holds the GIL for seconds (TensorFlow, python-flint's solves), so it runs in a
 spawned child, which imports TensorFlow once and then sweeps request after request.
+Each request gives the jitter sweep (streamed) and then the step sweep of the problem.
 Latest request wins: the child looks for a newer request between the steps of a sweep
 (each gradient set, each jitter's reference) and drops the stale one. Cancel and closing
 the window end the child itself, the only way to stop a solve already running; the next
@@ -45,11 +46,11 @@ class SweepRequest:
 
 @dataclass(frozen=True)
 class SweepMessage:
-    """From the child about request ``serial``: progress text, the sweep so far, the
-    final sweep or an error."""
+    """From the child about request ``serial``: progress text, the jitter sweep so far, the
+    step sweep, the final jitter sweep or an error."""
 
     serial: int
-    kind: str  # "progress", "partial", "done" or "failed"
+    kind: str  # "progress", "partial", "step", "done" or "failed"
     payload: object
 
 
@@ -62,7 +63,7 @@ def serve_sweep(conn: Connection) -> None:
     parent goes away."""
     become_child()
     from gradviz.core.data import problem_data
-    from gradviz.core.sweep import jitter_sweep
+    from gradviz.core.sweep import jitter_sweep, step_sweep
 
     request: SweepRequest | None = None
     try:
@@ -76,14 +77,16 @@ def serve_sweep(conn: Connection) -> None:
                 conn.send(SweepMessage(serial, kind, payload))
 
             try:
+                data = problem_data(request.problem)
                 sweep = jitter_sweep(
-                    problem_data(request.problem),
+                    data,
                     request.x,
                     solvers=request.solvers,
                     budget_s=request.budget_s,
                     on_progress=lambda text: send("progress", text),
                     on_partial=lambda partial: send("partial", partial),
                 )
+                send("step", step_sweep(data, request.x, on_progress=lambda t: send("progress", t)))
                 conn.send(SweepMessage(serial, "done", sweep))
             except _SupersededError:
                 pass
@@ -122,6 +125,7 @@ class SweepWorker(QThread):
 
     progress = pyqtSignal(str)
     partial = pyqtSignal(object)  # the JitterSweep so far
+    step_ready = pyqtSignal(object)  # the StepSweep, just before finished_sweep
     finished_sweep = pyqtSignal(object)  # the complete JitterSweep
     errored = pyqtSignal(str)
     cancelled = pyqtSignal()
@@ -217,6 +221,8 @@ class SweepWorker(QThread):
                     self.progress.emit(message.payload)
                 elif message.kind == "partial":
                     self.partial.emit(message.payload)
+                elif message.kind == "step":
+                    self.step_ready.emit(message.payload)
                 elif message.kind == "done":
                     self.finished_sweep.emit(message.payload)
                     return "idle"

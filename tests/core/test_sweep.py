@@ -14,7 +14,7 @@ from gradviz.core.data import data_from_sample, problem_data
 from gradviz.core.paths import PathSet
 from gradviz.core.problem import Problem
 from gradviz.core.reference import ReferenceSolver
-from gradviz.core.sweep import asymptotes, central_differences, jitter_sweep, step_sweep
+from gradviz.core.sweep import central_differences, jitter_sweep, step_sweep
 from gradviz.core.sweep_paths import JitterFunction
 
 ILL = Problem(n=30)  # the seed's grid and kernel at n = 30: cond(K) ~ 1e17
@@ -138,14 +138,16 @@ def test_step_sweep_against_ball_arithmetic_and_numpy() -> None:
     mu = closed_form_mu(WELL, np.array([X - h, X + h]))
     assert row.grad == pytest.approx((mu[1] - mu[0]) / (2 * h), rel=1e-6)
     assert row.abs_error < 1e-5
-
-
-def test_asymptote_coefficients_of_a_known_error_curve() -> None:
-    steps = np.logspace(-12, -1, 45)
-    truncation, rounding = asymptotes(steps, 3 * steps**2 + 2e-10 / steps)
-    assert truncation == pytest.approx(3, rel=0.5)
-    assert rounding == pytest.approx(2e-10, rel=0.5)
-    assert asymptotes(steps, np.full(45, np.nan)) == (None, None)
+    # the asymptotes: |mu^(3)(x)| / 6 (analytic, numpy) and eps |mu(x)| (ball arithmetic)
+    data = problem_data(WELL)
+    alpha = np.linalg.solve(data.kernel + WELL.jitter * np.eye(WELL.n), data.y)
+    d, l2 = X - data.grid, WELL.length_scale**2
+    third = np.sum((3 * d / l2**2 - d**3 / l2**3) * np.exp(-(d**2) / (2 * l2)) * alpha)
+    mu, _ = flint_reference(WELL, X, WELL.jitter, 512)
+    for dtype in DTYPES:
+        assert sweep.truncation[dtype] == pytest.approx(abs(third) / 6, rel=1e-4)
+        eps = float(np.finfo(dtype).eps)
+        assert sweep.rounding[dtype] == pytest.approx(eps * abs(float(mu.mid())), rel=1e-12)
 
 
 def test_partial_sweeps_arrive_after_the_gradients_and_after_each_reference() -> None:

@@ -15,7 +15,7 @@ from spec import DTYPES
 
 from gradviz.core.data import problem_data
 from gradviz.core.problem import Problem
-from gradviz.core.sweep import best_per_dtype, jitter_sweep
+from gradviz.core.sweep import best_per_dtype, jitter_sweep, step_sweep
 from gradviz.gui.sweeps import FAILED_AT, ZERO_AT, SweepsView, log_jitter
 from gradviz.worker.sweep_worker import SweepWorker
 
@@ -27,6 +27,11 @@ JITTERS = (0.0, 1e-12, 1e-8, 1e-4, 1e-1)
 @pytest.fixture(scope="module")
 def sweep():
     return jitter_sweep(problem_data(SMALL), X, jitters=JITTERS)
+
+
+@pytest.fixture(scope="module")
+def step():
+    return step_sweep(problem_data(SMALL.replace(jitter=1e-3)), X)
 
 
 @pytest.fixture
@@ -78,6 +83,20 @@ def test_curves_failures_and_best_are_the_sweeps_rows(view, sweep) -> None:
     )
 
 
+def test_the_step_plot_is_the_step_sweeps_rows(view, step) -> None:
+    view._worker.step_ready.emit(step)
+    plot = view.step_plot
+    for dtype in DTYPES:
+        rows = [r for r in step.rows if r.dtype == dtype and r.abs_error]
+        curve = plot.curves[dtype]
+        assert list(curve.xData) == [r.h for r in rows]
+        assert list(curve.yData) == [r.abs_error for r in rows]
+        h = np.array([r.h for r in step.rows if r.dtype == dtype])
+        model = step.truncation[dtype] * h**2 + step.rounding[dtype] / h
+        np.testing.assert_allclose(plot.asymptotes[dtype].yData, model, rtol=1e-12)
+        assert plot.defaults[dtype].value() == pytest.approx(math.log10(step.default_h[dtype]))
+
+
 def test_clicking_a_point_emits_its_jitter_and_solver(qtbot, view, sweep) -> None:
     view.resize(900, 700)
     with qtbot.waitExposed(view):
@@ -117,8 +136,9 @@ def test_clicking_a_point_emits_its_jitter_and_solver(qtbot, view, sweep) -> Non
 def test_the_worker_streams_partial_sweeps_then_the_whole(qtbot) -> None:
     worker = SweepWorker()
     worker.start()
-    partials = []
+    partials, steps = [], []
     worker.partial.connect(partials.append)
+    worker.step_ready.connect(steps.append)
     try:
         with qtbot.waitSignal(worker.finished_sweep, timeout=90_000) as blocker:
             worker.submit(SMALL, X, ("cholesky",))
@@ -126,6 +146,7 @@ def test_the_worker_streams_partial_sweeps_then_the_whole(qtbot) -> None:
         assert done.problem == SMALL and done.x == X
         assert {row.solver for row in done.rows} == {"cholesky"}
         assert dict(done.best) == best_per_dtype(done.rows)
+        assert [(s.problem, s.x) for s in steps] == [(SMALL, X)]  # the step sweep came first
         qtbot.waitUntil(lambda: len(partials) >= 2)
         assert all(row.digits is None for row in partials[0].rows)
     finally:
