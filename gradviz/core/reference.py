@@ -351,7 +351,7 @@ class ReferenceSolver:
             return _to_ball(mu), _to_ball(grad)
 
 
-def _mu_and_grad(reference: Reference) -> tuple[Ball, Ball] | None:
+def mu_and_grad(reference: Reference) -> tuple[Ball, Ball] | None:
     """The balls a curve draws: the exact reference's, else its jitter limit's."""
     if reference.limit is not None:
         return reference.limit.mu, reference.limit.grad
@@ -365,7 +365,7 @@ def reference_curve(
 ) -> ReferenceCurve | None:
     """The references at ``xs`` (or their jitter limit) as arrays; None when there is
     nothing to draw (the problem and every limit jitter are undetermined)."""
-    pairs = [_mu_and_grad(reference) for reference in references]
+    pairs = [mu_and_grad(reference) for reference in references]
     balls = [pair for pair in pairs if pair is not None]
     if not references or len(balls) != len(references):
         return None

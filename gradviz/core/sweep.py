@@ -26,7 +26,7 @@ import numpy as np
 from gradviz.core.data import ProblemData
 from gradviz.core.diagnosis import Conditioning, correct_digits, digits_left
 from gradviz.core.problem import SOLVERS, Problem, Solver
-from gradviz.core.reference import DEFAULT_BUDGET_S, ReferenceSolver
+from gradviz.core.reference import DEFAULT_BUDGET_S, ReferenceSolver, mu_and_grad
 from gradviz.core.results import DTYPES, Ball, DType, FailureKind, Reference
 
 PER_DECADE = 2
@@ -274,15 +274,6 @@ def central_differences(
     return result.astype(np.float64)
 
 
-def _balls(reference: Reference) -> tuple[Ball, Ball] | None:
-    """(mu, mu') of a reference: its own when exact, else its jitter limit's."""
-    if reference.limit is not None:
-        return reference.limit.mu, reference.limit.grad
-    if reference.mu is None or reference.grad is None:
-        return None
-    return reference.mu, reference.grad
-
-
 def asymptotes(
     references: Sequence[Reference], spacing: float
 ) -> tuple[float | None, float | None]:
@@ -291,7 +282,7 @@ def asymptotes(
     mu^(3) ~ (mu'(x + H) - 2 mu'(x) + mu'(x - H)) / H^2. eps |mu(x)| / h is the error of
     a correctly rounded mu; a real program's sits above it by what cond(K) amplifies.
     (None, None) when a reference is missing."""
-    balls = [_balls(reference) for reference in references]
+    balls = [mu_and_grad(reference) for reference in references]
     if len(balls) != 3 or balls[0] is None or balls[1] is None or balls[2] is None:
         return None, None
     (_, below), (mu, at), (_, above) = balls[0], balls[1], balls[2]
