@@ -1,4 +1,4 @@
-"""Command line: ``gradviz [gui|report|screenshot] [problem options]``.
+"""Command line: ``gradviz [gui|report|screenshot|curves|sweep] [problem options]``.
 
 Arguments are parsed and validated before anything heavy is imported, so a
 typo costs milliseconds and ``gradviz --help`` never loads TensorFlow or Qt.
@@ -30,6 +30,7 @@ from gradviz.core.problem import (
     SOLVERS,
     Problem,
     ProblemError,
+    Solver,
     check_x,
     parse_number,
 )
@@ -44,6 +45,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAX_VALUE_CHARS = 10_000  # a path is at most 4096 bytes; anything longer is a mistake
 FORMATS = ("table", "json")
 CURVE_FORMATS = ("csv", "json")
+SWEEPS = ("jitter", "step")
+SWEEP_FORMATS = ("table", "json", "csv")
 POINTS_RANGE = (2, 100_000)
 WHATS = ("window", "plots")
 EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg", ".pdf")}
@@ -136,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     curves.add_argument("--format", default="csv", metavar="|".join(CURVE_FORMATS))
     curves.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     curves.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    sweep = commands.add_parser("sweep", help="digits against jitter, or error against step h")
+    sweep.add_argument("kind", metavar="|".join(SWEEPS), help="which sweep")
+    _problem_options(sweep)
+    sweep.add_argument(
+        "--solvers", metavar=",".join(SOLVERS), help="jitter sweep: solvers to compare (all)"
+    )
+    sweep.add_argument("--budget", metavar="SECONDS", help="reference time budget (30)")
+    sweep.add_argument("--format", default="table", metavar="|".join(SWEEP_FORMATS))
+    sweep.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    sweep.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return parser
 
 
@@ -143,7 +157,7 @@ def check_values(args: argparse.Namespace) -> argparse.Namespace:
     """Every option's value is text (a list for ``--domain``) of at most MAX_VALUE_CHARS;
     argparse hands ``--n=--`` over as an empty list, which no field expects."""
     for name, value in vars(args).items():
-        option = "OUT" if name == "out" else "--" + name.replace("_", "-")
+        option = {"out": "OUT", "kind": "SWEEP"}.get(name, "--" + name.replace("_", "-"))
         if value is None or isinstance(value, bool) or name == "command":
             continue
         parts = value if isinstance(value, list) else [value]
@@ -263,12 +277,21 @@ def _run_curves(args: argparse.Namespace) -> int:
     if args.format not in CURVE_FORMATS:
         raise ProblemError("format", args.format, "one of " + ", ".join(CURVE_FORMATS))
     points = _points(args.points)
-    output = None if args.output is None else writable_target(args.output, args.force)
+    output = _checked_output(args)
     problem, _, _ = starting_point(args)
     from gradviz.core.reference import DEFAULT_BUDGET_S
 
     budget = None if args.no_reference else _positive_seconds(args.budget, DEFAULT_BUDGET_S)
-    text = curves_text(problem, points, budget, args.format)
+    return _emit(curves_text(problem, points, budget, args.format), output)
+
+
+def _checked_output(args: argparse.Namespace) -> Path | None:
+    """``--output`` as a path that may be written (``--force`` to overwrite), or None."""
+    return None if args.output is None else writable_target(args.output, args.force)
+
+
+def _emit(text: str, output: Path | None) -> int:
+    """Print ``text``, or write it to ``output`` atomically."""
     if output is None:
         sys.stdout.write(text)
         return 0
@@ -280,6 +303,59 @@ def _run_curves(args: argparse.Namespace) -> int:
         print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
+
+
+def _solvers(text: str | None) -> tuple[Solver, ...]:
+    """``--solvers inverse,solve``: known names, each once, in the order given."""
+    if text is None:
+        return SOLVERS
+    names = text.split(",")
+    allowed = "a comma-separated list of " + ", ".join(SOLVERS) + ", each at most once"
+    if len(set(names)) != len(names) or not all(name in SOLVERS for name in names):
+        raise ProblemError("solvers", text, allowed)
+    return tuple(name for name in SOLVERS if name in names)
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    """``gradviz sweep jitter|step``: every check first, then the sweep, printed or written
+    atomically."""
+    if args.kind not in SWEEPS:
+        raise ProblemError("sweep", args.kind, "one of " + ", ".join(SWEEPS))
+    if args.format not in SWEEP_FORMATS:
+        raise ProblemError("format", args.format, "one of " + ", ".join(SWEEP_FORMATS))
+    solvers = _solvers(args.solvers)
+    if args.kind == "step" and args.solvers is not None:
+        raise UsageError("--solvers: the step sweep uses the problem's solver (--solver)")
+    output = _checked_output(args)
+    problem, x, _ = starting_point(args)
+    x = DEFAULT_X if x is None else x
+    from gradviz.core.reference import DEFAULT_BUDGET_S
+
+    budget = _positive_seconds(args.budget, 3 * DEFAULT_BUDGET_S)
+    text = sweep_text(problem, x, args.kind, solvers=solvers, budget=budget, form=args.format)
+    return _emit(text, output)
+
+
+def sweep_text(
+    problem: Problem,
+    x: float,
+    kind: str,
+    *,
+    solvers: Sequence[Solver],
+    budget: float,
+    form: str,
+) -> str:
+    """The ``kind`` sweep of ``problem`` at x as a table, JSON or CSV."""
+    from gradviz.core import sweep_export
+    from gradviz.core.data import problem_data
+    from gradviz.core.sweep import jitter_sweep, step_sweep
+
+    data = problem_data(problem)
+    if kind == "jitter":
+        return sweep_export.sweep_text(
+            jitter_sweep(data, x, solvers=solvers, budget_s=budget), form
+        )
+    return sweep_export.sweep_text(step_sweep(data, x, budget_s=budget), form)
 
 
 def curves_text(problem: Problem, points: int, budget: float | None, form: str) -> str:
@@ -385,7 +461,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "gui":
             return _run_gui(args)
         with signals_as_exceptions():
-            runners = {"report": _run_report, "screenshot": _run_screenshot, "curves": _run_curves}
+            runners = {
+                "report": _run_report,
+                "screenshot": _run_screenshot,
+                "curves": _run_curves,
+                "sweep": _run_sweep,
+            }
             return runners[args.command](args)
     except (UsageError, ProblemError, SessionError) as error:
         print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)

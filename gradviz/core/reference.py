@@ -39,6 +39,9 @@ COST_RATIO_PER_DOUBLING = 2.1
 MARGIN = 1.3
 # The first step's cost is predicted from a solve this small (a few ms) scaled as n^3.
 PROBE_N = 40
+# A jittered reference is certified once its radius is within 2^-64 of its value: finer
+# than any float64 error it judges.
+CERTIFIED_RELATIVE = 2.0**-64
 
 
 @contextmanager
@@ -64,6 +67,20 @@ def _kernel(points: Sequence[arb], two_l2: arb) -> arb_mat:
         for j in range(i, n):
             rows[i][j] = rows[j][i] = _rbf(points[i] - points[j], two_l2)
     return arb_mat(rows)
+
+
+def _norm(values: Sequence[arb]) -> arb:
+    """Euclidean norm of a vector of balls, enclosing that of every point in them."""
+    total = arb(0)
+    for value in values:
+        bound = value.abs_upper()  # exact and >= 0, so the sum's square root exists
+        total += bound * bound
+    return total.sqrt()
+
+
+def _tight(value: arb) -> bool:
+    """The ball's radius is within CERTIFIED_RELATIVE of its midpoint's magnitude."""
+    return bool(value.rad() <= arb(CERTIFIED_RELATIVE) * abs(value.mid()))
 
 
 def _to_ball(value: arb) -> Ball:
@@ -105,6 +122,7 @@ class ReferenceSolver:
         self._kernels: dict[int, arb_mat] = {}  # bits -> K without jitter, reused per jitter
         self._build_s: dict[int, float] = {}  # bits -> measured seconds to build K
         self._solve_s: dict[int, float] = {}  # bits -> measured seconds of one solve
+        self._approx_s: dict[int, float] = {}  # bits -> seconds of one residual-certified step
         self._main: _Solved | None = None
         self._limit: _Solved | None = None
         self._reason: str | None = None
@@ -158,10 +176,7 @@ class ReferenceSolver:
     def _try_solve(self, bits: int, jitter: float) -> arb_mat | None:
         """One step: K at ``bits`` (cached), then the certified solve, timed for prediction."""
         with _precision(bits):
-            if bits not in self._kernels:
-                start = time.perf_counter()
-                self._kernels[bits] = _kernel(self._points, 2 * self._l2())  # [n, n]
-                self._build_s[bits] = time.perf_counter() - start
+            self._kernel_at(bits)
             start = time.perf_counter()
             matrix = self._kernels[bits] + arb(jitter)  # [n, n]; + scalar adds to the diagonal
             try:
@@ -170,6 +185,13 @@ class ReferenceSolver:
                 return None
             finally:
                 self._solve_s[bits] = time.perf_counter() - start
+
+    def _kernel_at(self, bits: int) -> None:
+        """Build K without jitter at ``bits`` (the current precision) once, timed."""
+        if bits not in self._kernels:
+            start = time.perf_counter()
+            self._kernels[bits] = _kernel(self._points, 2 * self._l2())  # [n, n]
+            self._build_s[bits] = time.perf_counter() - start
 
     def _predict(self, bits: int) -> float:
         """Seconds the step at ``bits`` is expected to take, so none starts that would overrun."""
@@ -219,24 +241,122 @@ class ReferenceSolver:
             for mu, grad in self._balls(limit, xs)
         ]
 
+    def _rows(self, xs: Sequence[float]) -> list[list[arb]]:
+        """k(x) rows for every x, then dk(x) rows, at the current precision. [2m, n]"""
+        l2 = self._l2()
+        k_rows, dk_rows = [], []
+        for x in xs:
+            d = [arb(x) - p for p in self._points]  # [n], x - p_i
+            k = [_rbf(di, 2 * l2) for di in d]  # [n]
+            k_rows.append(k)
+            dk_rows.append([-di / l2 * ki for di, ki in zip(d, k, strict=True)])  # [n]
+        return k_rows + dk_rows
+
     def _balls(self, solved: _Solved, xs: Sequence[float]) -> list[tuple[Ball, Ball]]:
         """(mu, mu') balls at each x: stack k(x) and dk(x) rows, one product with alpha."""
         m = len(xs)
         if m == 0:
             return []
         with _precision(solved.bits):
-            l2 = self._l2()
-            k_rows, dk_rows = [], []
-            for x in xs:
-                d = [arb(x) - p for p in self._points]  # [n], x - p_i
-                k = [_rbf(di, 2 * l2) for di in d]  # [n]
-                k_rows.append(k)
-                dk_rows.append([-di / l2 * ki for di, ki in zip(d, k, strict=True)])  # [n]
-            values = arb_mat(k_rows + dk_rows) * solved.alpha  # [2m, n] @ [n, 1] -> [2m, 1]
+            values = arb_mat(self._rows(xs)) * solved.alpha  # [2m, n] @ [n, 1] -> [2m, 1]
             return [(_to_ball(values[i, 0]), _to_ball(values[m + i, 0])) for i in range(m)]
 
+    def evaluate_jitters(
+        self,
+        jitters: Sequence[float],
+        x: float,
+        on_reference: Callable[[float, Reference], None] = lambda jitter, reference: None,
+    ) -> dict[float, Reference]:
+        """The reference at x of K + j I for every j, within the budget for them all.
 
-def _mu_and_grad(reference: Reference) -> tuple[Ball, Ball] | None:
+        Positive jitters go from the largest down (each starts at the precision that
+        certified the one before: a smaller jitter never needs fewer bits), so the cheap
+        ones come first; each reuses this solver's K per precision. Jitter 0 comes last,
+        by certified solves. Each result is passed to
+        ``on_reference`` as it is found; one that does not fit the budget is undetermined.
+        """
+        deadline = time.perf_counter() + self._budget_s
+        found: dict[float, Reference] = {}
+        start = 0
+        for jitter in sorted({j for j in jitters if j > 0}, reverse=True):
+            reference, start = self._jittered(jitter, x, start, deadline)
+            found[jitter] = reference
+            on_reference(jitter, reference)
+        if 0 in jitters:
+            found[0.0] = self._unjittered(x, deadline)
+            on_reference(0.0, found[0.0])
+        return {jitter: found[jitter] for jitter in jitters}
+
+    def _unjittered(self, x: float, deadline: float) -> Reference:
+        """K itself by certified solves, raising the precision until mu'(x)'s enclosure is
+        within CERTIFIED_RELATIVE of its value (a certified solve of a nearly singular K
+        can still leave a ball wider than the number)."""
+        for bits in PRECISIONS:
+            need = self._predict(bits)
+            if time.perf_counter() + need > deadline:
+                reason = f"out of time: K at {bits} bits would need ~{need:.2g} s"
+                return Reference("undetermined", reason=reason)
+            self._on_progress(f"reference: {bits} bits for K")
+            alpha = self._try_solve(bits, 0.0)
+            if alpha is None:
+                continue
+            with _precision(bits):
+                values = arb_mat(self._rows([x])) * alpha  # [2, 1]
+                if _tight(values[1, 0]):
+                    mu, grad = _to_ball(values[0, 0]), _to_ball(values[1, 0])
+                    return Reference("exact", mu=mu, grad=grad, precision_bits=bits)
+        reason = f"K cannot be certified within 2^-64 at {PRECISIONS[-1]} bits"
+        return Reference("undetermined", reason=reason)
+
+    def _jittered(
+        self, jitter: float, x: float, start: int, deadline: float
+    ) -> tuple[Reference, int]:
+        """(reference, index into PRECISIONS that certified it) for K + jitter I, jitter > 0."""
+        label = f"K + {jitter:g} I"
+        for index in range(start, len(PRECISIONS)):
+            bits = PRECISIONS[index]
+            measured = self._approx_s.get(bits)
+            need = self._predict(bits) if measured is None else MARGIN * measured
+            if time.perf_counter() + need > deadline:
+                reason = f"out of time: {label} at {bits} bits would need ~{need:.2g} s"
+                return Reference("undetermined", reason=reason), index
+            self._on_progress(f"reference: {bits} bits for {label}")
+            found = self._residual_balls(bits, jitter, x)
+            if found is not None:
+                mu, grad = found
+                return Reference("exact", mu=mu, grad=grad, precision_bits=bits), index
+        reason = f"{label}: the {PRECISIONS[-1]}-bit bound is wider than 2^-64 of the value"
+        return Reference("undetermined", reason=reason), len(PRECISIONS) - 1
+
+    def _residual_balls(self, bits: int, jitter: float, x: float) -> tuple[Ball, Ball] | None:
+        """(mu, mu') at x for K + jitter I, jitter > 0, from an approximate solve; None
+        when mu'(x)'s enclosure is wider than CERTIFIED_RELATIVE of its value.
+
+        The exact K is the Gram matrix of a positive definite kernel, so
+        ||(K + jI)^-1||_2 <= 1 / j. With any approximation a of alpha and the residual
+        r = y - (K + jI) a enclosed in ball arithmetic, |alpha - a|_2 <= |r|_2 / j, so
+        |mu'(x) - dk(x) . a| <= |dk(x)|_2 |r|_2 / j (and the same for mu with k(x)):
+        an O(n^2) certificate after one uncertified O(n^3) solve.
+        """
+        with _precision(bits):
+            self._kernel_at(bits)
+            start = time.perf_counter()
+            matrix = self._kernels[bits] + arb(jitter)  # [n, n]
+            y = arb_mat([[v] for v in self._y])  # [n, 1]
+            approx = matrix.solve(y, algorithm="approx")  # [n, 1], radii not tracked
+            alpha = arb_mat([[arb(approx[i, 0].mid())] for i in range(approx.nrows())])
+            residual = y - matrix * alpha  # [n, 1], a rigorous enclosure
+            error = _norm([residual[i, 0] for i in range(residual.nrows())]) / arb(jitter)
+            rows = self._rows([x])  # [2, n]
+            values = arb_mat(rows) * alpha  # [2, 1]
+            mu, grad = (values[i, 0] + _norm(rows[i]) * error * arb(0, 1) for i in range(2))
+            self._approx_s[bits] = time.perf_counter() - start
+            if not _tight(grad):
+                return None
+            return _to_ball(mu), _to_ball(grad)
+
+
+def mu_and_grad(reference: Reference) -> tuple[Ball, Ball] | None:
     """The balls a curve draws: the exact reference's, else its jitter limit's."""
     if reference.limit is not None:
         return reference.limit.mu, reference.limit.grad
@@ -250,7 +370,7 @@ def reference_curve(
 ) -> ReferenceCurve | None:
     """The references at ``xs`` (or their jitter limit) as arrays; None when there is
     nothing to draw (the problem and every limit jitter are undetermined)."""
-    pairs = [_mu_and_grad(reference) for reference in references]
+    pairs = [mu_and_grad(reference) for reference in references]
     balls = [pair for pair in pairs if pair is not None]
     if not references or len(balls) != len(references):
         return None

@@ -38,6 +38,7 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -58,6 +59,7 @@ from gradviz.gui.guide import GuideDialog
 from gradviz.gui.panel import ResultsPanel
 from gradviz.gui.plots import PlotStack
 from gradviz.gui.settings import WindowSettings
+from gradviz.gui.sweeps import SweepsView
 from gradviz.worker.compute_worker import ComputeWorker
 from gradviz.worker.messages import DataReady, Progress
 
@@ -228,7 +230,12 @@ class MainWindow(QMainWindow):
         self.plots.setMinimumWidth(PLOTS_MIN_WIDTH)
         self.setMinimumSize(*MINIMUM_SIZE)
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
-        self._splitter.addWidget(self.plots)
+        self.sweeps = SweepsView()
+        self.sweeps.jitter_chosen.connect(self._on_jitter_chosen)
+        tabs = QTabWidget()
+        tabs.addTab(self.plots, "Plots")
+        tabs.addTab(self.sweeps, "Sweeps")
+        self._splitter.addWidget(tabs)
         self._splitter.addWidget(scroll)
         self._splitter.setStretchFactor(0, 1)
         self._splitter.setStretchFactor(1, 0)
@@ -503,7 +510,12 @@ class MainWindow(QMainWindow):
         self.panel.set_x(self._x)
         self.panel.show_pending(self._x)
 
+    def _on_jitter_chosen(self, jitter: float, solver: str) -> None:
+        """A point of the jitter sweep: apply its jitter and solver."""
+        self._on_problem_applied(self._problem.replace(jitter=jitter, solver=solver))
+
     def _submit(self) -> None:
+        self.sweeps.set_target(self._problem, self._x)
         self._worker.submit(self._problem, self._x)
 
     # --- what the worker sends -----------------------------------------------------------
@@ -799,4 +811,5 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.stop()
         self._worker.stop()
         self._worker.wait(STOP_TIMEOUT_MS)
+        self.sweeps.stop()
         super().closeEvent(event)

@@ -58,7 +58,7 @@ def _one_line(error: BaseException) -> str:
     return " ".join(f"{type(error).__name__}: {error}".split())
 
 
-def _become_child() -> None:
+def become_child() -> None:
     """Die with the parent (Linux), leave Ctrl-C to the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
@@ -71,7 +71,7 @@ def _become_child() -> None:
 def serve_paths(conn: Connection) -> None:
     """TensorFlow side: answers ProbeRequest and CurvesRequest for the data last loaded
     with LoadData. It runs until terminated or the parent goes away."""
-    _become_child()
+    become_child()
     try:
         _paths_loop(conn)
     except _GONE:
@@ -135,7 +135,7 @@ def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) ->
     O(n^3) SVD: seconds at n = 2000, and only a process can be stopped mid-way), measures
     cond(K + jitter I) and, unless ``budget_s`` is None (reference off), solves the
     reference, then answers ReferenceRequest."""
-    _become_child()
+    become_child()
     try:
         _problem_loop(conn, problem, budget_s)
     except _GONE:

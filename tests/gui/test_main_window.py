@@ -1038,3 +1038,13 @@ def test_a_stored_geometry_below_the_minimum_size_falls_back_to_the_default(
     window = open_window().window
     # Qt clamps it to the window's minimum size, or gradviz falls back to the default.
     assert window.width() >= 1100 and window.height() >= 640
+
+
+def test_a_sweep_point_applies_its_jitter_and_solver_as_one_undoable_change(open_window) -> None:
+    window = open_window(show=False).window
+    tabs = window.sweeps.parentWidget().parentWidget()
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Plots", "Sweeps"]
+    window.sweeps.jitter_chosen.emit(1e-6, "cholesky")
+    assert window.problem == FAST.replace(jitter=1e-6, solver="cholesky")
+    window.undo_stack.undo()
+    assert window.problem == FAST

@@ -1,0 +1,342 @@
+"""Sweeps at the probe: which jitter and solver keep the most digits per dtype, and which
+finite-difference step.
+
+Jitter trades two errors. Rounding: the float answer to K + j I against that problem's
+exact answer, which improves as cond(K + j I) = (lmax + j) / (lmin + j) falls. Bias: the
+exact answer of K + j I against the jitter-free one, which worsens as j grows. The digits
+about the jitter-free answer are the smaller of the two, and the best jitter is where they
+meet. The jitter-free answer is the reference of jitter 0 when ball arithmetic certifies
+it, else that of the smallest jitter that resolves (``bias_jitter``, labelled as such).
+
+The step sweep is the central difference ``(mu(x + h) - mu(x - h)) / 2h`` in each dtype
+over a log grid of h: error ~ |mu^(3)| h^2 / 6 (truncation) for large h and at least
+eps |mu| / h (rounding in mu, which cond(K) amplifies) for small h.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from gradviz.core.data import ProblemData
+from gradviz.core.diagnosis import Conditioning, correct_digits, digits_left
+from gradviz.core.problem import SOLVERS, Problem, Solver
+from gradviz.core.reference import DEFAULT_BUDGET_S, ReferenceSolver, mu_and_grad
+from gradviz.core.results import DTYPES, Ball, DType, FailureKind, Reference
+
+PER_DECADE = 2
+JITTER_DECADES = (-16, 0)
+STEP_PER_DECADE = 4
+STEP_DECADES = (-12, -1)
+THIRD_DERIVATIVE_SPACING = 1e-3  # H of the references' second difference of mu'
+# What libraries add to K's diagonal by default, for marking on the sweep.
+LIBRARY_JITTERS: tuple[tuple[str, float], ...] = (
+    ("seed", 0.0),
+    ("scikit-learn", 1e-10),
+    ("GPyTorch float64", 1e-8),
+    ("GPflow", 1e-6),
+    ("GPyTorch float32", 1e-4),
+)
+
+
+def log_grid(decades: tuple[int, int], per_decade: int) -> tuple[float, ...]:
+    """10^(k / per_decade) from 10^lo to 10^hi, rounded to 3 significant digits. [m]"""
+    lo, hi = decades
+    return tuple(
+        float(f"{10 ** (k / per_decade):.3g}") for k in range(lo * per_decade, hi * per_decade + 1)
+    )
+
+
+def jitter_grid(per_decade: int = PER_DECADE) -> tuple[float, ...]:
+    """0, then 1e-16 ... 1e0 with ``per_decade`` points a decade."""
+    return (0.0, *log_grid(JITTER_DECADES, per_decade))
+
+
+@dataclass(frozen=True)
+class JitterGradient:
+    """d mu/dx by the ``function`` path at one jitter, or why it failed (grad None)."""
+
+    jitter: float
+    grad: float | None
+    failure_kind: FailureKind | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One cell of the jitter sweep; None where a number does not exist (a failed
+    factor has no gradient, an undetermined reference no digits)."""
+
+    jitter: float
+    solver: Solver
+    dtype: DType
+    grad: float | None
+    failure_kind: FailureKind | None
+    rounding_digits: float | None  # grad against the exact answer of K + jitter I
+    bias_digits: float | None  # that answer against the jitter-free one
+    digits: float | None  # min of the two: grad against the jitter-free answer
+    predicted_digits: float  # carried - log10 cond(K + jitter I), at least 0
+
+
+@dataclass(frozen=True)
+class Best:
+    """The (jitter, solver) keeping the most digits about the jitter-free answer."""
+
+    jitter: float
+    solver: Solver
+    digits: float
+
+
+@dataclass(frozen=True)
+class JitterSweep:
+    problem: Problem
+    x: float
+    rows: tuple[SweepRow, ...]
+    references: tuple[tuple[float, Reference], ...]  # (jitter, reference at x)
+    bias_jitter: float | None  # whose reference stands for the jitter-free answer
+    best: Mapping[DType, Best | None]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StepRow:
+    h: float
+    dtype: DType
+    grad: float | None
+    abs_error: float | None  # |grad - reference|
+
+
+@dataclass(frozen=True)
+class StepSweep:
+    problem: Problem
+    x: float
+    rows: tuple[StepRow, ...]
+    default_h: Mapping[DType, float]  # cbrt(eps) max(1, |x|), the central_difference path's
+    reference: Reference
+    reference_jitter: float | None  # the problem's jitter, or its limit's; None: no reference
+    truncation: Mapping[DType, float | None]  # c_t = |mu^(3)(x)| / 6: error ~ c_t h^2
+    rounding: Mapping[DType, float | None]  # c_r = eps |mu(x)|: error >~ c_r / h
+    seconds: float
+
+
+def predicted_digits(dtype: DType, lmax: float, lmin: float, jitter: float) -> float:
+    """What a solve leaves of ``dtype``'s digits with cond(K + jI) = (lmax + j) / (lmin + j),
+    from K's float64 extreme eigenvalues; 0 when lmin + j <= 0 (singular to float64)."""
+    cond = (lmax + jitter) / (lmin + jitter) if lmin + jitter > 0 else math.inf
+    return digits_left(dtype, Conditioning(value=cond, saturated=False, lambda_max=lmax))
+
+
+def _grad(reference: Reference | None) -> Ball | None:
+    if reference is None or reference.status != "exact":
+        return None
+    return reference.grad
+
+
+def bias_jitter(references: Mapping[float, Reference]) -> float | None:
+    """The jitter whose reference stands for the jitter-free answer: 0 when certified, else
+    the smallest jitter that is; None when none is."""
+    resolved = [jitter for jitter, reference in references.items() if _grad(reference)]
+    return min(resolved) if resolved else None
+
+
+def sweep_rows(
+    gradients: Mapping[tuple[Solver, DType], Sequence[JitterGradient]],
+    references: Mapping[float, Reference],
+    eigenvalues: tuple[float, float],
+) -> tuple[SweepRow, ...]:
+    """The rows for every (solver, dtype) and jitter, from the float gradients, the
+    reference of each jitter and K's (lmin, lmax) in float64."""
+    lmin, lmax = eigenvalues
+    base = bias_jitter(references)
+    truth = None if base is None else _grad(references[base])
+    rows = []
+    for (solver, dtype), cells in gradients.items():
+        for cell in cells:
+            exact = _grad(references.get(cell.jitter))
+            rounding = correct_digits(cell.grad, exact)
+            bias = None if exact is None else correct_digits(exact.mid, truth)
+            digits = None if rounding is None or bias is None else min(rounding, bias)
+            rows.append(
+                SweepRow(
+                    jitter=cell.jitter,
+                    solver=solver,
+                    dtype=dtype,
+                    grad=cell.grad,
+                    failure_kind=cell.failure_kind,
+                    rounding_digits=rounding,
+                    bias_digits=bias,
+                    digits=digits,
+                    predicted_digits=predicted_digits(dtype, lmax, lmin, cell.jitter),
+                )
+            )
+    return tuple(rows)
+
+
+def best_per_dtype(rows: Sequence[SweepRow]) -> dict[DType, Best | None]:
+    """Per dtype the row with the most digits; on a tie the smaller jitter, then the
+    solver listed first. None for a dtype without digits."""
+    best: dict[DType, Best | None] = {}
+    for dtype in DTYPES:
+        scored = [row for row in rows if row.dtype == dtype and row.digits is not None]
+        top = min(
+            scored,
+            key=lambda row: (-(row.digits or 0.0), row.jitter, SOLVERS.index(row.solver)),
+            default=None,
+        )
+        best[dtype] = None if top is None else Best(top.jitter, top.solver, top.digits or 0.0)
+    return best
+
+
+def extreme_eigenvalues(data: ProblemData) -> tuple[float, float]:
+    """(lmin, lmax) of K without jitter, in float64 (O(n^3), once per sweep)."""
+    eigenvalues = np.linalg.eigvalsh(data.kernel)  # ascending
+    return float(eigenvalues[0]), float(eigenvalues[-1])
+
+
+def jitter_sweep(
+    data: ProblemData,
+    x: float,
+    *,
+    solvers: Sequence[Solver] = SOLVERS,
+    jitters: Sequence[float] | None = None,
+    budget_s: float = 3 * DEFAULT_BUDGET_S,
+    on_progress: Callable[[str], None] = lambda message: None,
+    on_partial: Callable[[JitterSweep], None] = lambda sweep: None,
+) -> JitterSweep:
+    """The ``function`` path's gradient at x for every jitter, solver and dtype, each
+    against the exact answer of its own problem and the jitter-free one. The problem's
+    own jitter and solver are ignored. ``budget_s`` bounds the references together.
+
+    ``on_partial`` gets the sweep so far: once the gradients are in (no digits yet), then
+    after each reference (largest jitter first), the jitter-free answer being the best
+    one found so far."""
+    from gradviz.core.sweep_paths import JitterFunction
+
+    start = time.perf_counter()
+    grid = jitter_grid() if jitters is None else tuple(jitters)
+    eigenvalues = extreme_eigenvalues(data)
+    gradients = {}
+    for dtype in DTYPES:
+        for solver in solvers:
+            on_progress(f"{solver} in {dtype}")
+            gradients[(solver, dtype)] = JitterFunction(data, solver, dtype).gradients(grid, x)
+    found: dict[float, Reference] = {}
+
+    def sweep_of(references: Mapping[float, Reference]) -> JitterSweep:
+        rows = sweep_rows(gradients, references, eigenvalues)
+        return JitterSweep(
+            problem=data.problem,
+            x=x,
+            rows=rows,
+            references=tuple(references.items()),
+            bias_jitter=bias_jitter(references),
+            best=best_per_dtype(rows),
+            seconds=time.perf_counter() - start,
+        )
+
+    def on_reference(jitter: float, reference: Reference) -> None:
+        found[jitter] = reference
+        on_partial(sweep_of(found))
+
+    on_partial(sweep_of(found))
+    reference_solver = ReferenceSolver(data, budget_s, on_progress)
+    return sweep_of(reference_solver.evaluate_jitters(grid, x, on_reference))
+
+
+def step_grid(x: float) -> tuple[float, ...]:
+    """h from 1e-12 to 1e-1 times max(1, |x|), STEP_PER_DECADE a decade. [m]"""
+    scale = max(1.0, abs(x))
+    return tuple(h * scale for h in log_grid(STEP_DECADES, STEP_PER_DECADE))
+
+
+def default_step(dtype: DType, x: float) -> float:
+    """The ``central_difference`` path's h = cbrt(eps) max(1, |x|)."""
+    return math.cbrt(float(np.finfo(dtype).eps)) * max(1.0, abs(x))
+
+
+def central_differences(
+    mu: Callable[[np.ndarray], np.ndarray], dtype: DType, x: float, steps: Sequence[float]
+) -> np.ndarray:
+    """(mu(x + h) - mu(x - h)) / 2h in ``dtype`` arithmetic for every h, with one call of
+    ``mu`` (values exact in ``dtype``) at every x - h and x + h. [m]"""
+    real = np.dtype(dtype).type
+    h = np.asarray(steps, dtype=dtype)  # [m]
+    at = real(x)
+    points = np.concatenate([at - h, at + h])  # [2m], rounded in dtype
+    values = np.asarray(mu(points.astype(np.float64)), dtype=dtype)  # [2m]
+    m = len(h)
+    result: np.ndarray = (values[m:] - values[:m]) / (real(2) * h)
+    return result.astype(np.float64)
+
+
+def asymptotes(
+    references: Sequence[Reference], spacing: float
+) -> tuple[float | None, float | None]:
+    """(c_t, |mu(x)|) for the central difference's error ~ c_t h^2 + eps |mu(x)| / h, from
+    the references at x - H, x, x + H (H = ``spacing``): c_t = |mu^(3)(x)| / 6 with
+    mu^(3) ~ (mu'(x + H) - 2 mu'(x) + mu'(x - H)) / H^2. eps |mu(x)| / h is the error of
+    a correctly rounded mu; a real program's sits above it by what cond(K) amplifies.
+    (None, None) when a reference is missing."""
+    balls = [mu_and_grad(reference) for reference in references]
+    if len(balls) != 3 or balls[0] is None or balls[1] is None or balls[2] is None:
+        return None, None
+    (_, below), (mu, at), (_, above) = balls[0], balls[1], balls[2]
+    third = (above.mid - 2 * at.mid + below.mid) / spacing**2
+    return abs(third) / 6, abs(mu.mid)
+
+
+def step_sweep(
+    data: ProblemData,
+    x: float,
+    budget_s: float = DEFAULT_BUDGET_S,
+    on_progress: Callable[[str], None] = lambda message: None,
+) -> StepSweep:
+    """The central difference of the ``function`` path's mu at x for every h on
+    :func:`step_grid` and each dtype, against the reference of the problem (or its
+    jitter limit)."""
+    from gradviz.core.sweep_paths import function_mu
+
+    start = time.perf_counter()
+    steps = step_grid(x)
+    spacing = THIRD_DERIVATIVE_SPACING * max(1.0, abs(x))
+    solver = ReferenceSolver(data, budget_s, on_progress)
+    around = solver.evaluate_many([x - spacing, x, x + spacing])
+    reference = around[1]
+    truth, reference_jitter = _grad(reference), data.problem.jitter if _grad(reference) else None
+    if reference.limit is not None:
+        truth, reference_jitter = reference.limit.grad, reference.limit.jitter
+    c_t, mu_scale = asymptotes(around, spacing)
+    rows: list[StepRow] = []
+    truncation: dict[DType, float | None] = {}
+    rounding: dict[DType, float | None] = {}
+    for dtype in DTYPES:
+        on_progress(f"central differences in {dtype}")
+        grads = central_differences(partial(function_mu, data, dtype), dtype, x, steps)
+        errors = np.abs(grads - truth.mid) if truth is not None else np.full(len(steps), np.nan)
+        truncation[dtype] = c_t
+        rounding[dtype] = None if mu_scale is None else mu_scale * float(np.finfo(dtype).eps)
+        rows.extend(
+            StepRow(
+                h=h,
+                dtype=dtype,
+                grad=float(g) if math.isfinite(g) else None,
+                abs_error=float(e) if math.isfinite(e) else None,
+            )
+            for h, g, e in zip(steps, grads, errors, strict=True)
+        )
+    return StepSweep(
+        problem=data.problem,
+        x=x,
+        rows=tuple(rows),
+        default_h={dtype: default_step(dtype, x) for dtype in DTYPES},
+        reference=reference,
+        reference_jitter=reference_jitter,
+        truncation=truncation,
+        rounding=rounding,
+        seconds=time.perf_counter() - start,
+    )

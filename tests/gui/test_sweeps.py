@@ -1,0 +1,189 @@
+"""The Sweeps tab and its worker: what is drawn is the sweep's rows, a click applies a
+point's jitter and solver, the sweep runs in a process that Cancel ends."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QEvent, QPointF, Qt
+from PyQt6.QtGui import QMouseEvent
+from PyQt6.QtWidgets import QApplication
+from spec import DTYPES
+
+from gradviz.core.data import problem_data
+from gradviz.core.problem import Problem
+from gradviz.core.sweep import best_per_dtype, jitter_sweep, step_sweep
+from gradviz.gui.sweeps import FAILED_AT, ZERO_AT, SweepsView, log_jitter
+from gradviz.worker.sweep_worker import SweepWorker
+
+SMALL = Problem(n=20)
+X = 1.5
+JITTERS = (0.0, 1e-12, 1e-8, 1e-4, 1e-1)
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return jitter_sweep(problem_data(SMALL), X, jitters=JITTERS)
+
+
+@pytest.fixture(scope="module")
+def step():
+    return step_sweep(problem_data(SMALL.replace(jitter=1e-3)), X)
+
+
+@pytest.fixture
+def view(qtbot):
+    widget = SweepsView()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.stop()
+
+
+def test_log_axis_positions() -> None:
+    assert log_jitter(1e-6) == pytest.approx(-6) and log_jitter(0.0) == ZERO_AT == -17
+
+
+def test_curves_failures_and_best_are_the_sweeps_rows(view, sweep) -> None:
+    view._worker.finished_sweep.emit(sweep)
+    assert "done" in view.status.text()
+    for dtype in DTYPES:
+        plot = view.plots[dtype]
+        rows = [row for row in sweep.rows if row.dtype == dtype]
+        for solver, curve in plot.curves.items():
+            mine = [row for row in rows if row.solver == solver]
+            x, y = curve.getData()
+            assert list(x) == [log_jitter(row.jitter) for row in mine]
+            expected = [np.nan if row.digits is None else row.digits for row in mine]
+            np.testing.assert_array_equal(y, expected)
+        failed = [row for row in rows if row.failure_kind is not None]
+        fx, fy = plot.failed.getData()
+        assert sorted(fx) == sorted(log_jitter(row.jitter) for row in failed)
+        assert all(value == FAILED_AT for value in fy)  # below the axis, not at 0 digits
+        best = best_per_dtype(sweep.rows)[dtype]
+        bx, by = plot.best.getData()
+        assert (bx[0], by[0]) == (log_jitter(best.jitter), best.digits)
+        assert f"{best.digits:.1f}" in plot.best_text.textItem.toPlainText()
+    lines = {
+        item.name(): item.value()
+        for item in view.plots["float64"].plot.items
+        if hasattr(item, "label") and hasattr(item, "name") and item.name()
+    }
+    assert lines["GPflow"] == pytest.approx(-6) and lines["seed"] == ZERO_AT
+    assert lines["scikit-learn"] == pytest.approx(-10) and "GPyTorch float32" not in lines
+    assert math.isclose(
+        next(
+            item.value()
+            for item in view.plots["float32"].plot.items
+            if getattr(item, "name", lambda: None)() == "GPyTorch float32"
+        ),
+        -4,
+    )
+
+
+def test_the_step_plot_is_the_step_sweeps_rows(view, step) -> None:
+    view._worker.step_ready.emit(step)
+    plot = view.step_plot
+    for dtype in DTYPES:
+        rows = [r for r in step.rows if r.dtype == dtype and r.abs_error]
+        curve = plot.curves[dtype]
+        assert list(curve.xData) == [r.h for r in rows]
+        assert list(curve.yData) == [r.abs_error for r in rows]
+        h = np.array([r.h for r in step.rows if r.dtype == dtype])
+        model = step.truncation[dtype] * h**2 + step.rounding[dtype] / h
+        np.testing.assert_allclose(plot.asymptotes[dtype].yData, model, rtol=1e-12)
+        assert plot.defaults[dtype].value() == pytest.approx(math.log10(step.default_h[dtype]))
+
+
+def test_clicking_a_point_emits_its_jitter_and_solver(qtbot, view, sweep) -> None:
+    view.resize(900, 700)
+    with qtbot.waitExposed(view):
+        view.show()
+    view._worker.finished_sweep.emit(sweep)
+    QApplication.processEvents()  # the view range follows the new data when laid out
+    plot = view.plots["float64"]
+    row = next(
+        r for r in sweep.rows if r.dtype == "float64" and r.solver == "solve" and r.jitter == 1e-4
+    )
+    widget = plot.plot.getViewWidget()
+    scene_point = plot.plot.vb.mapViewToScene(QPointF(log_jitter(row.jitter), row.digits))
+    point = QPointF(widget.mapFromScene(scene_point))
+    viewport = widget.viewport()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    with qtbot.waitSignal(view.jitter_chosen, timeout=2000) as blocker:
+        for kind, button, held in (
+            (QEvent.Type.MouseMove, none, none),  # hover first, as pyqtgraph's ui_testing
+            (QEvent.Type.MouseButtonPress, left, left),
+            (QEvent.Type.MouseButtonRelease, left, none),
+        ):
+            event = QMouseEvent(
+                kind, point, viewport.mapToGlobal(point), button, held,
+                Qt.KeyboardModifier.NoModifier,
+            )  # fmt: skip
+            QApplication.sendEvent(viewport, event)
+            QApplication.processEvents()
+    jitter, solver = blocker.args
+    # the topmost curve's point there: solvers whose digits coincide overlap
+    clicked = next(
+        r for r in sweep.rows if (r.dtype, r.solver, r.jitter) == ("float64", solver, jitter)
+    )
+    assert jitter == 1e-4 and clicked.digits == pytest.approx(row.digits, abs=0.05)
+
+
+@pytest.mark.timeout(120)
+def test_the_worker_streams_partial_sweeps_then_the_whole(qtbot) -> None:
+    worker = SweepWorker()
+    worker.start()
+    partials, steps = [], []
+    worker.partial.connect(partials.append)
+    worker.step_ready.connect(steps.append)
+    try:
+        with qtbot.waitSignal(worker.finished_sweep, timeout=90_000) as blocker:
+            worker.submit(SMALL, X, ("cholesky",))
+        done = blocker.args[0]
+        assert done.problem == SMALL and done.x == X
+        assert {row.solver for row in done.rows} == {"cholesky"}
+        assert dict(done.best) == best_per_dtype(done.rows)
+        assert [(s.problem, s.x) for s in steps] == [(SMALL, X)]  # the step sweep came first
+        qtbot.waitUntil(lambda: len(partials) >= 2)
+        assert all(row.digits is None for row in partials[0].rows)
+    finally:
+        worker.stop()
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.timeout(180)
+def test_a_newer_request_supersedes_in_the_same_process(qtbot) -> None:
+    worker = SweepWorker()
+    worker.start()
+    done = []
+    worker.finished_sweep.connect(done.append)
+    try:
+        with qtbot.waitSignal(worker.partial, timeout=60_000):  # running, for seconds more
+            worker.submit(Problem(), 1.0, ("solve",))
+        worker.submit(SMALL, X, ("solve",))
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=90_000)
+        [child] = multiprocessing.active_children()
+        worker.submit(SMALL, -1.0, ("solve",))
+        qtbot.waitUntil(lambda: len(done) == 2, timeout=60_000)
+        assert [sweep.x for sweep in done] == [X, -1.0]  # the superseded one never arrives
+        assert multiprocessing.active_children() == [child]  # TensorFlow imported once
+    finally:
+        worker.stop()
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.timeout(120)
+def test_cancel_ends_the_sweep_process(qtbot, view) -> None:
+    view.set_target(Problem(), 2.0)
+    with qtbot.waitExposed(view):
+        view.show()
+    qtbot.waitUntil(view.cancel_button.isEnabled, timeout=3000)
+    with qtbot.waitSignal(view._worker.progress, timeout=60_000):
+        pass
+    with qtbot.waitSignal(view._worker.cancelled, timeout=5000):
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    assert view.status.text() == "cancelled" and not view.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=5000)
