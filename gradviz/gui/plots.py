@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPalette, QPen, QResizeEvent
+from PyQt6.QtGui import QColor, QFont, QPen, QResizeEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
@@ -66,12 +66,6 @@ FAILURE_CHARS = 36  # a failed dtype's reason in its legend entry; the panel has
 READOUT_RATE_HZ = 30
 OFF_SCALE_MARKS = 48  # at most this many edge marks per curve and edge
 OFF_SCALE_INSET = 0.012  # edge marks sit this fraction of the y span inside the edge
-
-
-def _palette_colors() -> tuple[QColor, QColor]:
-    """Background and foreground of the application palette (plots follow the theme)."""
-    palette = QApplication.palette()
-    return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
 
 
 def _width(dtype: str) -> float:
@@ -486,7 +480,7 @@ class PlotStack(QWidget):
 
     def _apply_palette(self) -> None:
         """Background, axes, titles, legends and markers from the palette."""
-        background, foreground = _palette_colors()
+        background, foreground = style.plot_colors()
         self._graphics.setBackground(background)
         for plot, title in zip(self._plots, TITLES, strict=True):
             plot.setTitle(title, color=foreground.name(), size=TITLE_SIZE)
@@ -734,7 +728,7 @@ class PlotStack(QWidget):
                 if xs is None or ys is None or not len(xs):
                     marks[dtype].setData([], [])
                     if label is not None:
-                        label.setText(name, color=_palette_colors()[1].name())
+                        label.setText(name, color=style.plot_colors()[1].name())
                     continue
                 shown = (xs >= x_lo) & (xs <= x_hi) & np.isfinite(ys)
                 above, below = shown & (ys > y_hi), shown & (ys < y_lo)
@@ -745,7 +739,7 @@ class PlotStack(QWidget):
                 marks[dtype].setData(spots)
                 if label is not None:
                     text = name + _off_scale_note(ys[above | below])
-                    label.setText(text, color=_palette_colors()[1].name())
+                    label.setText(text, color=style.plot_colors()[1].name())
         self._fit_legends()  # the notes change the entries' widths
 
     def _failure(self, dtype: str) -> str:

@@ -17,6 +17,12 @@ ERROR_COLOR = "#D55E00"
 PENDING_COLOR = "#E69F00"
 
 
+def plot_colors() -> tuple[QColor, QColor]:
+    """Background and foreground of the application palette: every plot follows the theme."""
+    palette = QApplication.palette()
+    return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+
+
 def muted_text() -> str:
     """Opaque colour for de-emphasised text (wrong digits, units) on the current palette.
 

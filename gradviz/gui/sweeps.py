@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QShowEvent
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -190,13 +190,17 @@ class SweepsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         self.plots: dict[str, _DtypePlot] = {}
+        self._dtype_widgets: list[pg.PlotWidget] = []
         for dtype in DTYPES:
             widget = pg.PlotWidget()
             layout.addWidget(widget, 1)
             self.plots[dtype] = _DtypePlot(widget, dtype)
+            self._dtype_widgets.append(widget)
         step_widget = pg.PlotWidget()
         layout.addWidget(step_widget, 1)
         self.step_plot = _StepPlot(step_widget)
+        self._widgets = [*self._dtype_widgets, step_widget]
+        self._apply_palette()
         for dtype in DTYPES:
             for solver, curve in self.plots[dtype].curves.items():
                 curve.sigPointsClicked.connect(
@@ -216,6 +220,26 @@ class SweepsView(QWidget):
         self._target = (problem, x)
         if self.isVisible():
             self._debounce.start()
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        """Follow a light/dark palette switch, as the main plots do."""
+        super().changeEvent(event)
+        if event is not None and event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+
+    def _apply_palette(self) -> None:
+        background, foreground = style.plot_colors()
+        for widget in self._widgets:
+            widget.setBackground(background)
+            plot = widget.getPlotItem()
+            for name in ("left", "bottom"):
+                plot.getAxis(name).setPen(foreground)
+                plot.getAxis(name).setTextPen(foreground)
+            plot.titleLabel.setText(plot.titleLabel.text, color=foreground.name())
+            if plot.legend is not None:
+                plot.legend.setLabelTextColor(foreground)
+                for _, label in plot.legend.items:
+                    label.setText(label.text)  # the colour alone does not re-render
 
     def showEvent(self, event: QShowEvent | None) -> None:
         super().showEvent(event)

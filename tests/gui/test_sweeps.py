@@ -7,9 +7,10 @@ import math
 import multiprocessing
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import QEvent, QPointF, Qt
-from PyQt6.QtGui import QMouseEvent
+from PyQt6.QtGui import QColor, QMouseEvent, QPalette
 from PyQt6.QtWidgets import QApplication
 from spec import DTYPES
 
@@ -187,3 +188,22 @@ def test_cancel_ends_the_sweep_process(qtbot, view) -> None:
         qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
     assert view.status.text() == "cancelled" and not view.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=5000)
+
+
+def test_the_sweeps_follow_the_palette_like_the_plots(qtbot, view) -> None:
+    app = QApplication.instance()
+    previous = app.palette()
+    dark = QPalette(previous)
+    dark.setColor(QPalette.ColorRole.Base, QColor("#17181a"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e8e8e8"))
+    try:
+        app.setPalette(dark)
+        widgets = view.findChildren(pg.PlotWidget)
+        assert len(widgets) == 3
+        qtbot.waitUntil(
+            lambda: all(w.backgroundBrush().color() == QColor("#17181a") for w in widgets)
+        )
+        axis = widgets[0].getPlotItem().getAxis("left")
+        assert axis.textPen().color() == QColor("#e8e8e8")
+    finally:
+        app.setPalette(previous)
