@@ -12,17 +12,29 @@ sweeps run in :class:`~gradviz.worker.sweep_worker.SweepWorker`; this view compu
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QShowEvent
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from gradviz.core.files import SaveError, save_text
 from gradviz.core.problem import SOLVERS, Problem
 from gradviz.core.results import DTYPES
 from gradviz.core.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterSweep, StepSweep
+from gradviz.core.sweep_export import JITTER_COLUMNS, jitter_records, to_csv
 from gradviz.gui import style
+from gradviz.gui.export import export_window
 from gradviz.worker.sweep_worker import SweepWorker
 
 ZERO_AT = JITTER_DECADES[0] - 1  # where jitter 0 sits on the log10 axis
@@ -33,6 +45,7 @@ LINES = {
     "solve": Qt.PenStyle.DashLine,
     "cholesky": Qt.PenStyle.DashDotLine,
 }
+EXPORT_FILTERS = "The rows as CSV (*.csv);;The tab as PNG (*.png)"
 DEBOUNCE_MS = 400
 
 
@@ -183,8 +196,12 @@ class SweepsView(QWidget):
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.start_button = QPushButton("Sweep again")
         self.start_button.clicked.connect(self._submit)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("The sweep's rows as CSV, or this tab as PNG")
+        self.export_button.clicked.connect(self._on_export_clicked)
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
+        bar.addWidget(self.export_button)
         bar.addWidget(self.start_button)
         bar.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
@@ -284,6 +301,32 @@ class SweepsView(QWidget):
         self._set_running(
             False, f"done in {sweep.seconds:.1f} s; jitter-free answer: the reference at {base}"
         )
+
+    def export(self, path: Path) -> None:
+        """The jitter sweep's rows as CSV (as `gradviz sweep jitter --format csv` writes
+        them), or the tab as PNG; raises SaveError with the reason."""
+        if path.suffix.lower() == ".csv":
+            if self.sweep is None:
+                raise SaveError(f"Cannot save {path}: no sweep has finished yet.")
+            save_text(path, to_csv(jitter_records(self.sweep), JITTER_COLUMNS))
+        else:
+            export_window(self, path)
+
+    def _on_export_clicked(self) -> None:
+        chosen, chosen_filter = QFileDialog.getSaveFileName(
+            self, "Export the sweep", "sweep.csv", EXPORT_FILTERS
+        )
+        if not chosen:
+            return
+        path = Path(chosen)
+        if not path.suffix:
+            path = path.with_name(path.name + (".png" if "PNG" in chosen_filter else ".csv"))
+        try:
+            self.export(path)
+        except SaveError as error:
+            QMessageBox.warning(self, "Cannot export the sweep", str(error))
+            return
+        self.status.setText(f"exported {path}")
 
     def _on_errored(self, reason: str) -> None:
         self._set_running(False, f"sweep failed: {reason}")

@@ -3,6 +3,8 @@ point's jitter and solver, the sweep runs in a process that Cancel ends."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import multiprocessing
 
@@ -10,11 +12,12 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import QEvent, QPointF, Qt
-from PyQt6.QtGui import QColor, QMouseEvent, QPalette
+from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
 from PyQt6.QtWidgets import QApplication
 from spec import DTYPES
 
 from gradviz.core.data import problem_data
+from gradviz.core.files import SaveError
 from gradviz.core.problem import Problem
 from gradviz.core.sweep import best_per_dtype, jitter_sweep, step_sweep
 from gradviz.gui.sweeps import FAILED_AT, ZERO_AT, SweepsView, log_jitter
@@ -207,3 +210,19 @@ def test_the_sweeps_follow_the_palette_like_the_plots(qtbot, view) -> None:
         assert axis.textPen().color() == QColor("#e8e8e8")
     finally:
         app.setPalette(previous)
+
+
+def test_the_sweep_exports_its_rows_as_csv_and_the_tab_as_png(view, sweep, tmp_path) -> None:
+    with pytest.raises(SaveError, match="no sweep has finished yet"):
+        view.export(tmp_path / "early.csv")
+    view._worker.finished_sweep.emit(sweep)
+    QApplication.processEvents()
+    view.export(tmp_path / "rows.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "rows.csv").read_text())))
+    assert len(rows) == len(sweep.rows)
+    first = sweep.rows[0]
+    assert float(rows[0]["jitter"]) == first.jitter and rows[0]["solver"] == first.solver
+    view.resize(800, 900)
+    view.export(tmp_path / "tab.png")
+    assert QImage(str(tmp_path / "tab.png")).width() == view.width()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv", "tab.png"]
