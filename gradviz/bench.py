@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradviz.core.data import ProblemData, curve_grid, problem_data
-from gradviz.core.problem import Problem
+from gradviz.core.problem import SOLVERS, Problem
 from gradviz.core.results import DTYPES
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ from PyQt6.QtCore import QEvent, QObject
 from gradviz.gui.app import application, dispose
 from gradviz.gui.main_window import MainWindow
 from gradviz.core.data import ProblemData, problem_data
-from gradviz.core.problem import Problem
+from gradviz.core.problem import SOLVERS, Problem
 from gradviz.worker.compute_worker import ComputeWorker
 marks = {}
 class FirstPaint(QObject):
@@ -414,8 +414,32 @@ def stage_sizes(quick: bool, large: bool) -> tuple[int, ...]:
 
 # --- report ----------------------------------------------------------------------------------
 
+
+def bench_sweep(quick: bool) -> dict[str, Any]:
+    """The seed's jitter sweep at x = 2 (three solvers, both dtypes): the wall time, and
+    when the first rows with digits arrived (the Sweeps tab draws them at once)."""
+    from gradviz.core.sweep import jitter_sweep
+
+    data = problem_data(Problem())
+    start = time.perf_counter()
+    first: list[float] = []
+
+    def on_partial(sweep: Any) -> None:
+        if not first and any(row.digits is not None for row in sweep.rows):
+            first.append(time.perf_counter() - start)
+
+    kept = jitter_sweep(data, 2.0, solvers=("cholesky",) if quick else SOLVERS,
+                        on_partial=on_partial)  # fmt: skip
+    return {
+        "seconds": time.perf_counter() - start,
+        "first_digits_s": first[0] if first else None,
+        "rows": len(kept.rows),
+    }
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "probe": bench_probe,
+    "sweep": bench_sweep,
     "drag": bench_drag,
     "startup": lambda quick: bench_startup(),
     "problem_change": bench_problem_change,

@@ -34,6 +34,7 @@ REQUIRED: dict[str, set[str]] = {
         "reference_undetermined_s",
     },
     "soak": {"rss_growth_mb", "traces_before", "traces_after"},
+    "sweep": {"seconds", "first_digits_s", "rows"},
     "stages_n300": {
         "problem_data_s",
         "conditioning_s",
