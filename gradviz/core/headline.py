@@ -89,7 +89,8 @@ def _trust(result: ProbeResult, diagnosis: Diagnosis) -> str:
         elif digits < NOISE_DIGITS:
             noise.append(f"{dtype} noise")
         else:
-            fine.append(f"{dtype} has {math.floor(digits)} {kind} digits")
+            count = math.floor(digits)
+            fine.append(f"{dtype} has {count} {kind} digit{'' if count == 1 else 's'}")
     sentences = []
     if noise:
         sentences.append(

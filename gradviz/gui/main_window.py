@@ -730,6 +730,7 @@ class MainWindow(QMainWindow):
 
     def export(self, choice: ExportChoice) -> None:
         """Write the screenshot; raises ExportError with the reason."""
+        self.panel.flush()
         if choice.what == "window":
             export_window(self, choice.path, choice.width)
         else:

@@ -13,10 +13,11 @@ import functools
 import html
 import math
 import re
+import time
 from collections.abc import Mapping
 
 import numpy as np
-from PyQt6.QtCore import QRect, QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtCore import QRect, QSignalBlocker, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import (
     QAction,
     QFont,
@@ -66,6 +67,7 @@ from gradviz.core.results import (
 from gradviz.gui import style
 
 PLACEHOLDER = "…"
+FOOTER_INTERVAL_MS = 150
 TITLE_MIN_WIDTH = 160
 GLOSSARY_TIP = (
     "The answer in one paragraph, from the numbers below. "
@@ -208,6 +210,11 @@ class ResultsPanel(QWidget):
         super().__init__(parent)
         self._problem = Problem()
         self._report: ProbeReport | None = None
+        self._footer_at = -math.inf  # when the footer was last rendered (monotonic)
+        self._footer_timer = QTimer(self)
+        self._footer_timer.setSingleShot(True)
+        self._footer_timer.setInterval(FOOTER_INTERVAL_MS)
+        self._footer_timer.timeout.connect(self._on_footer_due)
         self._pending_x: float | None = None
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._mono.setStyleHint(QFont.StyleHint.Monospace)
@@ -501,7 +508,30 @@ class ResultsPanel(QWidget):
     def _render(self) -> None:
         self._render_header()
         self._render_cells()
+        self._schedule_footer()
+
+    def _schedule_footer(self) -> None:
+        """The footer's wrapped paragraphs cost a relayout of the column (2-3 ms) on every
+        report: while a drag sends one every frame, they follow at most every
+        FOOTER_INTERVAL_MS; a single report renders them at once."""
+        now = time.monotonic()
+        if now - self._footer_at >= FOOTER_INTERVAL_MS / 1000:
+            self._footer_timer.stop()
+            self._footer_at = now
+            self._render_footer()
+        elif not self._footer_timer.isActive():
+            self._footer_timer.start()
+
+    def _on_footer_due(self) -> None:
+        self._footer_at = time.monotonic()
         self._render_footer()
+
+    def flush(self) -> None:
+        """Render a footer still waiting for its interval now (before a screenshot, or for
+        a reader that must see the latest words)."""
+        if self._footer_timer.isActive():
+            self._footer_timer.stop()
+            self._on_footer_due()
 
     def _render_header(self) -> None:
         muted = style.muted_text()

@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import QApplication, QCheckBox, QDoubleSpinBox, QLabel, QPu
 from pytestqt.qtbot import QtBot
 
 from gradviz.core.diagnosis import Conditioning, diagnose
+from gradviz.core.headline import headline
 from gradviz.core.problem import Problem
 from gradviz.core.report import format_value, split_correct_digits, verdict_line
 from gradviz.core.results import (
@@ -42,6 +43,7 @@ from gradviz.core.results import (
 from gradviz.gui import style
 from gradviz.gui.panel import (
     FAILURE_WORDS,
+    FOOTER_INTERVAL_MS,
     SHORT_ERROR_CHARS,
     TSV_HEADER,
     ResultsPanel,
@@ -187,6 +189,8 @@ def panel(qtbot: QtBot) -> ResultsPanel:
 
 
 def label(panel: ResultsPanel, name: str) -> QLabel:
+    """A label of the panel as it reads once the footer's interval has passed."""
+    panel.flush()
     found = panel.findChild(QLabel, name)
     assert found is not None, name
     return found
@@ -575,18 +579,18 @@ def test_the_answer_and_the_spread_of_each_dtype_are_shown_in_words(
     tight = Spread(16, -0.7, -0.7, -0.7, 0.0, 17.0)
     result = dataclasses.replace(report.result, spread={"float32": noisy, "float64": tight})
     panel.show_report(dataclasses.replace(report, result=result))
-    answer = panel.findChild(QLabel, "answer")
+    answer = label(panel, "answer")
     assert answer is not None and answer.text().startswith("The seed&#x27;s two calls")
     assert "Guide" in answer.toolTip()
-    f32 = plain(panel.findChild(QLabel, "spread_float32").text())
+    f32 = plain(label(panel, "spread_float32").text())
     assert (
         f32 == "float32: equivalent programs print anything from -505.4 to 101.9 "
         "(about 0 significant digits)"
     )
-    f64 = plain(panel.findChild(QLabel, "spread_float64").text())
+    f64 = plain(label(panel, "spread_float64").text())
     assert f64 == "float64: all 16 perturbed copies print -0.7"
     panel.show_report(report)  # no spread computed: said so, not left blank
-    assert "spread not computed" in plain(panel.findChild(QLabel, "spread_float32").text())
+    assert "spread not computed" in plain(label(panel, "spread_float32").text())
 
 
 def test_copy_confirms_and_a_single_cell_copies_every_digit(
@@ -626,3 +630,25 @@ def test_a_long_x_never_widens_the_panel(panel: ResultsPanel) -> None:
     panel.show_pending(-4.983266533110368)
     assert panel.minimumSizeHint().width() <= width
     assert printed(panel, "seed_optimizer", "float64") == f"prints (19.5, {x!r})"
+
+
+def test_a_drag_of_reports_updates_the_footer_at_most_every_interval(
+    panel: ResultsPanel, qtbot: QtBot, report_factory: Callable[..., ProbeReport]
+) -> None:
+    """The cells follow every report; the wrapped footer (a relayout each) follows within
+    FOOTER_INTERVAL_MS and ends on the last report."""
+    problem = Problem(n=40, jitter=1e-6, solver="cholesky")
+    reports = [report_factory(problem, x) for x in (1.0, 1.1, 1.2)]
+    answer = panel.findChild(QLabel, "answer")
+    panel.set_problem(problem)
+    qtbot.wait(3 * FOOTER_INTERVAL_MS)  # long after the panel's last render
+    for report in reports:
+        panel.show_report(report)
+    first = answer.text()
+    assert first == html.escape(
+        headline(reports[0].result, reports[0].reference, reports[0].diagnosis)
+    )
+    assert lines(panel, "tape", "float64")[0] != ""  # cells are current
+    last = reports[-1]
+    expected = html.escape(headline(last.result, last.reference, last.diagnosis))
+    qtbot.waitUntil(lambda: answer.text() == expected, timeout=FOOTER_INTERVAL_MS * 4)
