@@ -360,6 +360,7 @@ class PlotStack(QWidget):
         for dtype in DTYPES:
             mark = pg.ScatterPlotItem(size=7, pen=None, brush=style.DTYPE_COLORS[dtype])
             mark.setZValue(30)
+            _cache_as_pixmap(mark)  # up to 96 marks, repainted whenever the probe moves
             plot.addItem(mark, ignoreBounds=True)
             marks[dtype] = mark
         return marks

@@ -281,10 +281,16 @@ class Scheduler:
                 if len(self._references) >= REFERENCES_KEPT:
                     self._references.clear()
                 self._references[x] = reference
+                if self._result is None or self._result.x != x:
+                    # Usually the new x's reference, ahead of its probe: that probe's
+                    # report will carry it. Re-sending the shown x's report would cost
+                    # the window a repaint per drag step for nothing.
+                    return self._flush(now)
             case ReferenceCurveDone(curve=curve):
                 self._reference_curve = curve
                 self._emit(curve)
                 self._emit_precision()
+                return self._flush(now)  # nothing in the probe's report changed
             case ProblemFailed(stage="sample", detail=detail):
                 self._stop_problem_process(finished=True)
                 self._fail_problem(f"could not sample the data: {detail}")

@@ -61,7 +61,7 @@ class _SupersededError(Exception):
 def serve_sweep(conn: Connection) -> None:
     """Child process: sweep each request received, streaming over ``conn``, until the
     parent goes away."""
-    become_child()
+    become_child(background=True)
     from gradviz.core.data import problem_data
     from gradviz.core.sweep import jitter_sweep, step_sweep
 

@@ -404,3 +404,20 @@ def test_precision_curves_follow_once_curves_and_reference_curve_are_both_in() -
     assert precision.left is not None and precision.left["float64"] == pytest.approx(
         -math.log10(np.finfo(np.float64).eps) - 1.0
     )
+
+
+def test_a_reference_for_another_x_sends_no_report_the_window_would_repaint_for_nothing() -> None:
+    run = Run()
+    run.ready()
+    run.do("problem_message", ReferenceSolved(SMALL))
+    run.answer_paths()  # the probe of x = 1
+    run.do("problem_message", ReferenceDone(SMALL, 1.0, reference(3.0)))
+    shown = len(run.emitted(ProbeReport))
+    run.answer_paths()  # curves
+    run.do("request", SMALL, 2.0)  # a drag step: the reference of x = 2 comes first
+    run.do("problem_message", ReferenceDone(SMALL, 2.0, reference(4.0)))
+    assert len(run.emitted(ProbeReport)) == shown  # no repaint of x = 1's report
+    run.answer_paths()  # the probe of x = 2: its report has the reference at once
+    last = run.emitted(ProbeReport)[-1]
+    assert last.result.x == 2.0 and last.reference == reference(4.0)
+    assert not last.reference_pending
