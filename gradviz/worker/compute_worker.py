@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -26,6 +25,7 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 from gradviz.core.problem import Problem
 from gradviz.core.reference import DEFAULT_BUDGET_S
 from gradviz.core.results import Curves, PrecisionCurves, ProbeReport, ReferenceCurve
+from gradviz.worker.child import Child
 from gradviz.worker.messages import DataReady, Failure, Progress
 from gradviz.worker.scheduler import (
     Action,
@@ -42,58 +42,7 @@ from gradviz.worker.services import serve_paths, serve_problem
 
 log = logging.getLogger(__name__)
 
-# Spawned, never forked: the parent runs Qt threads (and TensorFlow may run its own),
-# and forking a multi-threaded process can deadlock the child.
-_SPAWN = multiprocessing.get_context("spawn")
-STOP_GRACE_S = 0.5
 POLL_S = 0.25
-
-
-class _Child:
-    """One compute process running ``target(conn, *args)``; ``conn`` is the parent's end.
-    The process is named after its role (``gradviz paths``, ``gradviz problem``)."""
-
-    def __init__(self, role: Role, target: Callable[..., None], *args: Any) -> None:
-        self.conn, child_end = _SPAWN.Pipe(duplex=True)
-        self.process = _SPAWN.Process(
-            target=target, args=(child_end, *args), name=f"gradviz {role}", daemon=True
-        )
-        self.process.start()
-        child_end.close()
-
-    def send(self, message: object) -> bool:
-        """Send unless the child is gone; False means it is."""
-        try:
-            self.conn.send(message)
-        except (BrokenPipeError, EOFError, OSError):
-            return False
-        return True
-
-    def receive(self) -> tuple[bool, object]:
-        """(True, the next message), or (False, None) when the child has exited."""
-        try:
-            return True, self.conn.recv()
-        except (EOFError, OSError):
-            return False, None
-
-    def exit_code(self) -> int | None:
-        self.process.join(STOP_GRACE_S)
-        return self.process.exitcode
-
-    def close(self) -> None:
-        """End the child now: terminate (SIGTERM), then kill if it lingers.
-
-        No polite shutdown: the children hold no state worth saving, and TensorFlow's
-        interpreter teardown alone takes longer than a user waits for a window to close.
-        """
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(STOP_GRACE_S)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.conn.close()
-        self.process.close()
 
 
 @dataclass(frozen=True)
@@ -130,7 +79,7 @@ class ComputeWorker(QThread):
         os.set_blocking(self._wake_write, False)
         # Owned by the worker thread from here on.
         self._scheduler = Scheduler(self._budget_s)
-        self._children: dict[Role, _Child] = {}
+        self._children: dict[Role, Child] = {}
 
     # --- GUI thread --------------------------------------------------------------------
 
@@ -247,7 +196,7 @@ class ComputeWorker(QThread):
         if old is not None:
             old.close()
         try:
-            self._children[role] = _Child(role, target, *args)
+            self._children[role] = Child(f"gradviz {role}", target, *args)
         except OSError as error:
             self.failed.emit(f"could not start the {role} process: {error}")
             self._carry_out(self._exited(role, None))

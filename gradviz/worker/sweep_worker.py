@@ -13,23 +13,20 @@ errors leave as signals, and messages of a superseded request are dropped.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
 from gradviz.core.problem import SOLVERS, Problem, Solver
+from gradviz.worker.child import Child
 from gradviz.worker.services import become_child
 
 log = logging.getLogger(__name__)
 
-_SPAWN = multiprocessing.get_context("spawn")
 POLL_S = 0.1
-STOP_GRACE_S = 0.5
 SWEEP_BUDGET_S = 30.0
 
 
@@ -99,27 +96,6 @@ def serve_sweep(conn: Connection) -> None:
         return
 
 
-class _Child:
-    """The sweep process and the parent's end of its pipe."""
-
-    def __init__(self) -> None:
-        self.conn, child_end = _SPAWN.Pipe(duplex=True)
-        self.process: BaseProcess = _SPAWN.Process(
-            target=serve_sweep, args=(child_end,), name="gradviz sweep", daemon=True
-        )
-        self.process.start()
-        child_end.close()
-
-    def end(self) -> None:
-        """Terminate, then kill what does not go within the grace period."""
-        self.process.terminate()
-        self.process.join(STOP_GRACE_S)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.conn.close()
-
-
 class SweepWorker(QThread):
     """Runs sweeps one at a time; :meth:`submit` supersedes whatever is running."""
 
@@ -170,7 +146,7 @@ class SweepWorker(QThread):
         return taken
 
     def run(self) -> None:
-        child: _Child | None = None
+        child: Child | None = None
         busy = False
         try:
             while True:
@@ -179,7 +155,7 @@ class SweepWorker(QThread):
                 if stopping:
                     return
                 if cancel and child is not None and busy:
-                    child.end()
+                    child.close()
                     child, busy = None, False
                 if cancel:
                     self.cancelled.emit()
@@ -190,22 +166,22 @@ class SweepWorker(QThread):
                     state = self._drain(child.conn, serial)
                     busy = state == "running"
                     if state == "gone":
-                        child.end()
+                        child.close()
                         child = None
         finally:
             if child is not None:
-                child.end()
+                child.close()
 
     @staticmethod
-    def _send(child: _Child | None, request: SweepRequest) -> _Child:
+    def _send(child: Child | None, request: SweepRequest) -> Child:
         """Hand ``request`` to the child, starting one when there is none (or it died)."""
         if child is not None:
             try:
                 child.conn.send(request)
                 return child
             except OSError:  # BrokenPipeError included: it died between sweeps
-                child.end()
-        child = _Child()
+                child.close()
+        child = Child("gradviz sweep", serve_sweep)
         child.conn.send(request)
         return child
 
