@@ -13,10 +13,8 @@ asks the kernel to kill it when the parent dies, ignores the terminal's Ctrl-C
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import logging
-import os
 import signal
 import sys
 import time
@@ -49,7 +47,6 @@ from gradviz.worker.messages import (
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
-BACKGROUND_NICE = 10
 # The reference curve: every COARSE_STEP-th x of the curve grid first, then all of it,
 # CURVE_CHUNK x per ball-arithmetic product (~0.1 s at n = 300) between requests.
 COARSE_STEP = 10
@@ -61,14 +58,9 @@ def _one_line(error: BaseException) -> str:
     return " ".join(f"{type(error).__name__}: {error}".split())
 
 
-def become_child(background: bool = False) -> None:
-    """Die with the parent (Linux), leave Ctrl-C to the parent. A ``background`` child
-    (the reference's ball arithmetic, the sweeps) yields the CPU to the GUI and the probe:
-    on two cores its curve over x would otherwise take the core the GUI paints on."""
+def become_child() -> None:
+    """Die with the parent (Linux), leave Ctrl-C to the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if background:
-        with contextlib.suppress(OSError):
-            os.nice(BACKGROUND_NICE)
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -143,7 +135,7 @@ def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) ->
     O(n^3) SVD: seconds at n = 2000, and only a process can be stopped mid-way), measures
     cond(K + jitter I) and, unless ``budget_s`` is None (reference off), solves the
     reference, then answers ReferenceRequest."""
-    become_child(background=True)
+    become_child()
     try:
         _problem_loop(conn, problem, budget_s)
     except _GONE:

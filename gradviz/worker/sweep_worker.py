@@ -58,7 +58,7 @@ class _SupersededError(Exception):
 def serve_sweep(conn: Connection) -> None:
     """Child process: sweep each request received, streaming over ``conn``, until the
     parent goes away."""
-    become_child(background=True)
+    become_child()
     from gradviz.core.data import problem_data
     from gradviz.core.sweep import jitter_sweep, step_sweep
 
