@@ -553,6 +553,7 @@ class ResultsPanel(QWidget):
     def _render_cells(self) -> None:
         report = self._report
         stale = self._pending_x is not None
+        muted = style.muted_text()  # once per render: it blends two palette colours
         widths = dict.fromkeys(DTYPES, 0)
         if report is not None:
             for cell in report.result.cells:
@@ -563,16 +564,16 @@ class ResultsPanel(QWidget):
         for (path, dtype), label in self._cells.items():
             badge = self._badges[(path, dtype)]
             if report is None:
-                label.setText(f"<span style='color:{style.muted_text()}'>{PLACEHOLDER}</span>")
+                label.setText(f"<span style='color:{muted}'>{PLACEHOLDER}</span>")
                 label.setToolTip("")
                 badge.setText("")
                 badge.setToolTip("")
                 continue
             cell = report.result.cell(path, dtype)
             digits = report.diagnosis.correct_digits.get((path, dtype))
-            label.setText(self._cell_html(cell, digits, widths[dtype], stale))
+            label.setText(self._cell_html(cell, digits, widths[dtype], stale, muted))
             label.setToolTip(self._cell_tooltip(cell, digits))
-            badge.setText(self._badge_html(cell, digits, stale))
+            badge.setText(self._badge_html(cell, digits, stale, muted))
             badge.setToolTip(
                 ""
                 if digits is None
@@ -580,8 +581,9 @@ class ResultsPanel(QWidget):
                 f"({dtype} carries {report.diagnosis.carried_digits.get(dtype, math.nan):.1f})"
             )
 
-    def _cell_html(self, cell: Cell, digits: float | None, width: int, stale: bool) -> str:
-        muted = style.muted_text()
+    def _cell_html(
+        self, cell: Cell, digits: float | None, width: int, stale: bool, muted: str
+    ) -> str:
         small = f"font-size:{self._small_pt():.1f}pt; color:{muted}"
         if cell.failure_kind is not None:
             colour = muted if stale else style.ERROR_COLOR
@@ -629,8 +631,7 @@ class ResultsPanel(QWidget):
                 lines.append(extra.meaning + ("" if extra.printed_with_grad else value))
         return "<p>" + "<br>".join(lines) + "</p>"
 
-    def _badge_html(self, cell: Cell, digits: float | None, stale: bool) -> str:
-        muted = style.muted_text()
+    def _badge_html(self, cell: Cell, digits: float | None, stale: bool, muted: str) -> str:
         small = f"font-size:{self._small_pt():.1f}pt"
         if cell.error is not None:
             return ""
