@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradviz.core.data import ProblemData, curve_grid, problem_data
-from gradviz.core.problem import SOLVERS, Problem
-from gradviz.core.results import DTYPES
+from gradviz.core.numerics.results import DTYPES
+from gradviz.core.problem.data import ProblemData, curve_grid, problem_data
+from gradviz.core.problem.spec import SOLVERS, Problem
 
 if TYPE_CHECKING:
     from PyQt6.QtCore import QEvent
 
-    from gradviz.core.results import ProbeReport
+    from gradviz.core.numerics.results import ProbeReport
     from gradviz.gui.main_window import MainWindow
 
 PARALLEL_DTYPE_CORES = 4  # one core for the GUI, one per dtype's process, one to spare
@@ -76,7 +76,7 @@ def _timed(function: Callable[[], Any]) -> float:
 def _naive_port(data: ProblemData) -> Callable[[float], None]:
     """What a user writes in TF2: the seed's expression under an eager GradientTape,
     rebuilding K and its inverse at every call, in both dtypes."""
-    from gradviz.core.paths import tf
+    from gradviz.core.numerics.paths import tf
 
     problem, y_np = data.problem, data.y
     lo, hi = problem.domain
@@ -104,7 +104,7 @@ def _naive_port(data: ProblemData) -> Callable[[float], None]:
 
 
 def bench_probe(quick: bool) -> dict[str, Any]:
-    from gradviz.core.probe import ProbeEngine
+    from gradviz.core.numerics.probe import ProbeEngine
 
     data = problem_data(Problem())
     rng = np.random.default_rng(0)
@@ -269,8 +269,8 @@ spawned = float(sys.argv[1])
 from PyQt6.QtCore import QEvent, QObject
 from gradviz.gui.app import application, dispose
 from gradviz.gui.main_window import MainWindow
-from gradviz.core.data import ProblemData, problem_data
-from gradviz.core.problem import SOLVERS, Problem
+from gradviz.core.problem.data import ProblemData, problem_data
+from gradviz.core.problem.spec import SOLVERS, Problem
 from gradviz.worker.compute_worker import ComputeWorker
 marks = {}
 class FirstPaint(QObject):
@@ -326,9 +326,9 @@ def bench_startup() -> dict[str, Any]:
 
 
 def bench_problem_change(quick: bool) -> dict[str, Any]:
-    from gradviz.core.probe import ProbeEngine
-    from gradviz.core.reference import ReferenceSolver
-    from gradviz.core.results import SPREAD_MAX_N
+    from gradviz.core.numerics.probe import ProbeEngine
+    from gradviz.core.numerics.reference import ReferenceSolver
+    from gradviz.core.numerics.results import SPREAD_MAX_N
 
     engine = ProbeEngine()
     engine.curves(problem_data(Problem(seed=1)))  # TensorFlow warm-up, not a problem change
@@ -353,7 +353,7 @@ def bench_problem_change(quick: bool) -> dict[str, Any]:
 
 
 def bench_soak(quick: bool) -> dict[str, Any]:
-    from gradviz.core.probe import ProbeEngine
+    from gradviz.core.numerics.probe import ProbeEngine
 
     data = problem_data(Problem())
     engine = ProbeEngine()
@@ -382,9 +382,9 @@ def bench_stages(n: int) -> dict[str, Any]:
     grappler's constant folding), the first probe (the seed Session's executor for the probe's
     fetches: grappler again), a later probe, the spread at one x, the curves; the reference's
     predicted time at its first precision; and the peak resident memory of the process so far."""
-    from gradviz.core.diagnosis import conditioning
-    from gradviz.core.paths import PathSet
-    from gradviz.core.reference import PRECISIONS, ReferenceSolver
+    from gradviz.core.analysis.diagnosis import conditioning
+    from gradviz.core.numerics.paths import PathSet
+    from gradviz.core.numerics.reference import PRECISIONS, ReferenceSolver
 
     problem = Problem(n=n, seed=7)
     figures: dict[str, Any] = {}
@@ -422,7 +422,7 @@ def stage_sizes(quick: bool, large: bool) -> tuple[int, ...]:
 def bench_sweep(quick: bool) -> dict[str, Any]:
     """The seed's jitter sweep at x = 2 (three solvers, both dtypes): the wall time, and
     when the first rows with digits arrived (the Sweeps tab draws them at once)."""
-    from gradviz.core.sweep import jitter_sweep
+    from gradviz.core.analysis.sweep import jitter_sweep
 
     data = problem_data(Problem())
     start = time.perf_counter()

@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from gradviz import __version__
-from gradviz.core.data import check_fits_memory
-from gradviz.core.files import SaveError, check_target
-from gradviz.core.problem import (
+from gradviz.core.io.files import SaveError, check_target
+from gradviz.core.io.session import Session, SessionError, load_session
+from gradviz.core.numerics.results import SPREAD_MAX_N
+from gradviz.core.problem.data import check_fits_memory
+from gradviz.core.problem.spec import (
     DEFAULT_X,
     SOLVERS,
     Problem,
@@ -34,8 +36,6 @@ from gradviz.core.problem import (
     check_x,
     parse_number,
 )
-from gradviz.core.results import SPREAD_MAX_N
-from gradviz.core.session import Session, SessionError, load_session
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -223,7 +223,7 @@ def _run_report(args: argparse.Namespace) -> int:
         raise ProblemError("format", args.format, "one of " + ", ".join(FORMATS))
     problem, x, _ = starting_point(args)
     x = DEFAULT_X if x is None else x
-    from gradviz.core.reference import DEFAULT_BUDGET_S
+    from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = _positive_seconds(args.budget, DEFAULT_BUDGET_S)
     if args.verbose:
@@ -233,11 +233,11 @@ def _run_report(args: argparse.Namespace) -> int:
 
 def print_report(problem: Problem, x: float, budget: float | None, form: str) -> int:
     """Compute every path (and the reference within ``budget`` s, unless None) and print."""
-    from gradviz.core.data import problem_data
-    from gradviz.core.diagnosis import conditioning, diagnose
-    from gradviz.core.probe import ProbeEngine
-    from gradviz.core.reference import ReferenceSolver
-    from gradviz.core.report import Report, to_json, to_table
+    from gradviz.core.analysis.diagnosis import conditioning, diagnose
+    from gradviz.core.io.report import Report, to_json, to_table
+    from gradviz.core.numerics.probe import ProbeEngine
+    from gradviz.core.numerics.reference import ReferenceSolver
+    from gradviz.core.problem.data import problem_data
 
     data = problem_data(problem)
     result = ProbeEngine().probe(data, x, spread=problem.n <= SPREAD_MAX_N)
@@ -279,7 +279,7 @@ def _run_curves(args: argparse.Namespace) -> int:
     points = _points(args.points)
     output = _checked_output(args)
     problem, _, _ = starting_point(args)
-    from gradviz.core.reference import DEFAULT_BUDGET_S
+    from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = None if args.no_reference else _positive_seconds(args.budget, DEFAULT_BUDGET_S)
     return _emit(curves_text(problem, points, budget, args.format), output)
@@ -295,7 +295,7 @@ def _emit(text: str, output: Path | None) -> int:
     if output is None:
         sys.stdout.write(text)
         return 0
-    from gradviz.core.files import save_text
+    from gradviz.core.io.files import save_text
 
     try:
         save_text(output, text)
@@ -329,7 +329,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     output = _checked_output(args)
     problem, x, _ = starting_point(args)
     x = DEFAULT_X if x is None else x
-    from gradviz.core.reference import DEFAULT_BUDGET_S
+    from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = _positive_seconds(args.budget, 3 * DEFAULT_BUDGET_S)
     text = sweep_text(problem, x, args.kind, solvers=solvers, budget=budget, form=args.format)
@@ -346,9 +346,9 @@ def sweep_text(
     form: str,
 ) -> str:
     """The ``kind`` sweep of ``problem`` at x as a table, JSON or CSV."""
-    from gradviz.core import sweep_export
-    from gradviz.core.data import problem_data
-    from gradviz.core.sweep import jitter_sweep, step_sweep
+    from gradviz.core.analysis.sweep import jitter_sweep, step_sweep
+    from gradviz.core.io import sweep_export
+    from gradviz.core.problem.data import problem_data
 
     data = problem_data(problem)
     if kind == "jitter":
@@ -360,12 +360,12 @@ def sweep_text(
 
 def curves_text(problem: Problem, points: int, budget: float | None, form: str) -> str:
     """The curves at ``points`` x over the domain, with the reference unless ``budget`` is
-    None, as CSV or JSON (see gradviz.core.curve_export)."""
-    from gradviz.core.curve_export import CurvesExport, to_csv, to_json
-    from gradviz.core.data import curve_grid, problem_data
-    from gradviz.core.diagnosis import conditioning, precision_curves
-    from gradviz.core.probe import ProbeEngine
-    from gradviz.core.reference import ReferenceSolver, reference_curve
+    None, as CSV or JSON (see gradviz.core.io.curve_export)."""
+    from gradviz.core.analysis.diagnosis import conditioning, precision_curves
+    from gradviz.core.io.curve_export import CurvesExport, to_csv, to_json
+    from gradviz.core.numerics.probe import ProbeEngine
+    from gradviz.core.numerics.reference import ReferenceSolver, reference_curve
+    from gradviz.core.problem.data import curve_grid, problem_data
 
     data = problem_data(problem)
     xs = curve_grid(problem, points)

@@ -13,9 +13,9 @@ import numpy as np
 import pyqtgraph as pg
 from flint import arb, arb_mat, ctx
 
-from gradviz.core.data import problem_data
-from gradviz.core.problem import Problem
-from gradviz.core.results import Ball
+from gradviz.core.numerics.results import Ball
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import Problem
 
 # The seven paths in their documented order, and the two dtypes.
 PATH_NAMES = [

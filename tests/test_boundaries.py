@@ -1,9 +1,9 @@
 """Layer boundaries seen from a fresh interpreter: what each import really loads.
 
 The package root and the numpy-only core must start without TensorFlow or Qt; only the
-gradient paths (gradviz.core.probe -> gradviz.core.paths) load TensorFlow, and nothing in the
-core loads Qt. Each check runs in its own process because this test process may already have
-imported everything.
+gradient paths (gradviz.core.numerics.probe -> gradviz.core.numerics.paths) load TensorFlow,
+and nothing in the core loads Qt. Each check runs in its own process because this test
+process may already have imported everything.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def loaded_after(code: str) -> set[str]:
     [
         "import gradviz",
         "import gradviz.core",
-        "import gradviz.core.problem, gradviz.core.data, gradviz.core.diagnosis, "
-        "gradviz.core.report, gradviz.core.reference, gradviz.core.results",
+        "import gradviz.core.problem.spec, gradviz.core.problem.data, "
+        "gradviz.core.analysis.diagnosis, gradviz.core.io.report, "
+        "gradviz.core.numerics.reference, gradviz.core.numerics.results",
         "import gradviz.cli",
     ],
 )
@@ -46,7 +47,7 @@ def test_light_imports_load_neither_tensorflow_nor_qt(code: str) -> None:
 
 
 def test_probe_loads_tensorflow_but_not_qt() -> None:
-    assert loaded_after("import gradviz.core.probe") == {"tensorflow"}
+    assert loaded_after("import gradviz.core.numerics.probe") == {"tensorflow"}
 
 
 def test_help_loads_neither_tensorflow_nor_qt() -> None:

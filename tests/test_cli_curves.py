@@ -13,8 +13,8 @@ import pytest
 from spec import DTYPES, contains, flint_reference
 
 from gradviz.cli import main
-from gradviz.core.problem import Problem
-from gradviz.core.results import Ball
+from gradviz.core.numerics.results import Ball
+from gradviz.core.problem.spec import Problem
 
 WELL = Problem(n=30, length_scale=0.7, domain=(-2.0, 3.0), seed=7, jitter=1e-4)
 WELL_ARGS = ["--n", "30", "--length-scale", "0.7", "--domain", "-2", "3", "--seed", "7"]

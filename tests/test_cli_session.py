@@ -28,9 +28,9 @@ from gradviz.cli import (
     parse_size,
     starting_point,
 )
-from gradviz.core import data
-from gradviz.core.problem import Problem, ProblemError
-from gradviz.core.session import Session, SessionError, View, save_session, to_json
+from gradviz.core.io.session import Session, SessionError, View, save_session, to_json
+from gradviz.core.problem import data
+from gradviz.core.problem.spec import Problem, ProblemError
 
 SESSION = Session(
     problem=Problem(

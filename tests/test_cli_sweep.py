@@ -12,7 +12,7 @@ import pytest
 from spec import DTYPES, flint_reference
 
 from gradviz.cli import main
-from gradviz.core.problem import Problem
+from gradviz.core.problem.spec import Problem
 
 SMALL = ["--n", "20", "--x", "1.5"]
 ROW_KEYS = {

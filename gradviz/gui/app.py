@@ -34,8 +34,8 @@ from PyQt6.QtCore import (
 from PyQt6.QtGui import QIcon, QPixmapCache
 from PyQt6.QtWidgets import QApplication
 
-from gradviz.core.problem import DEFAULT_X, Problem
-from gradviz.core.session import Session, View
+from gradviz.core.io.session import Session, View
+from gradviz.core.problem.spec import DEFAULT_X, Problem
 from gradviz.gui.export import ExportError
 from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import MainWindow

@@ -27,9 +27,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.core.data import check_fits_memory
-from gradviz.core.presets import Preset, load_presets
-from gradviz.core.problem import (
+from gradviz.core.io.presets import Preset, load_presets
+from gradviz.core.problem.data import check_fits_memory
+from gradviz.core.problem.spec import (
     COORDINATE_LIMIT,
     LENGTH_SCALE_RANGE,
     N_RANGE,

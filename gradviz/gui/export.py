@@ -29,7 +29,7 @@ from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSiz
 from PyQt6.QtGui import QImage, QPageSize, QPainter, QPdfWriter, QPixmap
 from PyQt6.QtWidgets import QApplication, QGraphicsScene, QWidget
 
-from gradviz.core.files import SaveError, check_target, write_atomically
+from gradviz.core.io.files import SaveError, check_target, write_atomically
 from gradviz.gui.plots import PlotStack
 
 SUPPORTED: dict[str, tuple[str, ...]] = {

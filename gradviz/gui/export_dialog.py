@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.core.problem import Problem
+from gradviz.core.problem.spec import Problem
 
 # (label, what, extension)
 CHOICES: tuple[tuple[str, str, str], ...] = (

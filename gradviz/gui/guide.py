@@ -11,7 +11,7 @@ import html
 
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from gradviz.core.results import PATH_SPECS
+from gradviz.core.numerics.results import PATH_SPECS
 from gradviz.resources import resource_path
 
 GUIDE_FILE = "guide.html"

@@ -44,13 +44,19 @@ from PyQt6.QtWidgets import (
 )
 
 from gradviz import __version__
-from gradviz.core.curve_export import CurvesExport, to_csv
-from gradviz.core.data import estimated_seconds
-from gradviz.core.environment import environment
-from gradviz.core.files import SaveError, save_text
-from gradviz.core.problem import COORDINATE_LIMIT, Problem
-from gradviz.core.results import Curves, PrecisionCurves, ProbeReport, Reference, ReferenceCurve
-from gradviz.core.session import Session, SessionError, View, load_session, save_session
+from gradviz.core.io.curve_export import CurvesExport, to_csv
+from gradviz.core.io.environment import environment
+from gradviz.core.io.files import SaveError, save_text
+from gradviz.core.io.session import Session, SessionError, View, load_session, save_session
+from gradviz.core.numerics.results import (
+    Curves,
+    PrecisionCurves,
+    ProbeReport,
+    Reference,
+    ReferenceCurve,
+)
+from gradviz.core.problem.data import estimated_seconds
+from gradviz.core.problem.spec import COORDINATE_LIMIT, Problem
 from gradviz.gui import style
 from gradviz.gui.controls import ProblemEditor
 from gradviz.gui.export import ExportError, export_plots, export_window, window_image

@@ -2,7 +2,7 @@
 
 It computes nothing. Every number arrives in a :class:`ProbeReport`; this
 module only turns numbers into text: each gradient is printed as
-:func:`~gradviz.core.report.format_value` prints it, its correct leading
+:func:`~gradviz.core.io.report.format_value` prints it, its correct leading
 digits (from the diagnosis) in the normal text colour and the wrong ones
 greyed, so agreement between paths can be told apart from correctness.
 """
@@ -42,9 +42,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.core.headline import headline
-from gradviz.core.problem import COORDINATE_LIMIT, Problem
-from gradviz.core.report import (
+from gradviz.core.analysis.headline import headline
+from gradviz.core.io.report import (
     condition_line,
     condition_words,
     format_value,
@@ -52,7 +51,7 @@ from gradviz.core.report import (
     split_correct_digits,
     verdict_words,
 )
-from gradviz.core.results import (
+from gradviz.core.numerics.results import (
     DTYPES,
     PATH_SPEC,
     PATH_SPECS,
@@ -64,6 +63,7 @@ from gradviz.core.results import (
     ProbeReport,
     Spread,
 )
+from gradviz.core.problem.spec import COORDINATE_LIMIT, Problem
 from gradviz.gui import style
 
 PLACEHOLDER = "…"

@@ -1,6 +1,6 @@
 """Three linked plots of one problem: data and mu, d mu/dx, and precision.
 
-Every number drawn here arrives in a record from :mod:`gradviz.core.results`;
+Every number drawn here arrives in a record from :mod:`gradviz.core.numerics.results`;
 this module only places it. Items are created once in ``__init__`` and
 updated with ``setData``, so an update never rebuilds the scene.
 
@@ -25,8 +25,7 @@ from PyQt6.QtGui import QColor, QFont, QPen, QResizeEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
-from gradviz.core.problem import DEFAULT_X, Problem
-from gradviz.core.results import (
+from gradviz.core.numerics.results import (
     CURVE_PATH,
     DTYPES,
     PATHS,
@@ -36,6 +35,7 @@ from gradviz.core.results import (
     Reference,
     ReferenceCurve,
 )
+from gradviz.core.problem.spec import DEFAULT_X, Problem
 from gradviz.gui import style
 
 TITLES = ("Data and posterior mean", "Derivative d mu/dx", "Precision")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from gradviz.core.files import ReadError, parse_json, read_regular, shown
-from gradviz.core.problem import DEFAULT_X, Problem, ProblemError, check_x, parse_number
+from gradviz.core.io.files import ReadError, parse_json, read_regular, shown
+from gradviz.core.problem.spec import DEFAULT_X, Problem, ProblemError, check_x, parse_number
 
 ORGANIZATION = "gradviz"
 APPLICATION = "gradviz"

@@ -28,11 +28,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.core.files import SaveError, save_text
-from gradviz.core.problem import SOLVERS, Problem
-from gradviz.core.results import DTYPES
-from gradviz.core.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterSweep, StepSweep
-from gradviz.core.sweep_export import JITTER_COLUMNS, jitter_records, to_csv
+from gradviz.core.analysis.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterSweep, StepSweep
+from gradviz.core.io.files import SaveError, save_text
+from gradviz.core.io.sweep_export import JITTER_COLUMNS, jitter_records, to_csv
+from gradviz.core.numerics.results import DTYPES
+from gradviz.core.problem.spec import SOLVERS, Problem
 from gradviz.gui import style
 from gradviz.gui.export import export_window
 from gradviz.worker.sweep_worker import SweepWorker

@@ -22,9 +22,9 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-from gradviz.core.problem import Problem
-from gradviz.core.reference import DEFAULT_BUDGET_S
-from gradviz.core.results import Curves, PrecisionCurves, ProbeReport, ReferenceCurve
+from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
+from gradviz.core.numerics.results import Curves, PrecisionCurves, ProbeReport, ReferenceCurve
+from gradviz.core.problem.spec import Problem
 from gradviz.worker.child import Child
 from gradviz.worker.messages import DataReady, Failure, Progress
 from gradviz.worker.scheduler import (

@@ -20,9 +20,9 @@ from typing import Literal
 
 import numpy as np
 
-from gradviz.core.diagnosis import Conditioning
-from gradviz.core.problem import Problem
-from gradviz.core.results import Curves, ProbeResult, Reference, ReferenceCurve
+from gradviz.core.analysis.diagnosis import Conditioning
+from gradviz.core.numerics.results import Curves, ProbeResult, Reference, ReferenceCurve
+from gradviz.core.problem.spec import Problem
 
 # --- worker -> paths service ---------------------------------------------------------
 

@@ -29,10 +29,8 @@ from enum import StrEnum
 
 import numpy as np
 
-from gradviz.core.data import check_fits_memory
-from gradviz.core.diagnosis import Conditioning, diagnose, precision_curves
-from gradviz.core.problem import Problem, ProblemError
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import Conditioning, diagnose, precision_curves
+from gradviz.core.numerics.results import (
     Curves,
     PrecisionCurves,
     ProbeReport,
@@ -40,6 +38,8 @@ from gradviz.core.results import (
     Reference,
     ReferenceCurve,
 )
+from gradviz.core.problem.data import check_fits_memory
+from gradviz.core.problem.spec import Problem, ProblemError
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,

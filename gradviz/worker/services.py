@@ -20,11 +20,11 @@ import sys
 import time
 from multiprocessing.connection import Connection
 
-from gradviz.core.data import ProblemData, curve_grid, data_from_sample, problem_data
-from gradviz.core.diagnosis import conditioning
-from gradviz.core.problem import Problem
-from gradviz.core.reference import ReferenceSolver, reference_curve
-from gradviz.core.results import SPREAD_MAX_N, Reference
+from gradviz.core.analysis.diagnosis import conditioning
+from gradviz.core.numerics.reference import ReferenceSolver, reference_curve
+from gradviz.core.numerics.results import SPREAD_MAX_N, Reference
+from gradviz.core.problem.data import ProblemData, curve_grid, data_from_sample, problem_data
+from gradviz.core.problem.spec import Problem
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -80,7 +80,7 @@ def serve_paths(conn: Connection) -> None:
 
 def _paths_loop(conn: Connection) -> None:
     started = time.perf_counter()
-    from gradviz.core.probe import ProbeEngine
+    from gradviz.core.numerics.probe import ProbeEngine
 
     engine = ProbeEngine()
     data: ProblemData | None = None

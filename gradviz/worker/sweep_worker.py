@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
-from gradviz.core.problem import SOLVERS, Problem, Solver
+from gradviz.core.problem.spec import SOLVERS, Problem, Solver
 from gradviz.worker.child import Child
 from gradviz.worker.services import become_child
 
@@ -59,8 +59,8 @@ def serve_sweep(conn: Connection) -> None:
     """Child process: sweep each request received, streaming over ``conn``, until the
     parent goes away."""
     become_child()
-    from gradviz.core.data import problem_data
-    from gradviz.core.sweep import jitter_sweep, step_sweep
+    from gradviz.core.analysis.sweep import jitter_sweep, step_sweep
+    from gradviz.core.problem.data import problem_data
 
     request: SweepRequest | None = None
     try:

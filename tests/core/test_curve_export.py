@@ -9,9 +9,16 @@ import json
 import numpy as np
 import pytest
 
-from gradviz.core.curve_export import CurvesExport, to_csv, to_json
-from gradviz.core.problem import Problem
-from gradviz.core.results import Ball, Curves, Limit, PrecisionCurves, Reference, ReferenceCurve
+from gradviz.core.io.curve_export import CurvesExport, to_csv, to_json
+from gradviz.core.numerics.results import (
+    Ball,
+    Curves,
+    Limit,
+    PrecisionCurves,
+    Reference,
+    ReferenceCurve,
+)
+from gradviz.core.problem.spec import Problem
 
 PROBLEM = Problem(n=5)
 X = np.array([-1.0, 0.0, 1.0])

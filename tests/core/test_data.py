@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from gradviz.core.data import data_from_sample, problem_data
-from gradviz.core.problem import Problem
+from gradviz.core.problem.data import data_from_sample, problem_data
+from gradviz.core.problem.spec import Problem
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from gradviz.core.data import problem_data
-from gradviz.core.diagnosis import (
+from gradviz.core.analysis.diagnosis import (
     Conditioning,
     carried_digits,
     conditioning,
@@ -19,9 +18,8 @@ from gradviz.core.diagnosis import (
     suggested_jitter,
     verdict,
 )
-from gradviz.core.problem import Problem
-from gradviz.core.report import verdict_line
-from gradviz.core.results import (
+from gradviz.core.io.report import verdict_line
+from gradviz.core.numerics.results import (
     PATHS,
     Ball,
     Cell,
@@ -32,6 +30,8 @@ from gradviz.core.results import (
     Reference,
     ReferenceState,
 )
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import Problem
 
 WELL = Problem(n=20, jitter=1e-2, solver="cholesky")
 

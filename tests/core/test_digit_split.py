@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradviz.core.report import format_value, split_correct_digits
+from gradviz.core.io.report import format_value, split_correct_digits
 
 
 def significant_digits(text: str) -> int:

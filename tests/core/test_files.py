@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from gradviz.core.files import (
+from gradviz.core.io.files import (
     MAX_JSON_DEPTH,
     ReadError,
     SaveError,
@@ -29,9 +29,9 @@ from gradviz.core.files import (
     read_regular,
     write_atomically,
 )
-from gradviz.core.presets import load_presets
-from gradviz.core.problem import Problem
-from gradviz.core.session import Session, SessionError, load_session, save_session, to_json
+from gradviz.core.io.presets import load_presets
+from gradviz.core.io.session import Session, SessionError, load_session, save_session, to_json
+from gradviz.core.problem.spec import Problem
 
 SAMPLE = Session(Problem(n=20), 0.5)
 NOT_UTF8 = os.fsdecode(b"caf\xe9 \xff.json")  # what a Latin-1 file name looks like here
@@ -105,7 +105,7 @@ def test_dev_zero_is_refused_without_reading_it() -> None:
         "import resource\n"
         "resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))\n"
         "from pathlib import Path\n"
-        "from gradviz.core.session import load_session, SessionError\n"
+        "from gradviz.core.io.session import load_session, SessionError\n"
         "try:\n"
         "    load_session(Path('/dev/zero'))\n"
         "except SessionError as error:\n"

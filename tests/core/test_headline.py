@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from spec import DTYPES, PATH_NAMES
 
-from gradviz.core.diagnosis import Conditioning, diagnose
-from gradviz.core.headline import headline
-from gradviz.core.problem import Problem
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import Conditioning, diagnose
+from gradviz.core.analysis.headline import headline
+from gradviz.core.numerics.results import (
     Ball,
     Cell,
     FailureKind,
@@ -16,6 +15,7 @@ from gradviz.core.results import (
     Reference,
     Spread,
 )
+from gradviz.core.problem.spec import Problem
 
 PROBLEM = Problem()
 ILL = Conditioning(value=1.3e20, saturated=True, lambda_max=100.0)

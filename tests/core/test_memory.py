@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradviz.core import data
-from gradviz.core.data import available_bytes, check_fits_memory, estimated_bytes
-from gradviz.core.problem import N_RANGE, Problem, ProblemError
+from gradviz.core.problem import data
+from gradviz.core.problem.data import available_bytes, check_fits_memory, estimated_bytes
+from gradviz.core.problem.spec import N_RANGE, Problem, ProblemError
 
 
 def largest_fitting(available: int) -> int:

@@ -15,15 +15,22 @@ import numpy as np
 import pytest
 from spec import DTYPES, PATH_NAMES
 
-from gradviz.core import paths
-from gradviz.core.data import data_from_sample, problem_data
-from gradviz.core.diagnosis import correct_digits
-from gradviz.core.probe import ProbeEngine
-from gradviz.core.problem import Problem
-from gradviz.core.reference import ReferenceSolver
-from gradviz.core.results import CURVE_PATH, PATH_SPEC, PATH_SPECS, PATHS, Cell, FailureKind
+from gradviz.core.analysis.diagnosis import correct_digits
+from gradviz.core.numerics import paths
+from gradviz.core.numerics.probe import ProbeEngine
+from gradviz.core.numerics.reference import ReferenceSolver
+from gradviz.core.numerics.results import (
+    CURVE_PATH,
+    PATH_SPEC,
+    PATH_SPECS,
+    PATHS,
+    Cell,
+    FailureKind,
+)
+from gradviz.core.problem.data import data_from_sample, problem_data
+from gradviz.core.problem.spec import Problem
 
-tf = paths.tf  # TensorFlow, imported quietly by gradviz.core.paths
+tf = paths.tf  # TensorFlow, imported quietly by gradviz.core.numerics.paths
 PathSet = paths.PathSet
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gradviz.core.presets import Preset, load_presets
-from gradviz.core.problem import Problem
+from gradviz.core.io.presets import Preset, load_presets
+from gradviz.core.problem.spec import Problem
 
 EXPECTED = {
     "Stack Overflow 51006474 (the seed)": Problem(),

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from spec import DTYPES, PATH_NAMES
 
-from gradviz.core import paths
-from gradviz.core.data import problem_data
-from gradviz.core.problem import Problem
-from gradviz.core.results import Cell
+from gradviz.core.numerics import paths
+from gradviz.core.numerics.results import Cell
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import Problem
 
 PROBLEMS = [
     Problem(),  # the seed: cond(K) ~ 5e19, where any change of operations shows

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradviz.core.problem import Problem, ProblemError, check_x
+from gradviz.core.problem.spec import Problem, ProblemError, check_x
 
 NAN, INF = math.nan, math.inf
 

@@ -16,10 +16,10 @@ import pytest
 from flint import ctx
 from spec import contains, flint_reference
 
-from gradviz.core.data import problem_data
-from gradviz.core.problem import Problem
-from gradviz.core.reference import ReferenceSolver, reference_curve
-from gradviz.core.results import Ball, Limit, Reference
+from gradviz.core.numerics.reference import ReferenceSolver, reference_curve
+from gradviz.core.numerics.results import Ball, Limit, Reference
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import Problem
 
 WELL_CONDITIONED = [
     Problem(n=20, jitter=1e-6, solver="cholesky"),

@@ -28,13 +28,11 @@ from spec import (
     TOP_KEYS,
 )
 
-from gradviz.core.data import problem_data
-from gradviz.core.diagnosis import conditioning, diagnose
-from gradviz.core.probe import ProbeEngine
-from gradviz.core.problem import Problem
-from gradviz.core.reference import ReferenceSolver
-from gradviz.core.report import Report, to_json, to_table
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import conditioning, diagnose
+from gradviz.core.io.report import Report, to_json, to_table
+from gradviz.core.numerics.probe import ProbeEngine
+from gradviz.core.numerics.reference import ReferenceSolver
+from gradviz.core.numerics.results import (
     Ball,
     Cell,
     Diagnosis,
@@ -45,6 +43,8 @@ from gradviz.core.results import (
     ReferenceState,
     Verdict,
 )
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import Problem
 
 GOOD = Problem(n=20, jitter=1e-6, solver="cholesky")
 # All-ones K: every path fails in float32 and Cholesky fails in float64 too.

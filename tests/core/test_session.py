@@ -19,11 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import gradviz.core.files as files_module
-import gradviz.core.session as session_module
-from gradviz.core.files import SaveError
-from gradviz.core.problem import SOLVERS, Problem
-from gradviz.core.session import (
+import gradviz.core.io.files as files_module
+import gradviz.core.io.session as session_module
+from gradviz.core.io.files import SaveError
+from gradviz.core.io.session import (
     FORMAT,
     MAX_BYTES,
     VERSION,
@@ -35,6 +34,7 @@ from gradviz.core.session import (
     save_session,
     to_json,
 )
+from gradviz.core.problem.spec import SOLVERS, Problem
 
 SAMPLE = Session(
     problem=Problem(

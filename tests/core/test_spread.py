@@ -12,12 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from gradviz.core.data import problem_data
-from gradviz.core.diagnosis import correct_digits
-from gradviz.core.paths import spread_of
-from gradviz.core.probe import ProbeEngine
-from gradviz.core.problem import Problem
-from gradviz.core.reference import ReferenceSolver
+from gradviz.core.analysis.diagnosis import correct_digits
+from gradviz.core.numerics.paths import spread_of
+from gradviz.core.numerics.probe import ProbeEngine
+from gradviz.core.numerics.reference import ReferenceSolver
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import Problem
 
 WELL_CONDITIONED = [
     Problem(n=40, jitter=1e-6, solver="cholesky"),

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from spec import DTYPES, contains, flint_reference
 
-from gradviz.core.data import data_from_sample, problem_data
-from gradviz.core.paths import PathSet
-from gradviz.core.problem import Problem
-from gradviz.core.reference import ReferenceSolver
-from gradviz.core.sweep import central_differences, jitter_sweep, step_sweep
-from gradviz.core.sweep_paths import JitterFunction
+from gradviz.core.analysis.sweep import central_differences, jitter_sweep, step_sweep
+from gradviz.core.numerics.paths import PathSet
+from gradviz.core.numerics.reference import ReferenceSolver
+from gradviz.core.numerics.sweep_paths import JitterFunction
+from gradviz.core.problem.data import data_from_sample, problem_data
+from gradviz.core.problem.spec import Problem
 
 ILL = Problem(n=30)  # the seed's grid and kernel at n = 30: cond(K) ~ 1e17
 WELL = Problem(n=24, length_scale=0.7, domain=(-2.0, 3.0), seed=7, jitter=1e-4)

@@ -15,10 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from gradviz.core.data import ProblemData, problem_data
-from gradviz.core.diagnosis import conditioning, diagnose, precision_curves
-from gradviz.core.problem import Problem
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import conditioning, diagnose, precision_curves
+from gradviz.core.numerics.results import (
     DTYPES,
     PATHS,
     Ball,
@@ -32,6 +30,8 @@ from gradviz.core.results import (
     Reference,
     ReferenceCurve,
 )
+from gradviz.core.problem.data import ProblemData, problem_data
+from gradviz.core.problem.spec import Problem
 from gradviz.gui.plots import PlotStack
 
 # Qt's offscreen platform plugin says this on every top-level show(); it is
@@ -124,7 +124,8 @@ def make_report(
     errors: dict[tuple[str, str], tuple[FailureKind, str]] | None = None,
 ) -> ProbeReport:
     """Every path x dtype at x, a reference ("exact", "undetermined", a record or None),
-    and the diagnosis from gradviz.core.diagnosis. ``errors`` marks failed cells (kind, reason)."""
+    and the diagnosis from gradviz.core.analysis.diagnosis. ``errors`` marks failed cells
+    (kind, reason)."""
     errors = errors or {}
     cells = tuple(
         Cell(path, dtype, None, None, errors[(path, dtype)][1], errors[(path, dtype)][0])

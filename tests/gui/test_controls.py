@@ -10,8 +10,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QSlider, QWidget
 from pytestqt.qtbot import QtBot
 
-from gradviz.core.presets import Preset, load_presets
-from gradviz.core.problem import Problem, parse_number
+from gradviz.core.io.presets import Preset, load_presets
+from gradviz.core.problem.spec import Problem, parse_number
 from gradviz.gui.controls import (
     JITTER_POSITIONS,
     ProblemEditor,

@@ -42,9 +42,9 @@ from PyQt6.QtWidgets import (
 )
 from spec import legend_item, xy
 
-from gradviz.core.data import problem_data
-from gradviz.core.problem import DEFAULT_X, Problem
-from gradviz.core.results import DTYPES, PATHS, ProbeReport
+from gradviz.core.numerics.results import DTYPES, PATHS, ProbeReport
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import DEFAULT_X, Problem
 from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import STALE_AFTER_MS, MainWindow
 from gradviz.gui.panel import TSV_HEADER

@@ -23,11 +23,10 @@ from PyQt6.QtGui import QColor, QImage, QKeySequence, QPalette, QTextDocument
 from PyQt6.QtWidgets import QApplication, QCheckBox, QDoubleSpinBox, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
-from gradviz.core.diagnosis import Conditioning, diagnose
-from gradviz.core.headline import headline
-from gradviz.core.problem import Problem
-from gradviz.core.report import format_value, split_correct_digits, verdict_line
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import Conditioning, diagnose
+from gradviz.core.analysis.headline import headline
+from gradviz.core.io.report import format_value, split_correct_digits, verdict_line
+from gradviz.core.numerics.results import (
     DTYPES,
     PATH_SPECS,
     PATHS,
@@ -40,6 +39,7 @@ from gradviz.core.results import (
     Reference,
     Spread,
 )
+from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.panel import (
     FAILURE_WORDS,

@@ -16,8 +16,8 @@ from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
 from PyQt6.QtWidgets import QApplication
 from spec import legend_item, xy
 
-from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, Ball, FailureKind, ProbeReport, Reference, Spread
+from gradviz.core.numerics.results import DTYPES, Ball, FailureKind, ProbeReport, Reference, Spread
+from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.plots import PlotStack, clip_polyline
 

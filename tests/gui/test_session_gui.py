@@ -17,9 +17,9 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QCheckBox
 
-from gradviz.core.problem import Problem
-from gradviz.core.results import ProbeReport
-from gradviz.core.session import Session, View, load_session, save_session
+from gradviz.core.io.session import Session, View, load_session, save_session
+from gradviz.core.numerics.results import ProbeReport
+from gradviz.core.problem.spec import Problem
 from gradviz.gui.main_window import MainWindow
 from gradviz.gui.panel import TSV_HEADER
 from gradviz.worker.compute_worker import ComputeWorker

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PyQt6.QtCore import QSettings
 
-from gradviz.core.problem import DEFAULT_X, Problem
+from gradviz.core.problem.spec import DEFAULT_X, Problem
 from gradviz.gui.settings import WindowSettings, open_settings, settings_file
 
 SAVED = Problem(n=20, jitter=1e-6, solver="cholesky")

@@ -25,9 +25,9 @@ from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
 from PyQt6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QWidget
 
-from gradviz.core.presets import load_presets
-from gradviz.core.problem import SOLVERS, Problem
-from gradviz.core.results import ProbeReport
+from gradviz.core.io.presets import load_presets
+from gradviz.core.numerics.results import ProbeReport
+from gradviz.core.problem.spec import SOLVERS, Problem
 from gradviz.gui.controls import FIELDS, field_texts
 from gradviz.gui.main_window import MainWindow
 from gradviz.gui.panel import TSV_HEADER

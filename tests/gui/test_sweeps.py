@@ -16,10 +16,10 @@ from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
 from PyQt6.QtWidgets import QApplication
 from spec import DTYPES
 
-from gradviz.core.data import problem_data
-from gradviz.core.files import SaveError
-from gradviz.core.problem import Problem
-from gradviz.core.sweep import best_per_dtype, jitter_sweep, step_sweep
+from gradviz.core.analysis.sweep import best_per_dtype, jitter_sweep, step_sweep
+from gradviz.core.io.files import SaveError
+from gradviz.core.problem.data import problem_data
+from gradviz.core.problem.spec import Problem
 from gradviz.gui.sweeps import FAILED_AT, ZERO_AT, SweepsView, log_jitter
 from gradviz.worker.sweep_worker import SweepWorker
 

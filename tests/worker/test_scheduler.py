@@ -11,10 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from gradviz.core.diagnosis import Conditioning
-from gradviz.core.problem import Problem, ProblemError
-from gradviz.core.reference import reference_curve
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import Conditioning
+from gradviz.core.numerics.reference import reference_curve
+from gradviz.core.numerics.results import (
     Ball,
     Curves,
     PrecisionCurves,
@@ -23,6 +22,7 @@ from gradviz.core.results import (
     Reference,
     ReferenceCurve,
 )
+from gradviz.core.problem.spec import Problem, ProblemError
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gradviz.core.results import DTYPES, Curves, PrecisionCurves, Reference, ReferenceCurve
+from gradviz.core.numerics.results import DTYPES, Curves, PrecisionCurves, Reference, ReferenceCurve
 
 DTYPE_COLUMNS = ("mu", "grad", "correct_digits", "spread_digits")
 REFERENCE_COLUMNS = ("reference_mu", "reference_grad", "reference_grad_radius")

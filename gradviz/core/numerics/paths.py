@@ -10,7 +10,7 @@ probe only evaluates. Every path computes the seed's
 with the problem's solver; with ``inverse`` the seed's order ``(k(x) @ K^-1) @ y``
 is kept, because in float32 ``k(x) @ (K^-1 @ y)`` gives a different number.
 A failure (TensorFlow error, NaN from a non-positive-definite Cholesky, a
-non-finite result) becomes that cell's :class:`~gradviz.core.results.FailureKind`,
+non-finite result) becomes that cell's :class:`~gradviz.core.numerics.results.FailureKind`,
 set where it is detected, and TensorFlow's one-line detail; nothing raises out of
 :meth:`PathSet.evaluate`. Each path of ``PATH_SPECS`` has its evaluator in
 :data:`EVALUATORS`; :meth:`PathSet.probe` evaluates all seven in fewer framework calls,
@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from gradviz.core.data import ProblemData
-from gradviz.core.problem import Problem, Solver
-from gradviz.core.results import PATHS, Cell, DType, FailureKind, PathName, Spread
+from gradviz.core.numerics.results import PATHS, Cell, DType, FailureKind, PathName, Spread
+from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.spec import Problem, Solver
 
 VERBOSE_ENV = "GRADVIZ_VERBOSE"
 SPREAD_COPIES = 16

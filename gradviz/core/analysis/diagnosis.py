@@ -1,5 +1,5 @@
 """What the numbers mean: conditioning, digits carried, digits correct, verdicts (as records;
-:mod:`gradviz.core.report` and the panel put them in words).
+:mod:`gradviz.core.io.report` and the panel put them in words).
 
 The rule of thumb behind every verdict: a solve with K loses about
 ``log10 cond(K)`` of the ``-log10 eps`` decimal digits a dtype carries. When
@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradviz.core.data import ProblemData
-from gradviz.core.problem import Problem
-from gradviz.core.results import (
+from gradviz.core.numerics.results import (
     DTYPES,
     Ball,
     Curves,
@@ -30,6 +28,8 @@ from gradviz.core.results import (
     ReferenceState,
     Verdict,
 )
+from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.spec import Problem
 
 MAX_DIGITS = 17.0
 # Advice aims to keep this many of a dtype's digits: cond(K + jitter I) <= 10^-KEEP / eps.

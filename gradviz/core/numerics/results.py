@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from gradviz.core.problem import Problem, Solver
+from gradviz.core.problem.spec import Problem, Solver
 
 DType = Literal["float32", "float64"]
 DTYPES: tuple[DType, ...] = get_args(DType)
@@ -47,7 +47,7 @@ class ExtraSpec:
 class PathSpec:
     """One gradient path, declared once: every table, row and help text comes from here.
 
-    How it is evaluated lives beside TensorFlow, in ``gradviz.core.paths.EVALUATORS``
+    How it is evaluated lives beside TensorFlow, in ``gradviz.core.numerics.paths.EVALUATORS``
     (one entry per spec, checked when that module is imported).
     """
 
@@ -168,7 +168,7 @@ SPREAD_MAX_N = 1000
 @dataclass(frozen=True)
 class Spread:
     """What equivalent programs print: d mu/dx over copies of the problem perturbed by one
-    unit roundoff (``gradviz.core.paths``), as a range, a standard deviation and the
+    unit roundoff (``gradviz.core.numerics.paths``), as a range, a standard deviation and the
     significant digits ``-log10(std / |mean|)`` that spread leaves, clamped to 0..17."""
 
     samples: int
@@ -194,6 +194,16 @@ class ProbeResult:
             if cell.path == path and cell.dtype == dtype:
                 return cell
         raise KeyError((path, dtype))
+
+
+@dataclass(frozen=True)
+class JitterGradient:
+    """d mu/dx by the ``function`` path at one jitter, or why it failed (grad None)."""
+
+    jitter: float
+    grad: float | None
+    failure_kind: FailureKind | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +247,7 @@ class ReferenceState(StrEnum):
 @dataclass(frozen=True)
 class Verdict:
     """What one dtype got right and what would fix it, as numbers; words are the
-    reader's business (``gradviz.core.report.verdict_words``, the panel).
+    reader's business (``gradviz.core.io.report.verdict_words``, the panel).
 
     ``digits_min``/``digits_max`` span the correct digits of the paths that produced a
     number (None when none could be checked). ``digits_left`` is what cond(K + jitter I)

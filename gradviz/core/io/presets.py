@@ -1,7 +1,7 @@
 """Named problems worth comparing, read from ``resources/presets.json``.
 
 The file is a JSON list of ``{"name": ..., "problem": {field: value, ...}}``;
-fields left out take :class:`~gradviz.core.problem.Problem`'s defaults (the
+fields left out take :class:`~gradviz.core.problem.spec.Problem`'s defaults (the
 seed's). Every entry is validated by ``Problem`` itself, so a broken file fails
 at load with a ValueError naming the preset, never later in a worker.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gradviz.core.files import ReadError, parse_json, read_regular
-from gradviz.core.problem import Problem, ProblemError
+from gradviz.core.io.files import ReadError, parse_json, read_regular
+from gradviz.core.problem.spec import Problem, ProblemError
 from gradviz.resources import resource_path
 
 PRESETS_FILE = "presets.json"

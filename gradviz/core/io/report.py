@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from gradviz.core.diagnosis import carried_digits, sci
-from gradviz.core.environment import environment
-from gradviz.core.headline import headline
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import carried_digits, sci
+from gradviz.core.analysis.headline import headline
+from gradviz.core.io.environment import environment
+from gradviz.core.numerics.results import (
     DTYPES,
     FAILURE_WORDS,
     PATH_SPECS,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradviz.core.problem import Problem, ProblemError
+from gradviz.core.problem.spec import Problem, ProblemError
 
 
 @dataclass(frozen=True, eq=False)

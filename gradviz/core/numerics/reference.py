@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from flint import arb, arb_mat, ctx
 
-from gradviz.core.data import ProblemData
-from gradviz.core.problem import Problem
-from gradviz.core.results import Ball, Limit, Reference, ReferenceCurve
+from gradviz.core.numerics.results import Ball, Limit, Reference, ReferenceCurve
+from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.spec import Problem
 
 PRECISIONS: tuple[int, ...] = (128, 256, 512)
 LIMIT_JITTERS: tuple[float, ...] = (1e-12, 1e-10, 1e-8, 1e-6)

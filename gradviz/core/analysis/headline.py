@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from gradviz.core.diagnosis import sci
-from gradviz.core.results import (
+from gradviz.core.analysis.diagnosis import sci
+from gradviz.core.numerics.results import (
     DTYPES,
     FAILURE_WORDS,
     Diagnosis,

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from gradviz.core.results import DTYPES
-from gradviz.core.sweep import JitterSweep, StepSweep
+from gradviz.core.analysis.sweep import JitterSweep, StepSweep
+from gradviz.core.numerics.results import DTYPES
 
 JITTER_COLUMNS = (
     "jitter",

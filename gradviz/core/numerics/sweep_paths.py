@@ -21,8 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gradviz.core.data import ProblemData
-from gradviz.core.paths import (
+from gradviz.core.numerics.paths import (
     TF_DTYPES,
     PathError,
     PathSet,
@@ -39,9 +38,9 @@ from gradviz.core.paths import (
     path_error,
     tf,
 )
-from gradviz.core.problem import Solver
-from gradviz.core.results import DType, FailureKind
-from gradviz.core.sweep import JitterGradient
+from gradviz.core.numerics.results import DType, FailureKind, JitterGradient
+from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.spec import Solver
 
 
 class JitterFunction:

@@ -23,11 +23,18 @@ from functools import partial
 
 import numpy as np
 
-from gradviz.core.data import ProblemData
-from gradviz.core.diagnosis import Conditioning, correct_digits, digits_left
-from gradviz.core.problem import SOLVERS, Problem, Solver
-from gradviz.core.reference import DEFAULT_BUDGET_S, ReferenceSolver, mu_and_grad
-from gradviz.core.results import DTYPES, Ball, DType, FailureKind, Reference
+from gradviz.core.analysis.diagnosis import Conditioning, correct_digits, digits_left
+from gradviz.core.numerics.reference import DEFAULT_BUDGET_S, ReferenceSolver, mu_and_grad
+from gradviz.core.numerics.results import (
+    DTYPES,
+    Ball,
+    DType,
+    FailureKind,
+    JitterGradient,
+    Reference,
+)
+from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.spec import SOLVERS, Problem, Solver
 
 PER_DECADE = 2
 JITTER_DECADES = (-16, 0)
@@ -55,16 +62,6 @@ def log_grid(decades: tuple[int, int], per_decade: int) -> tuple[float, ...]:
 def jitter_grid(per_decade: int = PER_DECADE) -> tuple[float, ...]:
     """0, then 1e-16 ... 1e0 with ``per_decade`` points a decade."""
     return (0.0, *log_grid(JITTER_DECADES, per_decade))
-
-
-@dataclass(frozen=True)
-class JitterGradient:
-    """d mu/dx by the ``function`` path at one jitter, or why it failed (grad None)."""
-
-    jitter: float
-    grad: float | None
-    failure_kind: FailureKind | None = None
-    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +212,7 @@ def jitter_sweep(
     ``on_partial`` gets the sweep so far: once the gradients are in (no digits yet), then
     after each reference (largest jitter first), the jitter-free answer being the best
     one found so far."""
-    from gradviz.core.sweep_paths import JitterFunction
+    from gradviz.core.numerics.sweep_paths import JitterFunction
 
     start = time.perf_counter()
     grid = jitter_grid() if jitters is None else tuple(jitters)
@@ -299,7 +296,7 @@ def step_sweep(
     """The central difference of the ``function`` path's mu at x for every h on
     :func:`step_grid` and each dtype, against the reference of the problem (or its
     jitter limit)."""
-    from gradviz.core.sweep_paths import function_mu
+    from gradviz.core.numerics.sweep_paths import function_mu
 
     start = time.perf_counter()
     steps = step_grid(x)

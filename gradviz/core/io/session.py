@@ -16,8 +16,14 @@ from pathlib import Path
 from textwrap import shorten
 from typing import Any
 
-from gradviz.core.files import ReadError, parse_json, read_regular, save_text
-from gradviz.core.problem import COORDINATE_LIMIT, Problem, ProblemError, check_coordinate, check_x
+from gradviz.core.io.files import ReadError, parse_json, read_regular, save_text
+from gradviz.core.problem.spec import (
+    COORDINATE_LIMIT,
+    Problem,
+    ProblemError,
+    check_coordinate,
+    check_x,
+)
 
 FORMAT = "gradviz-session"
 VERSION = 1

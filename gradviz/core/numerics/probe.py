@@ -1,7 +1,7 @@
 """Run every path in both dtypes at one x, keeping the builds of recent problems.
 
 A probe at a new x only evaluates: K, its factor, graphs, sessions and traced
-functions live in :class:`~gradviz.core.paths.PathSet` objects cached per
+functions live in :class:`~gradviz.core.numerics.paths.PathSet` objects cached per
 problem. Importing this module imports TensorFlow.
 """
 
@@ -11,10 +11,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from gradviz.core.data import ProblemData, curve_grid
-from gradviz.core.paths import PathError, PathSet
-from gradviz.core.problem import Problem
-from gradviz.core.results import DTYPES, Curves, DType, ProbeResult
+from gradviz.core.numerics.paths import PathError, PathSet
+from gradviz.core.numerics.results import DTYPES, Curves, DType, ProbeResult
+from gradviz.core.problem.data import ProblemData, curve_grid
+from gradviz.core.problem.spec import Problem
 
 
 class ProbeEngine:

@@ -1,0 +1,1 @@
+"""What the numbers mean: digits, conditioning, verdicts, sweeps, the answer in words."""

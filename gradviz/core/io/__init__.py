@@ -1,0 +1,1 @@
+"""Files in and out: sessions, presets, reports, curve and sweep exports, safe writes."""

@@ -1,0 +1,1 @@
+"""The problem itself: its validated fields, its data (grid, kernel, sample)."""
