@@ -35,6 +35,7 @@ TOP_KEYS = {
     "condition_number",
     "condition_number_is_lower_bound",
     "reference",
+    "digits_against",
     "results",
     "verdicts",
     "diagnosis",
@@ -75,6 +76,7 @@ DIAGNOSIS_KEYS = {
     "digits_left",
     "suggested_jitter",
     "suggested_solver",
+    "underflows",
 }
 REFERENCE_STATES = {"no_reference", "pending", "undetermined", "exact"}
 ENVIRONMENT_KEYS = {"gradviz", "python", "tensorflow", "numpy", "python-flint", "qt", "blas"}

@@ -46,7 +46,7 @@ def test_json_has_the_documented_keys_and_null_where_nothing_exists() -> None:
     document = json.loads(to_json(export()))
     assert set(document) == {
         "config", "reference", "x", "reference_mu", "reference_grad",
-        "reference_grad_radius", "float32", "float64",
+        "reference_grad_radius", "reference_jitter", "float32", "float64",
     }  # fmt: skip
     assert document["reference"] == {
         "status": "undetermined",
@@ -55,6 +55,7 @@ def test_json_has_the_documented_keys_and_null_where_nothing_exists() -> None:
     }
     assert document["x"] == [-1.0, 0.0, 1.0]
     assert document["reference_grad"] == [-0.5, 0.0, 0.5]
+    assert document["reference_jitter"] == [1e-12] * 3  # the limit: the problem has jitter 0
     assert set(document["float32"]) == DTYPE_KEYS
     assert document["float32"]["mu"] == [1.0, None, 3.0]
     assert document["float32"]["grad"] == [None, 0.5, 0.25]
@@ -74,7 +75,7 @@ def test_csv_flattens_the_same_columns_one_row_per_x() -> None:
     rows = list(csv.DictReader(io.StringIO(to_csv(export()))))
     assert len(rows) == 3
     assert list(rows[0]) == [
-        "x", "reference_mu", "reference_grad", "reference_grad_radius",
+        "x", "reference_mu", "reference_grad", "reference_grad_radius", "reference_jitter",
         "float32_mu", "float32_grad", "float32_correct_digits", "float32_spread_digits",
         "float64_mu", "float64_grad", "float64_correct_digits", "float64_spread_digits",
     ]  # fmt: skip
@@ -89,3 +90,18 @@ def test_a_reference_on_another_grid_is_refused() -> None:
     shifted = ReferenceCurve(PROBLEM, X + 0.1, X, X, X, X, 0.0, False, True)
     with pytest.raises(ValueError, match="another grid"):
         to_json(CurvesExport(good.curves, good.reference, shifted, None))
+
+
+def test_the_csv_says_per_row_which_problem_its_reference_solves() -> None:
+    """Exact where the ball fixes the value (the problem's jitter, 0), the jitter limit
+    where it does not, empty where neither does."""
+    good = export()
+    radius = np.full(3, 1e-17)
+    grad = np.array([-0.5, np.nan, 0.5])
+    mixed = ReferenceCurve(
+        PROBLEM, X, X + 1, radius, grad, radius, 1e-12, True, True,
+        from_limit=np.array([False, False, True]),
+    )  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(to_csv(CurvesExport(good.curves, None, mixed, None)))))
+    assert [row["reference_jitter"] for row in rows] == ["0.0", "", "1e-12"]
+    assert [row["reference_grad"] for row in rows] == ["-0.5", "", "0.5"]

@@ -16,6 +16,7 @@ from gradviz.core.analysis.diagnosis import (
     digits_against,
     sci,
     suggested_jitter,
+    underflows,
     verdict,
 )
 from gradviz.core.io.report import verdict_line
@@ -52,9 +53,15 @@ def test_carried_digits(dtype: str, expected: float, near: float) -> None:
     assert carried_digits(dtype) == pytest.approx(near, abs=0.005)
 
 
+# A correctly rounded value is off by at most half an ulp: 2^-24 (float32), 2^-53 (float64).
+DTYPE_MAX = {"float32": -math.log10(2.0**-24), "float64": -math.log10(2.0**-53)}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("mid", [1.0, -0.7289, 3.5e-7, -2.0e12])
-def test_correct_digits_exact_value_is_capped_at_17(mid: float) -> None:
-    assert correct_digits(mid, Ball(mid, 0.0)) == 17.0
+def test_an_exact_value_is_capped_at_what_its_dtype_holds(mid: float, dtype: DType) -> None:
+    assert correct_digits(mid, Ball(mid, 0.0), dtype) == pytest.approx(DTYPE_MAX[dtype])
+    assert correct_digits(mid, Ball(mid, 0.0)) == pytest.approx(DTYPE_MAX["float64"])
 
 
 @pytest.mark.parametrize("relative", [1e-5, 1e-9, 3e-3])
@@ -75,9 +82,9 @@ def test_correct_digits_none_cases() -> None:
     assert correct_digits(None, Ball(1.0, 0.0)) is None
     assert correct_digits(1.0, None) is None
     assert correct_digits(None, None) is None
-    # No relative error exists against an exact zero: the absolute error counts.
-    assert correct_digits(1e-3, Ball(0.0, 0.0)) == pytest.approx(3.0)
-    assert correct_digits(0.0, Ball(0.0, 5e-324)) == 17.0
+    # No relative digit exists of a value that is 0 or indistinguishable from it.
+    assert correct_digits(1e-3, Ball(0.0, 0.0)) is None
+    assert correct_digits(0.0, Ball(0.0, 5e-324)) is None
 
 
 @pytest.mark.parametrize("value", [5.0, -1.0, 1e30, -364.3])
@@ -229,11 +236,13 @@ def test_verdict_on_the_seed_advises_jitter_and_cholesky() -> None:
         limit=Limit(1e-12, Ball(2.6, 1e-15), Ball(-0.7293, 1e-15)),
     )
     diagnosis = diagnose(result, reference, conditioning(problem_data(seed)))
-    assert all(d is None for d in diagnosis.correct_digits.values())
+    # The exact answer is undetermined: the digits count against the jitter limit, marked.
+    assert diagnosis.digits_against == "limit"
+    assert set(diagnosis.correct_digits.values()) == {0.0}
     lambda_max = float(np.abs(np.linalg.eigvalsh(kernel(seed))).max())
     for dtype, record in diagnosis.verdicts.items():
         assert record.reference_state == ReferenceState.UNDETERMINED
-        assert record.digits_min is None and record.digits_max is None
+        assert record.digits_min == 0.0 and record.digits_max == 0.0
         assert record.condition_is_lower_bound is True
         assert record.digits_left == 0.0  # cond * eps >= 1: nothing is left
         assert record.suggested_solver == "cholesky"
@@ -246,12 +255,36 @@ def test_verdict_on_the_seed_advises_jitter_and_cholesky() -> None:
     for dtype, verdict_record in diagnosis.verdicts.items():
         text = verdict_line(verdict_record)
         assert text.startswith(f"{dtype}: ")
-        assert "not checkable" in text
+        assert "0 correct digits vs the jitter limit" in text
         assert ">=" in text and "exceeds 1/eps" in text
         assert "add jitter" in text and "use cholesky" in text
     assert sci(1 / float(np.finfo(np.float32).eps), 1) in verdict_line(
         diagnosis.verdicts["float32"]
     )
+
+
+def test_without_a_limit_nothing_is_checkable() -> None:
+    result = fake_result(Problem(), [-364.3] * 7, [1.828] * 7)
+    bare = Reference("undetermined", reason="K is singular; no jitter limit: out of time")
+    diagnosis = diagnose(result, bare, None)
+    assert diagnosis.digits_against is None
+    assert all(d is None for d in diagnosis.correct_digits.values())
+    assert "not checkable" in verdict_line(diagnosis.verdicts["float64"])
+
+
+def test_an_underflowing_truth_counts_nothing_and_advises_nothing() -> None:
+    """report --x 1e6 --n 20 --jitter 1e-6: every path gives 0 and the truth, -0.0 +/-
+    5e-324, is non-zero below float64's range: no digits, no fix."""
+    seed = Problem()
+    result = fake_result(seed, [0.0] * 7, [0.0] * 7)
+    zero = Ball(-0.0, 5e-324)
+    exact = Reference("exact", mu=zero, grad=zero, precision_bits=128)
+    diagnosis = diagnose(result, exact, conditioning(problem_data(seed)))
+    assert diagnosis.underflows == {"float32", "float64"}
+    assert all(d is None for d in diagnosis.correct_digits.values())
+    for record in diagnosis.verdicts.values():
+        assert record.underflows and record.suggested_jitter is None
+        assert "underflows" in verdict_line(record) and "add jitter" not in verdict_line(record)
 
 
 def words(
@@ -298,16 +331,50 @@ def test_digits_against_arrays_match_the_scalar_rule_and_mark_missing_values() -
         if not np.isfinite(value):
             assert np.isnan(digits)
             continue
-        # Written out independently of gradviz: relative error, clamped, capped by the radius.
+        # Written out independently of gradviz: relative error, capped by the radius and
+        # clamped to [0, what float64 holds].
         error = abs(value - mid) / abs(mid)
-        expected = 17.0 if error == 0 else min(max(-math.log10(error), 0.0), 17.0)
-        assert digits == pytest.approx(min(expected, -math.log10(radius / abs(mid))))
+        expected = math.inf if error == 0 else -math.log10(error)
+        expected = min(expected, -math.log10(radius / abs(mid)))
+        assert digits == pytest.approx(min(max(expected, 0.0), DTYPE_MAX["float64"]))
 
 
-def test_a_degenerate_problem_whose_values_all_underflow_gets_an_honest_count() -> None:
+def test_a_degenerate_problem_whose_values_all_underflow_counts_no_digit() -> None:
     """--domain -1e6 1e6 --n 50: every kernel entry off the diagonal underflows to 0, the
-    paths give exactly 0 and the reference is 0 +/- 5e-324: all digits are correct."""
-    zero = Ball(0.0, 5e-324)
-    assert digits_against(np.zeros(3), np.zeros(3), np.full(3, 5e-324)).tolist() == [17.0] * 3
-    assert correct_digits(0.0, zero) == 17.0
-    assert correct_digits(1e-300, zero) == 17.0  # clamped: below any meaningful scale
+    paths give exactly 0 and the reference is 0 +/- 5e-324 (its true value, e^-(huge), is
+    not 0): nothing can be counted, in either dtype."""
+    assert np.isnan(digits_against(np.zeros(3), np.zeros(3), np.full(3, 5e-324))).all()
+    for dtype in ("float32", "float64"):
+        assert correct_digits(0.0, Ball(0.0, 5e-324), dtype) is None
+        assert correct_digits(1e-300, Ball(-0.0, 5e-324), dtype) is None
+        assert underflows(np.array([-0.0]), np.array([5e-324]), dtype)[0]
+
+
+def test_a_value_float32_cannot_hold_underflows_in_float32_only() -> None:
+    tiny = Ball(1e-50, 1e-67)  # fixed to 17 digits, far below float32's 1.4e-45
+    assert correct_digits(0.0, tiny, "float32") is None
+    assert underflows(np.array([tiny.mid]), np.array([tiny.radius]), "float32")[0]
+    assert not underflows(np.array([tiny.mid]), np.array([tiny.radius]), "float64")[0]
+    assert correct_digits(1e-50, tiny, "float64") == pytest.approx(DTYPE_MAX["float64"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_digits_are_never_negative_nor_minus_zero(dtype: DType) -> None:
+    mids = np.array([1.0, -2.5, 3e-7, -4e12, 0.5])
+    values = np.array([-1.0, 1e300, -1e-300, 4e12, 0.5 * (1 + 1e-9)])
+    digits = digits_against(values, mids, np.zeros(5), dtype)
+    assert np.all(digits >= 0) and np.all(digits <= DTYPE_MAX[dtype] + 1e-12)
+    assert not np.any(np.signbit(digits))  # -0.0 has its sign bit set
+    overflow = digits_against(np.array([1.7e308]), np.array([-1.7e308]), np.zeros(1), dtype)
+    assert overflow.tolist() == [0.0] and not np.signbit(overflow[0])
+
+
+def test_nothing_is_counted_against_a_ball_that_does_not_fix_its_value() -> None:
+    """gradviz report --n 20 --domain -1 1 --x 0.5 once called -3.04e14 +/- 1.8e22 exact and
+    counted -8 digits against it."""
+    wide = Ball(-304290508621834.25, 1.8e22)
+    assert correct_digits(0.59, wide) is None
+    assert correct_digits(wide.mid, wide) is None
+    # A ball fixing 3 digits (radius 1e-3 |mid|) is the least that is counted against.
+    assert correct_digits(2.0, Ball(2.0, 2e-3)) == pytest.approx(3.0)
+    assert correct_digits(2.0, Ball(2.0, 2.1e-3)) is None

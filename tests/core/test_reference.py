@@ -26,7 +26,8 @@ WELL_CONDITIONED = [
     Problem(n=40, length_scale=0.7, domain=(-2.0, 3.0), seed=7, jitter=1e-4),
     Problem(n=60, length_scale=0.3, domain=(0.0, 10.0), seed=3, mean=-2.0),
 ]
-# cond ~ 1e18: numpy float64 is lost, ball arithmetic certifies it at 256 bits.
+# cond ~ 1e18: numpy float64 is lost; ball arithmetic certifies K at 256 bits, but its balls
+# at x = 1 fix only ~15 digits there (and ~7 at 512 bits): 1024 bits fix them.
 ILL_CONDITIONED = Problem(n=40, length_scale=0.7, domain=(-2.0, 3.0), seed=7)
 OUTSIDE_PRECISION = 71  # an odd ctx.prec, so a solver that resets it to 53 is caught
 
@@ -117,12 +118,17 @@ def test_balls_contain_the_1024_bit_value(problem: Problem) -> None:
 
 
 def test_ill_conditioned_problem_needs_more_bits() -> None:
-    """numpy's cond(K) ~ 1e18 here: 128 bits cannot certify K, 256 bits can."""
+    """numpy's cond(K) ~ 1e18 here: 128 bits cannot certify K, 256 bits can but leave the
+    value at x = 1 unfixed (relative radius ~1e-15 by the plain solve written here), and
+    so does 512; 1024 bits fix it."""
+    _, wide = flint_reference(ILL_CONDITIONED, 1.0, 0.0, bits=256)
+    assert wide.rad() > 2.0**-64 * abs(wide.mid())
     messages: list[str] = []
     ref = ReferenceSolver(problem_data(ILL_CONDITIONED), on_progress=messages.append).evaluate(1.0)
     assert ref.status == "exact"
-    assert ref.precision_bits == 256
+    assert ref.precision_bits == 1024
     assert any("not certified at 128 bits" in m for m in messages)
+    assert any("256 bits too wide" in m for m in messages)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +178,10 @@ def test_seed_limit_contains_the_512_bit_value(seed: tuple[Reference, list[str],
 def test_jitter_1e_12_resolves_directly(seed: tuple[Reference, list[str], float]) -> None:
     ref = ReferenceSolver(problem_data(Problem(jitter=1e-12))).evaluate(2.0)
     assert ref.status == "exact"
-    assert ref.precision_bits == 128
+    # 128 bits certify K + 1e-12 I, but fix d mu/dx only to ~1e-17 of its value here.
+    _, at_128 = flint_reference(Problem(), 2.0, 1e-12, bits=128)
+    assert at_128.rad() > 2.0**-64 * abs(at_128.mid())
+    assert ref.precision_bits == 256
     assert ref.limit is None and ref.reason is None
     limit = seed[0].limit
     assert limit is not None

@@ -112,7 +112,10 @@ def check_schema(document: dict) -> None:
             assert isinstance(row["error"], str) and row["error"]
             assert row["failure_kind"] in FAILURE_KINDS
         digits = row["correct_digits"]
-        assert digits is None or (isinstance(digits, (int, float)) and 0 <= digits <= 17)
+        held = -math.log10(float(np.finfo(row["dtype"]).eps) / 2)
+        assert digits is None or (isinstance(digits, (int, float)) and 0 <= digits <= held)
+        assert digits is None or math.copysign(1.0, digits) == 1.0  # never -0.0
+    assert document["digits_against"] in (None, "exact", "limit")
     assert set(document["verdicts"]) == set(DTYPES)
     assert all(isinstance(v, str) for v in document["verdicts"].values())
     assert isinstance(document["headline"], str) and document["headline"]
@@ -130,6 +133,7 @@ def check_schema(document: dict) -> None:
         assert record["dtype"] == dtype
         assert record["reference_state"] in REFERENCE_STATES
         assert record["condition_is_lower_bound"] in (None, lower_bound)
+        assert isinstance(record["underflows"], bool)
     assert set(document["environment"]) == ENVIRONMENT_KEYS
     assert set(document["environment"]["blas"]) == BLAS_KEYS
 
@@ -162,6 +166,7 @@ def test_json_of_a_real_probe(good: Report) -> None:
 
     reference = document["reference"]
     assert reference["status"] == "exact"
+    assert document["digits_against"] == "exact"
     assert reference["reason"] is None and reference["limit"] is None
     assert reference["grad"] == good.reference.grad.mid
     assert reference["mu"] == good.reference.mu.mid
@@ -174,7 +179,8 @@ def test_json_of_a_real_probe(good: Report) -> None:
         assert row["grad"] == cell.grad and row["mu"] == cell.mu  # floats round-trip in JSON
         # A well-conditioned problem: every path has digits, as many as its error says.
         error = abs(cell.grad - reference["grad"]) / abs(reference["grad"])
-        expected = 17.0 if error == 0 else min(17.0, max(0.0, -math.log10(error)))
+        held = -math.log10(float(np.finfo(row["dtype"]).eps) / 2)  # a correctly rounded value
+        expected = held if error == 0 else min(held, max(0.0, -math.log10(error)))
         assert row["correct_digits"] == pytest.approx(expected, abs=0.05)
         assert row["correct_digits"] >= (8 if row["dtype"] == "float64" else 0)
     extras = {(r["dtype"], r["path"]): r["extra"] for r in document["results"]}
@@ -195,6 +201,7 @@ def test_json_of_failed_cells_and_an_undetermined_reference(broken: Report) -> N
     for row in document["results"]:
         assert row["failure_kind"] == broken.result.cell(row["path"], row["dtype"]).failure_kind
     assert all(row["correct_digits"] is None for row in document["results"])
+    assert document["digits_against"] == "limit"  # had any path given a number
     reference = document["reference"]
     assert reference["status"] == "undetermined"
     assert reference["mu"] is None and reference["grad"] is None
@@ -215,6 +222,7 @@ def test_json_without_reference(good: Report) -> None:
     document = parse(to_json(report))
     check_schema(document)
     assert document["reference"] is None
+    assert document["digits_against"] is None
     assert all(row["correct_digits"] is None for row in document["results"])
     assert all("no reference" in verdict for verdict in document["verdicts"].values())
     states = {record["reference_state"] for record in document["diagnosis"].values()}

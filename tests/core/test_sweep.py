@@ -23,12 +23,14 @@ X = 2.0
 JITTERS = (0.0, 1e-12, 1e-8, 1e-4, 1e-1)
 
 
-def spec_digits(value: float, truth: float, radius: float) -> float:
-    """-log10 |value - truth| / |truth|, clamped to 0..17 and to what the reference's
-    radius certifies, -log10 radius / |truth|."""
+def spec_digits(value: float, truth: float, radius: float, dtype: str = "float64") -> float:
+    """-log10 |value - truth| / |truth|, capped by what the reference's radius certifies,
+    -log10 radius / |truth|, and clamped to 0 .. what a correctly rounded ``dtype`` value
+    holds, -log10(eps / 2)."""
     error = abs(value - truth) / abs(truth)
-    digits = 17.0 if error == 0 else min(17.0, max(0.0, -math.log10(error)))
-    return min(digits, -math.log10(radius / abs(truth)))
+    digits = math.inf if error == 0 else -math.log10(error)
+    digits = min(digits, -math.log10(radius / abs(truth)))
+    return min(max(digits, 0.0), -math.log10(float(np.finfo(dtype).eps) / 2))
 
 
 def spec_predicted(dtype: str, kernel: np.ndarray, jitter: float) -> float:
@@ -83,7 +85,7 @@ def test_rows_match_independent_digits_and_best_is_the_top_row() -> None:
         if row.failure_kind is not None:  # a failure, not zero digits
             assert (row.grad, row.rounding_digits, row.digits) == (None, None, None)
             continue
-        rounding = spec_digits(row.grad, truth[row.jitter], radius[row.jitter])
+        rounding = spec_digits(row.grad, truth[row.jitter], radius[row.jitter], row.dtype)
         assert row.rounding_digits == pytest.approx(rounding, abs=1e-6)
         assert row.digits == pytest.approx(min(rounding, bias), abs=1e-6)
     failed = {(r.solver, r.dtype) for r in sweep.rows if r.failure_kind == "cholesky_not_pd"}

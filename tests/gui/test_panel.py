@@ -314,7 +314,10 @@ def test_correct_digits_normal_wrong_digits_muted(panel: ResultsPanel) -> None:
 
 
 def test_unknown_digits_show_the_whole_number_normally(panel: ResultsPanel) -> None:
-    report = seed_report()
+    seed = seed_report()
+    assert seed.reference is not None
+    bare = dataclasses.replace(seed.reference, limit=None)  # nothing to count against
+    report = make_report(Problem(), seed.result.cells, bare, None)
     panel.show_report(report)
     for cell in report.result.cells:
         assert report.diagnosis.correct_digits[(cell.path, cell.dtype)] is None

@@ -397,9 +397,10 @@ def test_precision_curves_follow_once_curves_and_reference_curve_are_both_in() -
     assert curve is not None
     run.do("problem_message", ReferenceCurveDone(SMALL, curve))
     [precision] = run.emitted(PrecisionCurves)
-    # -log10(|-5 - -5.0005| / 5.0005) = 4.0000434..., 0 against 1: no digit, 5 vs 5: all.
-    expected = [-math.log10(5e-4 / 5.0005), 0.0, 17.0]
-    for dtype in ("float32", "float64"):
+    # -log10(|-5 - -5.0005| / 5.0005) = 4.0000434..., 0 against 1: no digit, 5 vs 5: all
+    # the dtype holds, -log10(eps / 2).
+    for dtype, bits in (("float32", 24), ("float64", 53)):
+        expected = [-math.log10(5e-4 / 5.0005), 0.0, -math.log10(2.0**-bits)]
         assert precision.digits[dtype] == pytest.approx(expected)
     assert precision.left is not None and precision.left["float64"] == pytest.approx(
         -math.log10(np.finfo(np.float64).eps) - 1.0

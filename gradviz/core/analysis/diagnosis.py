@@ -20,6 +20,7 @@ from gradviz.core.numerics.results import (
     Ball,
     Curves,
     Diagnosis,
+    DigitsAgainst,
     DType,
     PrecisionCurves,
     ProbeResult,
@@ -31,7 +32,9 @@ from gradviz.core.numerics.results import (
 from gradviz.core.problem.data import ProblemData
 from gradviz.core.problem.spec import Problem
 
-MAX_DIGITS = 17.0
+# A reference ball that does not fix this many digits of its value (radius > 1e-3 |mid|)
+# is not counted against at all: its digits would be noise.
+FIXED_DIGITS = 3.0
 # Advice aims to keep this many of a dtype's digits: cond(K + jitter I) <= 10^-KEEP / eps.
 KEEP_DIGITS = 3
 
@@ -66,26 +69,59 @@ def conditioning(data: ProblemData) -> Conditioning:
     return Conditioning(value=value, saturated=lambda_min <= floor, lambda_max=lambda_max)
 
 
-def digits_against(values: np.ndarray, mids: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """Correct digits of each value against the ball ``mid +/- radius`` beside it:
-    ``-log10 |value - mid| / |mid|``, or ``-log10 |value - mid|`` (absolute) where the
-    reference is exactly 0, clamped to 0..17 and to what the radius certifies. NaN where
-    the value or the reference does not exist. [m]"""
+def max_digits(dtype: DType) -> float:
+    """The most correct digits a value of ``dtype`` is credited with, those of a correctly
+    rounded value: ``-log10(eps / 2)``, 7.2 for float32 and 16.0 for float64. A value that
+    happens to match the reference exactly holds no more than its dtype does."""
+    return -math.log10(float(np.finfo(dtype).eps) / 2)
+
+
+def underflows(mids: np.ndarray, radii: np.ndarray, dtype: DType) -> np.ndarray:
+    """Where the reference ``mid +/- radius`` lies wholly within the smallest positive
+    number of ``dtype`` of zero: the true value is below what the dtype (or, for float64,
+    the reference itself) can tell from 0, so no digit of it can be counted. [m]"""
+    tiny = float(np.finfo(dtype).smallest_subnormal)
+    with np.errstate(invalid="ignore", over="ignore"):
+        result: np.ndarray = (
+            np.abs(np.asarray(mids, dtype=np.float64)) + np.asarray(radii, dtype=np.float64) <= tiny
+        )
+    return result
+
+
+def digits_against(
+    values: np.ndarray, mids: np.ndarray, radii: np.ndarray, dtype: DType = "float64"
+) -> np.ndarray:
+    """Correct digits of each ``dtype`` value against the ball ``mid +/- radius`` beside it:
+    ``-log10(|value - mid| / |mid|)``, capped by what the radius certifies
+    (``-log10(radius / |mid|)``) and clamped to ``[0, max_digits(dtype)]`` (never negative,
+    never -0.0). NaN where the value or the reference does not exist, where the ball does
+    not fix FIXED_DIGITS of its value (nothing can be counted against it: it is too wide or
+    contains 0) and where the reference :func:`underflows` the dtype. [m]"""
     values, mids, radii = (np.asarray(a, dtype=np.float64) for a in (values, mids, radii))
-    scale = np.where(mids == 0.0, 1.0, np.abs(mids))  # [m]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    scale = np.abs(mids)  # [m]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         error = -np.log10(np.abs(values - mids) / scale)  # [m], +inf where exact
-        certified = np.where(radii > 0, -np.log10(radii / scale), MAX_DIGITS)  # [m]
-    digits = np.minimum(np.clip(error, 0.0, MAX_DIGITS), certified)
-    return np.where(np.isfinite(values) & np.isfinite(mids), digits, np.nan)
+        certified = -np.log10(radii / scale)  # [m], +inf for a point, NaN or -inf for 0 / 0
+    digits = np.clip(np.minimum(error, certified), 0.0, max_digits(dtype)) + 0.0  # no -0.0
+    counted = (
+        np.isfinite(values)
+        & np.isfinite(mids)
+        & (scale > 0)
+        & (certified >= FIXED_DIGITS)
+        & ~underflows(mids, radii, dtype)
+    )
+    return np.where(counted, digits, np.nan)
 
 
-def correct_digits(value: float | None, reference: Ball | None) -> float | None:
-    """:func:`digits_against` for one value; None when either number does not exist."""
+def correct_digits(
+    value: float | None, reference: Ball | None, dtype: DType = "float64"
+) -> float | None:
+    """:func:`digits_against` for one value; None when either number does not exist or
+    nothing can be counted (an unfixed or underflowing reference)."""
     if value is None or reference is None:
         return None
     digits = digits_against(
-        np.array([value]), np.array([reference.mid]), np.array([reference.radius])
+        np.array([value]), np.array([reference.mid]), np.array([reference.radius]), dtype
     )
     return None if math.isnan(digits[0]) else float(digits[0])
 
@@ -108,7 +144,7 @@ def precision_curves(
     digits = {}
     for dtype in DTYPES:
         values = np.where(matched, curves.grad[dtype][index], np.nan)  # [m]
-        digits[dtype] = digits_against(values, reference.grad, reference.grad_radius)
+        digits[dtype] = digits_against(values, reference.grad, reference.grad_radius, dtype)
     return PrecisionCurves(
         problem=curves.problem,
         x=reference.x,
@@ -178,6 +214,18 @@ def verdict(
     )
 
 
+def digits_target(reference: Reference | None) -> tuple[Ball | None, DigitsAgainst | None]:
+    """What correct digits are counted against: the exact value, else (the exact answer
+    being undetermined) its jitter limit, marked as such; (None, None) without either."""
+    if reference is None:
+        return None, None
+    if reference.status == "exact" and reference.grad is not None:
+        return reference.grad, "exact"
+    if reference.limit is not None:
+        return reference.limit.grad, "limit"
+    return None, None
+
+
 def diagnose(
     result: ProbeResult,
     reference: Reference | None,
@@ -185,9 +233,21 @@ def diagnose(
     *,
     reference_pending: bool = False,
 ) -> Diagnosis:
-    """Digits and verdicts for one probe against its reference (either may be pending)."""
-    target = reference.grad if reference is not None and reference.status == "exact" else None
-    correct = {(cell.path, cell.dtype): correct_digits(cell.grad, target) for cell in result.cells}
+    """Digits and verdicts for one probe against its reference (either may be pending):
+    against the exact value, or the jitter limit when the exact answer is undetermined.
+    A dtype whose true value underflows gets no digits and no advice: nothing it could do
+    would hold a digit of it."""
+    target, against = digits_target(reference)
+    correct = {
+        (cell.path, cell.dtype): correct_digits(cell.grad, target, cell.dtype)
+        for cell in result.cells
+    }
+    below = frozenset(
+        dtype
+        for dtype in DTYPES
+        if target is not None
+        and underflows(np.array([target.mid]), np.array([target.radius]), dtype)[0]
+    )
     state = _reference_state(reference, reference_pending)
     verdicts = {
         dtype: verdict(
@@ -199,10 +259,16 @@ def diagnose(
         )
         for dtype in DTYPES
     }
+    for dtype in below:
+        verdicts[dtype] = dataclasses.replace(
+            verdicts[dtype], underflows=True, suggested_jitter=None, suggested_solver=None
+        )
     return Diagnosis(
         condition_number=None if cond is None else cond.value,
         condition_saturated=None if cond is None else cond.saturated,
         carried_digits={dtype: carried_digits(dtype) for dtype in DTYPES},
         correct_digits=correct,
         verdicts=verdicts,
+        digits_against=against,
+        underflows=below,
     )

@@ -74,14 +74,18 @@ def _no_number(result: ProbeResult, dtype: DType) -> str:
 def _trust(result: ProbeResult, diagnosis: Diagnosis) -> str:
     """Per dtype: noise (with what equivalent programs print), or how many digits hold:
     checked against the reference, else estimated from the spread."""
-    noise, fine = [], []
+    noise, fine, below = [], [], []
+    against = " (vs the jitter limit)" if diagnosis.digits_against == "limit" else ""
     for dtype in DTYPES:
         spread = result.spread.get(dtype)
         checked = _seed_digits(result, diagnosis, dtype)
         digits = checked
         if digits is None and spread is not None:
             digits = spread.significant_digits
-        kind = "correct" if checked is not None else "significant (spread)"
+        kind = f"correct{against}" if checked is not None else "significant (spread)"
+        if dtype in diagnosis.underflows:
+            below.append(dtype)
+            continue
         if _no_number(result, dtype) or digits is None:
             continue
         elif digits < NOISE_DIGITS and spread is not None:
@@ -99,6 +103,11 @@ def _trust(result: ProbeResult, diagnosis: Diagnosis) -> str:
         )
     if fine:
         sentences.append("here " + _join(fine))
+    if below:
+        sentences.append(
+            f"the true value is below the smallest number {_join(below)} can hold "
+            "(it underflows), so not one digit of it can be had there"
+        )
     return "; ".join(sentences)
 
 
@@ -106,7 +115,13 @@ def _truth(reference: Reference | None) -> str:
     if reference is None:
         return "There is no reference to say what the true value is."
     if reference.status == "exact" and reference.grad is not None:
-        return f"The exact slope is {reference.grad.mid:.6g} (ball arithmetic)."
+        grad = reference.grad
+        if grad.mid == 0:
+            return (
+                f"The exact slope is within {sci(grad.radius)} of 0 (ball arithmetic), "
+                "below float64's smallest number."
+            )
+        return f"The exact slope is {grad.mid:.6g} (ball arithmetic)."
     if reference.limit is not None:
         return (
             f"The exact problem has no certified answer; its limit as jitter -> 0 "

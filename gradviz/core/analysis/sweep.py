@@ -155,8 +155,8 @@ def sweep_rows(
     for (solver, dtype), cells in gradients.items():
         for cell in cells:
             exact = _grad(references.get(cell.jitter))
-            rounding = correct_digits(cell.grad, exact)
-            bias = None if exact is None else correct_digits(exact.mid, truth)
+            rounding = correct_digits(cell.grad, exact, dtype)
+            bias = None if exact is None else correct_digits(exact.mid, truth, "float64")
             digits = None if rounding is None or bias is None else min(rounding, bias)
             rows.append(
                 SweepRow(

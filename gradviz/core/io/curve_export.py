@@ -1,8 +1,10 @@
 """The curves the window draws, as data: ``gradviz curves`` and File > Export data.
 
 One document per problem: the x grid, the reference (or its jitter limit) with the
-radius of its d mu/dx, and per dtype mu, d mu/dx, their correct digits against the
-reference and the spread's significant digits. JSON has no NaN, so every value that
+radius of its d mu/dx and the jitter of the problem it solves (``reference_jitter``:
+the problem's own where the exact answer is fixed, the limit's where it is not), and per
+dtype mu, d mu/dx, their correct digits against that reference and the spread's
+significant digits. JSON has no NaN, so every value that
 does not exist is ``null``; CSV leaves it empty. Pure formatting: nothing is computed.
 """
 
@@ -21,7 +23,12 @@ import numpy as np
 from gradviz.core.numerics.results import DTYPES, Curves, PrecisionCurves, Reference, ReferenceCurve
 
 DTYPE_COLUMNS = ("mu", "grad", "correct_digits", "spread_digits")
-REFERENCE_COLUMNS = ("reference_mu", "reference_grad", "reference_grad_radius")
+REFERENCE_COLUMNS = (
+    "reference_mu",
+    "reference_grad",
+    "reference_grad_radius",
+    "reference_jitter",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +58,18 @@ def _reference_header(export: CurvesExport) -> dict[str, Any] | None:
     return {"status": reference.status, "jitter": jitter, "reason": reference.reason}
 
 
+def _reference_jitters(truth: ReferenceCurve, own: float) -> list[float | None]:
+    """Per x, the jitter whose exact answer the reference columns hold: the problem's own,
+    or the limit's where the exact answer is not fixed; None where no value is."""
+    limit = truth.from_limit
+    if limit is None:
+        limit = np.full(len(truth.x), truth.is_limit)
+    return [
+        None if not math.isfinite(mid) else (truth.jitter if is_limit else own)
+        for mid, is_limit in zip(truth.grad.tolist(), limit.tolist(), strict=True)
+    ]
+
+
 def columns(export: CurvesExport) -> dict[str, list[float | None]]:
     """Every column of the document, flattened: ``x``, the reference's, ``float32_mu``..."""
     curves, truth, precision = export.curves, export.reference_curve, export.precision
@@ -58,12 +77,12 @@ def columns(export: CurvesExport) -> dict[str, list[float | None]]:
     if truth is not None and not np.array_equal(truth.x, curves.x):
         raise ValueError("the reference curve was evaluated on another grid of x")
     table: dict[str, list[float | None]] = {"x": _values(curves.x, size)}
-    for name, array in zip(
-        REFERENCE_COLUMNS,
-        (None, None, None) if truth is None else (truth.mu, truth.grad, truth.grad_radius),
-        strict=True,
-    ):
+    balls = (None,) * 3 if truth is None else (truth.mu, truth.grad, truth.grad_radius)
+    for name, array in zip(REFERENCE_COLUMNS[:3], balls, strict=True):
         table[name] = _values(array, size)
+    table["reference_jitter"] = (
+        [None] * size if truth is None else _reference_jitters(truth, curves.problem.jitter)
+    )
     for dtype in DTYPES:
         digits = None if precision is None else precision.digits[dtype]
         arrays = (curves.mu[dtype], curves.grad[dtype], digits, curves.spread_digits.get(dtype))

@@ -92,6 +92,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "digits_left": verdict.digits_left,
         "suggested_jitter": None if jitter is None else dict(jitter),
         "suggested_solver": verdict.suggested_solver,
+        "underflows": verdict.underflows,
     }
 
 
@@ -127,6 +128,7 @@ def to_json(report: Report) -> str:
         "condition_number": _number(diagnosis.condition_number),
         "condition_number_is_lower_bound": diagnosis.condition_saturated,
         "reference": reference_json(report.reference),
+        "digits_against": diagnosis.digits_against,
         "results": [
             {
                 "dtype": cell.dtype,
@@ -167,8 +169,15 @@ _UNCHECKED: dict[ReferenceState, str] = {
 def verdict_words(verdict: Verdict) -> str:
     """The verdict as one plain sentence, without the dtype: digits found, what cond
     leaves, and the advice. The table and the panel both print it."""
-    if verdict.digits_min is not None and verdict.digits_max is not None:
+    if verdict.underflows:
+        found = (
+            f"the true value is below {verdict.dtype}'s smallest number (it underflows): "
+            "no digit of it can be held or counted"
+        )
+    elif verdict.digits_min is not None and verdict.digits_max is not None:
         found = _digits_phrase(verdict.digits_min, verdict.digits_max)
+        if verdict.reference_state == ReferenceState.UNDETERMINED:
+            found += " vs the jitter limit"
     else:
         found = _UNCHECKED[verdict.reference_state]
     if verdict.condition_number is None or verdict.digits_left is None:
@@ -218,7 +227,9 @@ def reference_words(reference: Reference | None) -> tuple[str, list[str]]:
         return ": ", ["not computed (--no-reference)"]
     if reference.status == "exact" and reference.grad is not None:
         bits = reference.precision_bits
-        return " ", [f"d mu/dx = {format_ball(reference.grad)} ({bits}-bit ball arithmetic)"]
+        below = ", below float64's smallest number" if reference.grad.mid == 0 else ""
+        line = f"d mu/dx = {format_ball(reference.grad)} ({bits}-bit ball arithmetic{below})"
+        return " ", [line]
     lines = [f"undetermined: {reference.reason}"]
     if reference.limit is not None:
         lines.append(
@@ -253,8 +264,27 @@ def condition_line(diagnosis: Diagnosis) -> str:
     return f"cond(K + jitter I){joint}{words}"
 
 
-def _digits(value: float | None) -> str:
+def _digits(value: float | None, underflow: bool) -> str:
+    if underflow:
+        return "uf"
     return "-" if value is None else f"{math.floor(value)}"
+
+
+def _digits_legend(report: Report) -> str:
+    """What the table's ``ok`` column counts against, and its marks."""
+    diagnosis, reference = report.diagnosis, report.reference
+    if diagnosis.digits_against == "limit" and reference is not None and reference.limit:
+        against = (
+            f"vs limit, the jitter {sci(reference.limit.jitter)} limit (the exact answer is "
+            "undetermined)"
+        )
+    else:
+        against = "vs the reference"
+    legend = f"ok: correct digits {against}, - if none"
+    if diagnosis.underflows:
+        below = " and ".join(sorted(diagnosis.underflows))
+        legend += f"; uf: the true value underflows {below} (is below the smallest number)"
+    return legend
 
 
 def _wrapped(lines: list[str]) -> list[str]:
@@ -275,7 +305,8 @@ def to_table(report: Report) -> str:
         for dtype, width in zip(DTYPES, (15, 24), strict=True):
             cell = result.cell(spec.name, dtype)
             row += f"{format_value(cell.grad, dtype):>{width}} "
-            row += f"{_digits(diagnosis.correct_digits[(spec.name, dtype)]):>3}  "
+            digits = diagnosis.correct_digits[(spec.name, dtype)]
+            row += f"{_digits(digits, dtype in diagnosis.underflows):>3}  "
             if cell.failure_kind is not None:
                 words = FAILURE_WORDS[cell.failure_kind]
                 notes.append(f"{spec.label} {dtype} ({words}): {cell.error}")
@@ -293,7 +324,7 @@ def to_table(report: Report) -> str:
         *reference_lines(report.reference),
         "",
     ]
-    after = [f"ok: correct digits vs the reference (- if none); carried: {carried}", ""]
+    after = [f"{_digits_legend(report)}; carried: {carried}", ""]
     return "\n".join(
         [
             *_wrapped(before),

@@ -107,10 +107,13 @@ def _table(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[st
 
 def jitter_table(sweep: JitterSweep) -> str:
     """The rows aligned, then the best (jitter, solver) per dtype."""
-    base = "none resolved" if sweep.bias_jitter is None else f"jitter {sweep.bias_jitter:g}"
+    if sweep.bias_jitter is None:
+        base = "none: no jitter's reference was fixed within the budget, so no digits"
+    else:
+        base = f"the reference at jitter {sweep.bias_jitter:g}"
     lines = [
         f"jitter sweep at x = {sweep.x:g}: {sweep.problem.summary()}",
-        f"jitter-free answer: the reference at {base}",
+        f"jitter-free answer: {base}",
         *_table(jitter_records(sweep), JITTER_COLUMNS),
     ]
     for dtype, best in sweep.best.items():

@@ -7,10 +7,20 @@
 
 Every input (grid, y, l, jitter, x) is taken as the exact value of its float64,
 so a result is the exact maths of the problem the float paths were given. The
-solve is O(n^3) and runs once per problem, raising the precision until
-``arb_mat.solve`` certifies K; each x then costs O(n). A solve that cannot be
-certified within the precisions and the time budget is "undetermined", never a guess.
-python-flint holds the GIL throughout, so callers run this in another process.
+solve is O(n^3) and runs once per precision, raising the precision until
+``arb_mat.solve`` certifies K; each x then costs O(n).
+
+A certified solve is not yet an answer: with a nearly singular K the ball of mu'(x)
+can be wider than the number itself (n = 20 on [-1, 1]: -3e14 +/- 2e22 at 256 bits,
+-0.48 +/- 4e-21 at 512). A value is "exact" only when its ball fixes it to
+TIGHT_RELATIVE (2^-64, finer than any float64 error it judges); an x whose ball is
+wider raises the precision of the whole problem, within the budget, and an x that no
+affordable precision fixes is "undetermined" there, never a guess.
+
+The budget is CPU time of this process (``time.process_time``): the same problem
+gets the same steps, and so the same answer and reason, whether the machine is busy
+starting TensorFlow beside it or idle. python-flint holds the GIL throughout, so
+callers run this in another process.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from flint import arb, arb_mat, ctx
@@ -28,7 +38,7 @@ from gradviz.core.numerics.results import Ball, Limit, Reference, ReferenceCurve
 from gradviz.core.problem.data import ProblemData
 from gradviz.core.problem.spec import Problem
 
-PRECISIONS: tuple[int, ...] = (128, 256, 512)
+PRECISIONS: tuple[int, ...] = (128, 256, 512, 1024, 2048)
 LIMIT_JITTERS: tuple[float, ...] = (1e-12, 1e-10, 1e-8, 1e-6)
 DEFAULT_BUDGET_S = 10.0
 
@@ -39,9 +49,16 @@ COST_RATIO_PER_DOUBLING = 2.1
 MARGIN = 1.3
 # The first step's cost is predicted from a solve this small (a few ms) scaled as n^3.
 PROBE_N = 40
-# A jittered reference is certified once its radius is within 2^-64 of its value: finer
-# than any float64 error it judges.
-CERTIFIED_RELATIVE = 2.0**-64
+# A value is fixed once its ball's radius is within 2^-64 of its midpoint's magnitude:
+# finer than any float64 error it judges.
+TIGHT_RELATIVE = 2.0**-64
+# Above this precision a step is tried only when it is cheap, at most CHEAP_SHARE of the
+# budget (small n). A K that 512 bits cannot certify is nearly singular, and a further
+# doubling at n = 300 (6 s of CPU here) would take most of the budget for little chance;
+# a step predicted far from the threshold either way also keeps the outcome the same on a
+# busy machine and an idle one.
+COSTLY_BITS = 512
+CHEAP_SHARE = 0.1
 
 
 @contextmanager
@@ -53,6 +70,25 @@ def _precision(bits: int) -> Iterator[None]:
         yield
     finally:
         ctx.prec = saved
+
+
+class _Budget:
+    """CPU seconds a group of steps may spend, and what they have spent."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.spent = 0.0
+
+    def left(self) -> float:
+        return self.seconds - self.spent
+
+    @contextmanager
+    def charged(self) -> Iterator[None]:
+        start = time.process_time()
+        try:
+            yield
+        finally:
+            self.spent += time.process_time() - start
 
 
 def _rbf(d: arb, two_l2: arb) -> arb:
@@ -79,8 +115,9 @@ def _norm(values: Sequence[arb]) -> arb:
 
 
 def _tight(value: arb) -> bool:
-    """The ball's radius is within CERTIFIED_RELATIVE of its midpoint's magnitude."""
-    return bool(value.rad() <= arb(CERTIFIED_RELATIVE) * abs(value.mid()))
+    """The ball's radius is within TIGHT_RELATIVE of its midpoint's magnitude: it fixes the
+    value to finer than any float64 error it judges (and so does not contain 0)."""
+    return bool(value.rad() <= arb(TIGHT_RELATIVE) * abs(value.mid()))
 
 
 def _to_ball(value: arb) -> Ball:
@@ -95,6 +132,21 @@ def _to_ball(value: arb) -> Ball:
     return Ball(mid, math.nextafter(float((value - arb(mid)).abs_upper()), math.inf))
 
 
+def _refusal(label: str, bits: int, need: float, budget: _Budget) -> str | None:
+    """Why a step predicted to cost ``need`` CPU seconds is not started, or None."""
+    if bits > COSTLY_BITS and need > CHEAP_SHARE * budget.seconds:
+        return (
+            f"{label} at {bits} bits would take more than {CHEAP_SHARE:.0%} of the "
+            f"{budget.seconds:g} s budget"
+        )
+    if need > budget.left():
+        return (
+            f"out of time: {label} at {bits} bits would need ~{need:.2g} s, "
+            f"{max(budget.left(), 0):.2g} s of the {budget.seconds:g} s budget left"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class _Solved:
     bits: int
@@ -102,8 +154,51 @@ class _Solved:
     alpha: arb_mat  # [n, 1]
 
 
+@dataclass
+class _Ladder:
+    """The certified solves of K + jitter I so far, in rising precision, and how to go on:
+    the next index into PRECISIONS, the last precision that could not certify the solve,
+    and why no further step will be taken (None while one may)."""
+
+    jitter: float
+    budget: _Budget
+    rungs: list[_Solved] = field(default_factory=list)
+    next_index: int = 0
+    singular_at: int | None = None
+    stop: str | None = None
+
+    @property
+    def label(self) -> str:
+        return "K" if self.jitter == 0 else f"K + {self.jitter:g} I"
+
+    def why_not(self, x: float) -> str:
+        """Why the value at x is not fixed: K is not certified at all, or its balls at x
+        are too wide at every precision reached."""
+        if self.rungs:
+            return (
+                f"{self.label} at {self.rungs[-1].bits} bits does not fix the value at "
+                f"x = {x:.6g} to 2^-64 (its ball is wider); {self.stop}"
+            )
+        if self.singular_at is None:
+            return self.stop or f"{self.label} was not solved"
+        singular = (
+            f"{self.label} is singular to {self.singular_at}-bit ball arithmetic "
+            "(cannot certify the solve)"
+        )
+        # Running out of time says more than the plain fact; the other stops (the top
+        # precision, a step too costly) would only add a number that varies run to run.
+        if self.stop is not None and self.stop.startswith("out of time"):
+            return f"{singular}; {self.stop}"
+        return singular
+
+
+# (precision, mu, mu') of one x whose balls are fixed
+_Fixed = tuple[int, Ball, Ball]
+
+
 class ReferenceSolver:
-    """Solves (K + jitter I) alpha = y once per problem in ball arithmetic; each x then costs O(n).
+    """Solves (K + jitter I) alpha = y in ball arithmetic, raising the precision as the
+    values need it; each x then costs O(n) per precision.
 
     Usable from a plain loop in another process: no threads, no Qt, only callbacks.
     """
@@ -120,81 +215,97 @@ class ReferenceSolver:
         self._points = [arb(p) for p in data.grid.tolist()]  # [n]; exact: arb(float) never rounds
         self._y: list[float] = data.y.tolist()  # [n]
         self._kernels: dict[int, arb_mat] = {}  # bits -> K without jitter, reused per jitter
-        self._build_s: dict[int, float] = {}  # bits -> measured seconds to build K
-        self._solve_s: dict[int, float] = {}  # bits -> measured seconds of one solve
-        self._approx_s: dict[int, float] = {}  # bits -> seconds of one residual-certified step
-        self._main: _Solved | None = None
-        self._limit: _Solved | None = None
-        self._reason: str | None = None
+        self._build_s: dict[int, float] = {}  # bits -> measured CPU seconds to build K
+        self._solve_s: dict[int, float] = {}  # bits -> measured CPU seconds of one solve
+        self._approx_s: dict[int, float] = {}  # bits -> CPU seconds of a residual-certified step
+        self._main = _Ladder(self._problem.jitter, _Budget(budget_s))
+        # The limit gets a budget of its own: the failed precisions of an undetermined K
+        # (4-5 s at n = 300) must not leave it too little.
+        self._limit_budget = _Budget(budget_s)
+        self._limit: _Ladder | None = None
+        self._limit_reason: str | None = None
+        self._limit_chosen = False
         self._solved = False
 
     def solve(self) -> None:
-        """The expensive part; idempotent."""
+        """The expensive part: the first precision that certifies K + jitter I, and the
+        jitter limit when none does; idempotent. Higher precisions follow when a value
+        needs them."""
         if self._solved:
             return
-        main, reason = self._solve_jitter(self._problem.jitter, self._deadline())
-        limit = None
-        if main is None and self._problem.jitter == 0:
-            # The limit gets a budget of its own: the failed precisions of an undetermined K
-            # (4-5 s at n = 300) must not leave it too little time on a busy machine.
-            deadline = self._deadline()
-            for jitter in LIMIT_JITTERS:  # ascending: the smallest jitter that certifies
-                limit, why = self._solve_jitter(jitter, deadline)
-                if limit is not None:
-                    break
-            else:
-                reason = f"{reason}; no jitter limit: {why}"
-        self._main, self._limit, self._reason = main, limit, reason
+        if self._climb(self._main) is None and self._main.jitter == 0:
+            self._choose_limit()
         self._solved = True
 
-    def _deadline(self) -> float:
-        return time.perf_counter() + self._budget_s
+    def _choose_limit(self) -> _Ladder | None:
+        """The smallest of LIMIT_JITTERS whose K + jitter I certifies (chosen once)."""
+        if not self._limit_chosen:
+            self._limit_chosen = True
+            why = "no jitter tried"
+            for jitter in LIMIT_JITTERS:  # ascending: the smallest jitter that certifies
+                ladder = _Ladder(jitter, self._limit_budget)
+                if self._climb(ladder) is not None:
+                    self._limit = ladder
+                    break
+                why = ladder.why_not(math.nan)
+            else:
+                self._limit_reason = f"no jitter limit: {why}"
+        return self._limit
 
-    def _solve_jitter(self, jitter: float, deadline: float) -> tuple[_Solved | None, str | None]:
-        """Raise the precision until K + jitter I certifies: (alpha, None), else (None, why)."""
-        label = "K" if jitter == 0 else f"K + {jitter:g} I"
-        failed: list[int] = []
-        for bits in PRECISIONS:
-            left = deadline - time.perf_counter()
-            need = self._predict(bits)
-            if need > left:
-                return None, (
-                    f"out of time: {label} at {bits} bits would need ~{need:.2g} s, "
-                    f"{max(left, 0):.2g} s of the {self._budget_s:g} s budget left"
-                )
-            note = f", not certified at {failed[-1]} bits" if failed else ""
-            self._on_progress(f"reference: {bits} bits for {label}{note}")
-            alpha = self._try_solve(bits, jitter)
+    def _climb(self, ladder: _Ladder) -> _Solved | None:
+        """The next precision at which K + jitter I certifies, within the budget; None,
+        with ``ladder.stop`` saying why, when no affordable precision does."""
+        while ladder.stop is None:
+            if ladder.next_index == len(PRECISIONS):
+                ladder.stop = f"{PRECISIONS[-1]} bits is the highest precision tried"
+                break
+            bits = PRECISIONS[ladder.next_index]
+            with ladder.budget.charged():
+                need = self._predict(bits)
+            ladder.stop = _refusal(ladder.label, bits, need, ladder.budget)
+            if ladder.stop is not None:
+                break
+            ladder.next_index += 1
+            self._on_progress(f"reference: {bits} bits for {ladder.label}{self._note(ladder)}")
+            with ladder.budget.charged():
+                alpha = self._try_solve(bits, ladder.jitter)
             if alpha is not None:
-                self._on_progress(f"reference: {label} certified at {bits} bits")
-                return _Solved(bits, jitter, alpha), None
-            failed.append(bits)
-        return None, (
-            f"{label} is singular to {failed[-1]}-bit ball arithmetic (cannot certify the solve)"
-        )
+                self._on_progress(f"reference: {ladder.label} certified at {bits} bits")
+                ladder.rungs.append(_Solved(bits, ladder.jitter, alpha))
+                return ladder.rungs[-1]
+            ladder.singular_at = bits
+        return None
+
+    @staticmethod
+    def _note(ladder: _Ladder) -> str:
+        """What the step before showed: a solve it could not certify, or balls too wide."""
+        if ladder.rungs and ladder.rungs[-1].bits > (ladder.singular_at or 0):
+            return f", {ladder.rungs[-1].bits} bits too wide"
+        return f", not certified at {ladder.singular_at} bits" if ladder.singular_at else ""
 
     def _try_solve(self, bits: int, jitter: float) -> arb_mat | None:
         """One step: K at ``bits`` (cached), then the certified solve, timed for prediction."""
         with _precision(bits):
             self._kernel_at(bits)
-            start = time.perf_counter()
+            start = time.process_time()
             matrix = self._kernels[bits] + arb(jitter)  # [n, n]; + scalar adds to the diagonal
             try:
                 return matrix.solve(arb_mat([[v] for v in self._y]))  # [n, 1]
             except ZeroDivisionError:  # flint's "cannot certify K is invertible"
                 return None
             finally:
-                self._solve_s[bits] = time.perf_counter() - start
+                self._solve_s[bits] = time.process_time() - start
 
     def _kernel_at(self, bits: int) -> None:
         """Build K without jitter at ``bits`` (the current precision) once, timed."""
         if bits not in self._kernels:
-            start = time.perf_counter()
+            start = time.process_time()
             self._kernels[bits] = _kernel(self._points, 2 * self._l2())  # [n, n]
-            self._build_s[bits] = time.perf_counter() - start
+            self._build_s[bits] = time.process_time() - start
 
     def _predict(self, bits: int) -> float:
-        """Seconds the step at ``bits`` is expected to take, so none starts that would overrun."""
+        """CPU seconds the step at ``bits`` is expected to take, so none starts that would
+        overrun."""
         if bits in self._solve_s:  # K is cached; only the solve repeats
             return MARGIN * self._solve_s[bits]
         lower = [b for b in self._solve_s if b < bits]
@@ -210,11 +321,11 @@ class ReferenceSolver:
         m = min(n, PROBE_N)
         points = self._points[:: max(1, n // m)][:m]
         with _precision(bits):
-            start = time.perf_counter()
+            start = time.process_time()
             kernel = _kernel(points, 2 * self._l2()) + arb(1)  # [m, m], cond <= m + 1
-            built = time.perf_counter()
+            built = time.process_time()
             kernel.solve(arb_mat([[1.0]] * m))  # [m, 1]
-            done = time.perf_counter()
+            done = time.process_time()
         return (built - start) * (n / m) ** 2 + (done - built) * (n / m) ** 3
 
     def _l2(self) -> arb:
@@ -226,20 +337,50 @@ class ReferenceSolver:
         return self.evaluate_many([x])[0]
 
     def evaluate_many(self, xs: Sequence[float]) -> list[Reference]:
-        """The reference at every x, with one arb_mat product per solved alpha."""
+        """The reference at every x, from the lowest precision whose balls fix the value
+        there; where none does, undetermined, with the jitter limit at that x when the
+        problem has no jitter and a limit fixes it."""
         self.solve()
-        main, limit = self._main, self._limit
-        if main is not None:
-            return [
-                Reference("exact", mu=mu, grad=grad, precision_bits=main.bits)
-                for mu, grad in self._balls(main, xs)
-            ]
-        if limit is None:
-            return [Reference("undetermined", reason=self._reason) for _ in xs]
-        return [
-            Reference("undetermined", reason=self._reason, limit=Limit(limit.jitter, mu, grad))
-            for mu, grad in self._balls(limit, xs)
+        main = self._fixed(self._main, xs)
+        references: list[Reference | None] = [
+            None
+            if fixed is None
+            else Reference("exact", mu=fixed[1], grad=fixed[2], precision_bits=fixed[0])
+            for fixed in main
         ]
+        pending = [i for i, fixed in enumerate(main) if fixed is None]
+        limit = self._choose_limit() if pending and self._main.jitter == 0 else None
+        limits = self._fixed(limit, [xs[i] for i in pending]) if limit else [None] * len(pending)
+        for i, fixed in zip(pending, limits, strict=True):
+            reason = self._main.why_not(xs[i])
+            if limit is None and self._main.jitter == 0:
+                reason = f"{reason}; {self._limit_reason}"
+            elif limit is not None and fixed is None:
+                reason = f"{reason}; no jitter limit: {limit.why_not(xs[i])}"
+            found = (
+                None if limit is None or fixed is None else Limit(limit.jitter, fixed[1], fixed[2])
+            )
+            references[i] = Reference("undetermined", reason=reason, limit=found)
+        return [reference for reference in references if reference is not None]
+
+    def _fixed(self, ladder: _Ladder, xs: Sequence[float]) -> list[_Fixed | None]:
+        """Per x, (bits, mu, mu') at the lowest precision of ``ladder`` whose balls are
+        tight, climbing to higher precisions (within its budget) while some x is not;
+        None for an x that no affordable precision fixes."""
+        found: list[_Fixed | None] = [None] * len(xs)
+        pending = list(range(len(xs)))
+        index = 0
+        while pending:
+            if index == len(ladder.rungs) and self._climb(ladder) is None:
+                break
+            solved = ladder.rungs[index]
+            index += 1
+            balls = self._balls(solved, [xs[i] for i in pending])
+            for i, pair in zip(pending, balls, strict=True):
+                if pair is not None:
+                    found[i] = (solved.bits, *pair)
+            pending = [i for i in pending if found[i] is None]
+        return found
 
     def _rows(self, xs: Sequence[float]) -> list[list[arb]]:
         """k(x) rows for every x, then dk(x) rows, at the current precision. [2m, n]"""
@@ -252,14 +393,19 @@ class ReferenceSolver:
             dk_rows.append([-di / l2 * ki for di, ki in zip(d, k, strict=True)])  # [n]
         return k_rows + dk_rows
 
-    def _balls(self, solved: _Solved, xs: Sequence[float]) -> list[tuple[Ball, Ball]]:
-        """(mu, mu') balls at each x: stack k(x) and dk(x) rows, one product with alpha."""
+    def _balls(self, solved: _Solved, xs: Sequence[float]) -> list[tuple[Ball, Ball] | None]:
+        """(mu, mu') balls at each x, None where either is not tight: stack k(x) and dk(x)
+        rows, one product with alpha."""
         m = len(xs)
         if m == 0:
             return []
         with _precision(solved.bits):
             values = arb_mat(self._rows(xs)) * solved.alpha  # [2m, n] @ [n, 1] -> [2m, 1]
-            return [(_to_ball(values[i, 0]), _to_ball(values[m + i, 0])) for i in range(m)]
+            pairs = [(values[i, 0], values[m + i, 0]) for i in range(m)]
+            return [
+                (_to_ball(mu), _to_ball(grad)) if _tight(mu) and _tight(grad) else None
+                for mu, grad in pairs
+            ]
 
     def evaluate_jitters(
         self,
@@ -272,56 +418,44 @@ class ReferenceSolver:
         Positive jitters go from the largest down (each starts at the precision that
         certified the one before: a smaller jitter never needs fewer bits), so the cheap
         ones come first; each reuses this solver's K per precision. Jitter 0 comes last,
-        by certified solves. Each result is passed to
-        ``on_reference`` as it is found; one that does not fit the budget is undetermined.
+        by certified solves raised until the value at x is fixed. Each result is passed
+        to ``on_reference`` as it is found; one that does not fit the budget is
+        undetermined.
         """
-        deadline = time.perf_counter() + self._budget_s
+        budget = _Budget(self._budget_s)
         found: dict[float, Reference] = {}
         start = 0
         for jitter in sorted({j for j in jitters if j > 0}, reverse=True):
-            reference, start = self._jittered(jitter, x, start, deadline)
+            reference, start = self._jittered(jitter, x, start, budget)
             found[jitter] = reference
             on_reference(jitter, reference)
         if 0 in jitters:
-            found[0.0] = self._unjittered(x, deadline)
+            ladder = _Ladder(0.0, budget)
+            (fixed,) = self._fixed(ladder, [x])
+            found[0.0] = (
+                Reference("undetermined", reason=ladder.why_not(x))
+                if fixed is None
+                else Reference("exact", mu=fixed[1], grad=fixed[2], precision_bits=fixed[0])
+            )
             on_reference(0.0, found[0.0])
         return {jitter: found[jitter] for jitter in jitters}
 
-    def _unjittered(self, x: float, deadline: float) -> Reference:
-        """K itself by certified solves, raising the precision until mu'(x)'s enclosure is
-        within CERTIFIED_RELATIVE of its value (a certified solve of a nearly singular K
-        can still leave a ball wider than the number)."""
-        for bits in PRECISIONS:
-            need = self._predict(bits)
-            if time.perf_counter() + need > deadline:
-                reason = f"out of time: K at {bits} bits would need ~{need:.2g} s"
-                return Reference("undetermined", reason=reason)
-            self._on_progress(f"reference: {bits} bits for K")
-            alpha = self._try_solve(bits, 0.0)
-            if alpha is None:
-                continue
-            with _precision(bits):
-                values = arb_mat(self._rows([x])) * alpha  # [2, 1]
-                if _tight(values[1, 0]):
-                    mu, grad = _to_ball(values[0, 0]), _to_ball(values[1, 0])
-                    return Reference("exact", mu=mu, grad=grad, precision_bits=bits)
-        reason = f"K cannot be certified within 2^-64 at {PRECISIONS[-1]} bits"
-        return Reference("undetermined", reason=reason)
-
     def _jittered(
-        self, jitter: float, x: float, start: int, deadline: float
+        self, jitter: float, x: float, start: int, budget: _Budget
     ) -> tuple[Reference, int]:
         """(reference, index into PRECISIONS that certified it) for K + jitter I, jitter > 0."""
         label = f"K + {jitter:g} I"
         for index in range(start, len(PRECISIONS)):
             bits = PRECISIONS[index]
             measured = self._approx_s.get(bits)
-            need = self._predict(bits) if measured is None else MARGIN * measured
-            if time.perf_counter() + need > deadline:
-                reason = f"out of time: {label} at {bits} bits would need ~{need:.2g} s"
-                return Reference("undetermined", reason=reason), index
+            with budget.charged():
+                need = self._predict(bits) if measured is None else MARGIN * measured
+            refused = _refusal(label, bits, need, budget)
+            if refused is not None:
+                return Reference("undetermined", reason=refused), index
             self._on_progress(f"reference: {bits} bits for {label}")
-            found = self._residual_balls(bits, jitter, x)
+            with budget.charged():
+                found = self._residual_balls(bits, jitter, x)
             if found is not None:
                 mu, grad = found
                 return Reference("exact", mu=mu, grad=grad, precision_bits=bits), index
@@ -330,7 +464,7 @@ class ReferenceSolver:
 
     def _residual_balls(self, bits: int, jitter: float, x: float) -> tuple[Ball, Ball] | None:
         """(mu, mu') at x for K + jitter I, jitter > 0, from an approximate solve; None
-        when mu'(x)'s enclosure is wider than CERTIFIED_RELATIVE of its value.
+        when either enclosure is wider than TIGHT_RELATIVE of its value.
 
         The exact K is the Gram matrix of a positive definite kernel, so
         ||(K + jI)^-1||_2 <= 1 / j. With any approximation a of alpha and the residual
@@ -340,7 +474,7 @@ class ReferenceSolver:
         """
         with _precision(bits):
             self._kernel_at(bits)
-            start = time.perf_counter()
+            start = time.process_time()
             matrix = self._kernels[bits] + arb(jitter)  # [n, n]
             y = arb_mat([[v] for v in self._y])  # [n, 1]
             approx = matrix.solve(y, algorithm="approx")  # [n, 1], radii not tracked
@@ -350,8 +484,8 @@ class ReferenceSolver:
             rows = self._rows([x])  # [2, n]
             values = arb_mat(rows) * alpha  # [2, 1]
             mu, grad = (values[i, 0] + _norm(rows[i]) * error * arb(0, 1) for i in range(2))
-            self._approx_s[bits] = time.perf_counter() - start
-            if not _tight(grad):
+            self._approx_s[bits] = time.process_time() - start
+            if not (_tight(mu) and _tight(grad)):
                 return None
             return _to_ball(mu), _to_ball(grad)
 
@@ -368,13 +502,16 @@ def mu_and_grad(reference: Reference) -> tuple[Ball, Ball] | None:
 def reference_curve(
     problem: Problem, xs: Sequence[float], references: Sequence[Reference], complete: bool
 ) -> ReferenceCurve | None:
-    """The references at ``xs`` (or their jitter limit) as arrays; None when there is
-    nothing to draw (the problem and every limit jitter are undetermined)."""
+    """The references at ``xs`` as arrays: each x's exact value, else its jitter limit's,
+    else NaN (an x whose value no ball fixes is neither drawn nor counted against). The
+    curve is the limit (``is_limit``, at the limit's jitter) when any x is. None when no x
+    has a value (the problem and every limit jitter are undetermined)."""
     pairs = [mu_and_grad(reference) for reference in references]
-    balls = [pair for pair in pairs if pair is not None]
-    if not references or len(balls) != len(references):
+    if all(pair is None for pair in pairs):
         return None
-    limit = references[0].limit
+    unfixed = Ball(math.nan, math.nan)
+    balls = [(unfixed, unfixed) if pair is None else pair for pair in pairs]
+    limits = [reference.limit for reference in references if reference.limit is not None]
     return ReferenceCurve(
         problem=problem,
         x=np.asarray(xs, dtype=np.float64),
@@ -382,7 +519,8 @@ def reference_curve(
         mu_radius=np.array([mu.radius for mu, _ in balls]),
         grad=np.array([grad.mid for _, grad in balls]),
         grad_radius=np.array([grad.radius for _, grad in balls]),
-        jitter=problem.jitter if limit is None else limit.jitter,
-        is_limit=limit is not None,
+        jitter=limits[0].jitter if limits else problem.jitter,
+        is_limit=bool(limits),
         complete=complete,
+        from_limit=np.array([reference.limit is not None for reference in references]),
     )

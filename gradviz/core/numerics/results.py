@@ -235,6 +235,11 @@ class Reference:
     limit: Limit | None = None
 
 
+# What correct digits were counted against: the exact value, or (the exact answer being
+# undetermined) its jitter limit.
+DigitsAgainst = Literal["exact", "limit"]
+
+
 class ReferenceState(StrEnum):
     """What a verdict could compare against."""
 
@@ -266,13 +271,17 @@ class Verdict:
     digits_left: float | None
     suggested_jitter: Mapping[DType, float] | None = None
     suggested_solver: Solver | None = None
+    underflows: bool = False  # the true value is below the dtype's smallest number
 
 
 @dataclass(frozen=True)
 class Diagnosis:
     """What the numbers mean: conditioning, digits carried and digits correct.
 
-    The condition number is None while it is still being computed.
+    The condition number is None while it is still being computed. ``correct_digits``
+    were counted against ``digits_against`` (None: nothing to count against); a cell is
+    None where it has no number, nothing could be counted, or its dtype is in
+    ``underflows`` (the true value is below the dtype's smallest number).
     """
 
     condition_number: float | None
@@ -280,6 +289,8 @@ class Diagnosis:
     carried_digits: Mapping[DType, float]
     correct_digits: Mapping[tuple[PathName, DType], float | None]
     verdicts: Mapping[DType, Verdict]
+    digits_against: DigitsAgainst | None = None
+    underflows: frozenset[DType] = frozenset()
 
 
 @dataclass(frozen=True, eq=False)
@@ -320,9 +331,10 @@ class ProbeReport:
 class ReferenceCurve:
     """The reference over a grid of x: float64 midpoints of the balls and their radii.
 
-    When the exact problem is undetermined this is its jitter limit (``is_limit``), and
-    ``jitter`` is the limit's; otherwise ``jitter`` is the problem's own. ``complete``
-    is False for the coarse first pass that precedes the full grid.
+    Where the exact problem is undetermined this is its jitter limit (``from_limit`` per
+    x; ``is_limit`` when any x is, and ``jitter`` is then the limit's, otherwise the
+    problem's own). NaN where no ball fixes the value. ``complete`` is False for the
+    coarse first pass that precedes the full grid.
     """
 
     problem: Problem
@@ -334,6 +346,7 @@ class ReferenceCurve:
     jitter: float
     is_limit: bool
     complete: bool
+    from_limit: np.ndarray | None = None  # [m] bool; None: as is_limit at every x
 
 
 @dataclass(frozen=True, eq=False)
