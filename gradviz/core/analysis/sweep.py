@@ -147,7 +147,11 @@ def sweep_rows(
     eigenvalues: tuple[float, float],
 ) -> tuple[SweepRow, ...]:
     """The rows for every (solver, dtype) and jitter, from the float gradients, the
-    reference of each jitter and K's (lmin, lmax) in float64."""
+    reference of each jitter and K's (lmin, lmax) in float64.
+
+    A jitter below the jitter-free answer's own (0 on a K that ball arithmetic cannot
+    certify) is measured against that answer directly: its bias is below what the
+    answer resolves, so its digits are its rounding digits against it."""
     lmin, lmax = eigenvalues
     base = bias_jitter(references)
     truth = None if base is None else _grad(references[base])
@@ -155,6 +159,8 @@ def sweep_rows(
     for (solver, dtype), cells in gradients.items():
         for cell in cells:
             exact = _grad(references.get(cell.jitter))
+            if exact is None and base is not None and cell.jitter < base:
+                exact = truth
             rounding = correct_digits(cell.grad, exact, dtype)
             bias = None if exact is None else correct_digits(exact.mid, truth, "float64")
             digits = None if rounding is None or bias is None else min(rounding, bias)
@@ -195,6 +201,91 @@ def extreme_eigenvalues(data: ProblemData) -> tuple[float, float]:
     return float(eigenvalues[0]), float(eigenvalues[-1])
 
 
+class JitterMeasurements:
+    """The ``function`` path's gradient at x and the reference, for a growing set of
+    jitters: what the jitter sweep and the measured advice (``advice.py``) both read, so
+    that the two report the same digits for the same (solver, jitter, dtype).
+
+    Each (solver, dtype) is traced once per :meth:`gradients` call that needs it
+    (:class:`JitterFunction`); each jitter's reference is solved once, by one
+    :class:`ReferenceSolver` whose kernel matrices are reused at every precision.
+    ``known`` holds references already found elsewhere (the report's own), so they are
+    not solved twice. TensorFlow is imported on the first :meth:`gradients`.
+    """
+
+    def __init__(
+        self,
+        data: ProblemData,
+        x: float,
+        reference_solver: ReferenceSolver,
+        *,
+        solvers: Sequence[Solver] = SOLVERS,
+        known: Mapping[float, Reference] | None = None,
+    ) -> None:
+        self.data = data
+        self.x = x
+        self.solvers = tuple(solvers)
+        self._reference_solver = reference_solver
+        self._references: dict[float, Reference] = dict(known or {})
+        self._gradients: dict[tuple[Solver, DType], dict[float, JitterGradient]] = {}
+        self._eigenvalues: tuple[float, float] | None = None
+        self._start = time.perf_counter()
+
+    def gradients(
+        self, jitters: Sequence[float], on_progress: Callable[[str], None] = lambda text: None
+    ) -> None:
+        """The gradient of every (solver, dtype) at each jitter not measured yet."""
+        from gradviz.core.numerics.sweep_paths import JitterFunction
+
+        if self._eigenvalues is None:
+            self._eigenvalues = extreme_eigenvalues(self.data)
+        for dtype in DTYPES:
+            for solver in self.solvers:
+                done = self._gradients.setdefault((solver, dtype), {})
+                missing = [jitter for jitter in dict.fromkeys(jitters) if jitter not in done]
+                if missing:
+                    on_progress(f"{solver} in {dtype}")
+                    function = JitterFunction(self.data, solver, dtype)
+                    done.update(zip(missing, function.gradients(missing, self.x), strict=True))
+
+    def references(
+        self,
+        jitters: Sequence[float],
+        budget_s: float,
+        on_reference: Callable[[], None] = lambda: None,
+    ) -> None:
+        """The reference at x of each jitter not solved yet, largest jitter first, within
+        ``budget_s``; ``on_reference`` runs after each one arrives."""
+        unsolved = [jitter for jitter in dict.fromkeys(jitters) if jitter not in self._references]
+
+        def found(jitter: float, reference: Reference) -> None:
+            self._references[jitter] = reference
+            on_reference()
+
+        if unsolved:
+            self._reference_solver.evaluate_jitters(unsolved, self.x, found, budget_s=budget_s)
+
+    def sweep(self) -> JitterSweep:
+        """Every jitter measured so far, with the references found so far, as a sweep."""
+        measured = sorted({jitter for cells in self._gradients.values() for jitter in cells})
+        gradients = {
+            key: [cells[jitter] for jitter in measured if jitter in cells]
+            for key, cells in self._gradients.items()
+        }
+        references = {j: self._references[j] for j in measured if j in self._references}
+        eigenvalues = self._eigenvalues or extreme_eigenvalues(self.data)
+        rows = sweep_rows(gradients, references, eigenvalues)
+        return JitterSweep(
+            problem=self.data.problem,
+            x=self.x,
+            rows=rows,
+            references=tuple(references.items()),
+            bias_jitter=bias_jitter(references),
+            best=best_per_dtype(rows),
+            seconds=time.perf_counter() - self._start,
+        )
+
+
 def jitter_sweep(
     data: ProblemData,
     x: float,
@@ -212,37 +303,13 @@ def jitter_sweep(
     ``on_partial`` gets the sweep so far: once the gradients are in (no digits yet), then
     after each reference (largest jitter first), the jitter-free answer being the best
     one found so far."""
-    from gradviz.core.numerics.sweep_paths import JitterFunction
-
-    start = time.perf_counter()
     grid = jitter_grid() if jitters is None else tuple(jitters)
-    eigenvalues = extreme_eigenvalues(data)
-    gradients = {}
-    for dtype in DTYPES:
-        for solver in solvers:
-            on_progress(f"{solver} in {dtype}")
-            gradients[(solver, dtype)] = JitterFunction(data, solver, dtype).gradients(grid, x)
-    found: dict[float, Reference] = {}
-
-    def sweep_of(references: Mapping[float, Reference]) -> JitterSweep:
-        rows = sweep_rows(gradients, references, eigenvalues)
-        return JitterSweep(
-            problem=data.problem,
-            x=x,
-            rows=rows,
-            references=tuple(references.items()),
-            bias_jitter=bias_jitter(references),
-            best=best_per_dtype(rows),
-            seconds=time.perf_counter() - start,
-        )
-
-    def on_reference(jitter: float, reference: Reference) -> None:
-        found[jitter] = reference
-        on_partial(sweep_of(found))
-
-    on_partial(sweep_of(found))
-    reference_solver = ReferenceSolver(data, budget_s, on_progress)
-    return sweep_of(reference_solver.evaluate_jitters(grid, x, on_reference))
+    solver = ReferenceSolver(data, budget_s, on_progress)
+    measurements = JitterMeasurements(data, x, solver, solvers=solvers)
+    measurements.gradients(grid, on_progress)
+    on_partial(measurements.sweep())
+    measurements.references(grid, budget_s, lambda: on_partial(measurements.sweep()))
+    return measurements.sweep()
 
 
 def step_grid(x: float) -> tuple[float, ...]:

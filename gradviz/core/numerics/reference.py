@@ -412,8 +412,10 @@ class ReferenceSolver:
         jitters: Sequence[float],
         x: float,
         on_reference: Callable[[float, Reference], None] = lambda jitter, reference: None,
+        budget_s: float | None = None,
     ) -> dict[float, Reference]:
-        """The reference at x of K + j I for every j, within the budget for them all.
+        """The reference at x of K + j I for every j, within ``budget_s`` (default: this
+        solver's budget) for them all.
 
         Positive jitters go from the largest down (each starts at the precision that
         certified the one before: a smaller jitter never needs fewer bits), so the cheap
@@ -422,7 +424,7 @@ class ReferenceSolver:
         to ``on_reference`` as it is found; one that does not fit the budget is
         undetermined.
         """
-        budget = _Budget(self._budget_s)
+        budget = _Budget(self._budget_s if budget_s is None else budget_s)
         found: dict[float, Reference] = {}
         start = 0
         for jitter in sorted({j for j in jitters if j > 0}, reverse=True):
