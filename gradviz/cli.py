@@ -1,4 +1,4 @@
-"""Command line: ``gradviz [gui|report|screenshot|curves|sweep] [problem options]``.
+"""Command line: ``gradviz [gui|report|screenshot|curves|sweep|script] [problem options]``.
 
 Arguments are parsed and validated before anything heavy is imported, so a
 typo costs milliseconds and ``gradviz --help`` never loads TensorFlow or Qt.
@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -48,6 +49,9 @@ CURVE_FORMATS = ("csv", "json")
 SWEEPS = ("jitter", "step")
 SWEEP_FORMATS = ("table", "json", "csv")
 POINTS_RANGE = (2, 100_000)
+# report's --budget covers the reference (at most one share, as the window gives it) and the
+# measured advice (the rest: its coarse grid needs ~17 references, 4-5 s on the seed here).
+REPORT_BUDGET_SHARES = 3
 WHATS = ("window", "plots")
 EXTENSIONS = {"window": (".png",), "plots": (".png", ".svg", ".pdf")}
 DEFAULT_SIZE = "1600x960"
@@ -123,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="print every path's gradient and a diagnosis")
     _problem_options(report)
     report.add_argument("--no-reference", action="store_true", help="skip the ball arithmetic")
-    report.add_argument("--budget", metavar="SECONDS", help="reference time budget (10)")
+    report.add_argument(
+        "--budget",
+        metavar="SECONDS",
+        help="ball-arithmetic time budget (30): the reference takes at most a third of it, "
+        "the measured advice the rest",
+    )
     report.add_argument("--format", default="table", metavar="|".join(FORMATS))
     report.add_argument("--verbose", action="store_true", help="show TensorFlow's log")
 
@@ -139,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     curves.add_argument("--format", default="csv", metavar="|".join(CURVE_FORMATS))
     curves.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     curves.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    script = commands.add_parser(
+        "script", help="write a standalone numpy + TensorFlow program reproducing the problem"
+    )
+    _problem_options(script)
+    script.add_argument(
+        "--budget", metavar="SECONDS", help="ball-arithmetic time budget of the advice (30)"
+    )
+    script.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    script.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     sweep = commands.add_parser("sweep", help="digits against jitter, or error against step h")
     sweep.add_argument("kind", metavar="|".join(SWEEPS), help="which sweep")
@@ -225,14 +244,17 @@ def _run_report(args: argparse.Namespace) -> int:
     x = DEFAULT_X if x is None else x
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
-    budget = _positive_seconds(args.budget, DEFAULT_BUDGET_S)
+    budget = _positive_seconds(args.budget, REPORT_BUDGET_SHARES * DEFAULT_BUDGET_S)
     if args.verbose:
         os.environ["GRADVIZ_VERBOSE"] = "1"
     return print_report(problem, x, None if args.no_reference else budget, args.format)
 
 
 def print_report(problem: Problem, x: float, budget: float | None, form: str) -> int:
-    """Compute every path (and the reference within ``budget`` s, unless None) and print."""
+    """Compute every path (and, unless ``budget`` is None, the reference and then the
+    measured advice, whose ball arithmetic shares ``budget`` seconds: the reference at
+    most a third) and print."""
+    from gradviz.core.analysis.advice import measure_advice
     from gradviz.core.analysis.diagnosis import conditioning, diagnose
     from gradviz.core.io.report import Report, to_json, to_table
     from gradviz.core.numerics.probe import ProbeEngine
@@ -241,9 +263,16 @@ def print_report(problem: Problem, x: float, budget: float | None, form: str) ->
 
     data = problem_data(problem)
     result = ProbeEngine().probe(data, x, spread=problem.n <= SPREAD_MAX_N)
-    reference = None if budget is None else ReferenceSolver(data, budget).evaluate(x)
+    reference, advice = None, None
+    if budget is not None:
+        start = time.perf_counter()
+        solver = ReferenceSolver(data, budget / REPORT_BUDGET_SHARES)
+        reference = solver.evaluate(x)
+        left = max(0.0, budget - (time.perf_counter() - start))
+        known = {problem.jitter: reference}
+        advice = measure_advice(data, x, budget_s=left, reference_solver=solver, known=known)
     diagnosis = diagnose(result, reference, conditioning(data))
-    report = Report(result=result, reference=reference, diagnosis=diagnosis)
+    report = Report(result=result, reference=reference, diagnosis=diagnosis, advice=advice)
     print(to_json(report) if form == "json" else to_table(report))
     return 0
 
@@ -303,6 +332,31 @@ def _emit(text: str, output: Path | None) -> int:
         print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
+
+
+def _run_script(args: argparse.Namespace) -> int:
+    """``gradviz script``: every check first, then the measured advice, then the program,
+    printed or written atomically."""
+    output = _checked_output(args)
+    problem, x, _ = starting_point(args)
+    x = DEFAULT_X if x is None else x
+    from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
+
+    budget = _positive_seconds(args.budget, REPORT_BUDGET_SHARES * DEFAULT_BUDGET_S)
+    return _emit(script_source(problem, x, budget, None if output is None else output.name), output)
+
+
+def script_source(problem: Problem, x: float, budget: float, name: str | None) -> str:
+    """The standalone program for ``problem`` at x, with the advice measured within
+    ``budget`` seconds of ball arithmetic (see gradviz.core.io.script)."""
+    from gradviz.core.analysis.advice import measure_advice
+    from gradviz.core.io.environment import environment
+    from gradviz.core.io.script import script_text
+    from gradviz.core.problem.data import problem_data
+
+    data = problem_data(problem)
+    advice = measure_advice(data, x, budget_s=budget)
+    return script_text(data, x, advice, environment(), name)
 
 
 def _solvers(text: str | None) -> tuple[Solver, ...]:
@@ -466,6 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "screenshot": _run_screenshot,
                 "curves": _run_curves,
                 "sweep": _run_sweep,
+                "script": _run_script,
             }
             return runners[args.command](args)
     except (UsageError, ProblemError, SessionError) as error:

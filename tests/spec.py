@@ -42,6 +42,7 @@ TOP_KEYS = {
     "environment",
     "headline",
     "spread",
+    "advice",
 }
 SPREAD_KEYS = {"samples", "grad_min", "grad_max", "grad_std", "significant_digits"}
 CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
@@ -74,10 +75,12 @@ DIAGNOSIS_KEYS = {
     "condition_number",
     "condition_is_lower_bound",
     "digits_left",
-    "suggested_jitter",
-    "suggested_solver",
     "underflows",
 }
+# `report --format json` "advice": per dtype {solver, jitter, digits, failure_kind}.
+ADVICE_KEYS = {"as_given", "float32", "float64", "cause", "truth_jitter", "seconds"}
+MEASURED_KEYS = {"solver", "jitter", "digits", "failure_kind"}
+CAUSES = {"solver", "jitter", "dtype", "none"}
 REFERENCE_STATES = {"no_reference", "pending", "undetermined", "exact"}
 ENVIRONMENT_KEYS = {"gradviz", "python", "tensorflow", "numpy", "python-flint", "qt", "blas"}
 BLAS_KEYS = {"name", "version", "configuration", "core", "openblas_coretype"}

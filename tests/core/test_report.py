@@ -13,13 +13,16 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from spec import (
+    ADVICE_KEYS,
     BLAS_KEYS,
+    CAUSES,
     CONFIG_KEYS,
     DIAGNOSIS_KEYS,
     DTYPES,
     ENVIRONMENT_KEYS,
     FAILURE_KINDS,
     LIMIT_KEYS,
+    MEASURED_KEYS,
     PATH_NAMES,
     REFERENCE_KEYS,
     REFERENCE_STATES,
@@ -28,6 +31,7 @@ from spec import (
     TOP_KEYS,
 )
 
+from gradviz.core.analysis.advice import Advice, Cause, Measured
 from gradviz.core.analysis.diagnosis import conditioning, diagnose
 from gradviz.core.io.report import Report, to_json, to_table
 from gradviz.core.numerics.probe import ProbeEngine
@@ -136,6 +140,12 @@ def check_schema(document: dict) -> None:
         assert isinstance(record["underflows"], bool)
     assert set(document["environment"]) == ENVIRONMENT_KEYS
     assert set(document["environment"]["blas"]) == BLAS_KEYS
+    advice = document["advice"]
+    if advice is not None:
+        assert set(advice) == ADVICE_KEYS
+        assert advice["cause"]["change"] in CAUSES and advice["cause"]["text"]
+        for record in (*advice["as_given"].values(), advice["float32"], advice["float64"]):
+            assert record is None or set(record) == MEASURED_KEYS
 
 
 def test_json_of_a_real_probe(good: Report) -> None:
@@ -356,3 +366,65 @@ def test_table_marks_failures_and_explains_them(broken: Report) -> None:
         assert row.split()[1:] == ["error", "-", "error", "-"]
     assert "Cholesky" in text
     assert "undetermined" in text and "1e-12" in text
+
+
+# The seed's pattern, measured elsewhere (tests/core/test_advice.py measures real ones).
+SEED_ADVICE = Advice(
+    problem=Problem(),
+    x=2.0,
+    as_given={
+        "float32": Measured("inverse", 0.0, 0.0),
+        "float64": Measured("inverse", 0.0, 0.3),
+    },
+    same_jitter={"float32": Measured("solve", 0.0, 3.4), "float64": Measured("solve", 0.0, 5.7)},
+    best={"float32": Measured("solve", 3.16e-4, 4.85), "float64": Measured("solve", 1e-13, 7.4)},
+    advised={
+        "float32": Measured("solve", 3.16e-4, 4.85),
+        "float64": Measured("cholesky", 1e-12, None, FailureKind.CHOLESKY_NOT_PD),
+    },
+    cause=Cause("solver", 5.4, "The culprit is the explicit inverse, not the dtype."),
+    truth_jitter=1e-16,
+    truth=Ball(-0.7293006401, 1e-17),
+    seconds=4.2,
+)
+
+
+def test_json_and_table_carry_the_measured_advice(broken: Report) -> None:
+    report = Report(broken.result, broken.reference, broken.diagnosis, SEED_ADVICE)
+    document = parse(to_json(report))
+    check_schema(document)
+    advice = document["advice"]
+    assert advice["as_given"]["float64"] == {
+        "solver": "inverse",
+        "jitter": 0.0,
+        "digits": 0.3,
+        "failure_kind": None,
+    }
+    assert advice["float32"] == {
+        "solver": "solve",
+        "jitter": 3.16e-4,
+        "digits": 4.85,
+        "failure_kind": None,
+    }
+    assert advice["float64"]["digits"] is None
+    assert advice["float64"]["failure_kind"] == "cholesky_not_pd"
+    assert advice["cause"] == {
+        "change": "solver",
+        "text": "The culprit is the explicit inverse, not the dtype.",
+    }
+    assert advice["truth_jitter"] == 1e-16
+    assert "The culprit is the explicit inverse" in document["headline"]
+    assert "solve, jitter 3.16e-4 keeps 4.8 digits" in document["verdicts"]["float32"]
+    table = to_table(report)
+    assert all(len(line) <= 80 for line in table.splitlines())
+    lines = table.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("advice (measured")))
+    assert lines[start].index("advice") < lines.index(
+        next(line for line in lines if line.startswith("cond(K"))
+    )
+    block = "\n".join(lines[start : start + 7])
+    assert "as given  float64  inverse, jitter 0" in block and "0.3 digits" in block
+    assert "advised   float32  solve, jitter 3.16e-4" in block and "4.8 digits" in block
+    assert "fails (not positive definite)" in block
+    assert "cause: solver" in block
+    assert "add jitter" not in table

@@ -52,7 +52,7 @@ from gradviz.gui.panel import (
 
 CHOLESKY_F32 = (
     "Cholesky failed in float32: K + jitter I is not positive definite at this precision "
-    "(NaN in the factor); add jitter"
+    "(NaN in the factor)"
 )
 NON_FINITE_F64 = "non-finite result in float64 (mu = nan, d mu/dx = nan)"
 H = {"float32": 0.009843133389949799, "float64": 1.2110908904786679e-05}

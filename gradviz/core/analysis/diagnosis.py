@@ -1,14 +1,15 @@
 """What the numbers mean: conditioning, digits carried, digits correct, verdicts (as records;
 :mod:`gradviz.core.io.report` and the panel put them in words).
 
-The rule of thumb behind every verdict: a solve with K loses about
-``log10 cond(K)`` of the ``-log10 eps`` decimal digits a dtype carries. When
-``cond(K) * eps >= 1`` nothing is left, whatever path computed the gradient.
+The worst-case bound beside every verdict: a solve with K loses up to ``log10 cond(K)`` of
+the ``-log10 eps`` decimal digits a dtype carries, and when ``cond(K) * eps >= 1`` the
+bound leaves nothing. It is a bound, not a prediction: on the seed it leaves nothing while
+a ``solve`` keeps 5-6 float64 digits. What to change is measured, never derived from it
+(:mod:`gradviz.core.analysis.advice`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,13 +31,10 @@ from gradviz.core.numerics.results import (
     Verdict,
 )
 from gradviz.core.problem.data import ProblemData
-from gradviz.core.problem.spec import Problem
 
 # A reference ball that does not fix this many digits of its value (radius > 1e-3 |mid|)
 # is not counted against at all: its digits would be noise.
 FIXED_DIGITS = 3.0
-# Advice aims to keep this many of a dtype's digits: cond(K + jitter I) <= 10^-KEEP / eps.
-KEEP_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -127,8 +125,8 @@ def correct_digits(
 
 
 def digits_left(dtype: DType, cond: Conditioning) -> float:
-    """What a solve with K leaves of the digits ``dtype`` carries: ``carried - log10
-    cond``, at least 0, and exactly 0 when ``cond * eps >= 1`` (nothing is left)."""
+    """The worst-case bound on what a solve with K leaves of the digits ``dtype`` carries:
+    ``carried - log10 cond``, at least 0, and exactly 0 when ``cond * eps >= 1``."""
     if cond.value * float(np.finfo(dtype).eps) >= 1:
         return 0.0
     return max(0.0, carried_digits(dtype) - math.log10(cond.value))
@@ -156,13 +154,6 @@ def precision_curves(
     )
 
 
-def suggested_jitter(lambda_max: float, dtype: DType) -> float:
-    """Smallest power of ten keeping about KEEP_DIGITS digits in ``dtype``:
-    cond(K + jI) <~ lambda_max / j <= 10^-KEEP / eps."""
-    needed = lambda_max * float(np.finfo(dtype).eps) * 10**KEEP_DIGITS
-    return 10.0 ** math.ceil(math.log10(needed))
-
-
 def sci(value: float, decimals: int = 0) -> str:
     """Compact scientific notation for prose: ``5e19``, ``4.5e15``, ``1e-10``."""
     if not math.isfinite(value):
@@ -178,39 +169,23 @@ def _reference_state(reference: Reference | None, pending: bool) -> ReferenceSta
 
 
 def verdict(
-    problem: Problem,
     dtype: DType,
     digits: Sequence[float],
     reference_state: ReferenceState,
     cond: Conditioning | None,
+    underflows: bool = False,
 ) -> Verdict:
-    """What ``dtype`` got right (``digits`` of the paths that were checked), what cond(K)
-    leaves of its digits, and the jitter and solver that would keep KEEP_DIGITS."""
-    found = Verdict(
+    """What ``dtype`` got right (``digits`` of the paths that were checked) and the
+    worst-case bound cond(K) puts on its digits."""
+    return Verdict(
         dtype=dtype,
         digits_min=min(digits) if digits else None,
         digits_max=max(digits) if digits else None,
         reference_state=reference_state,
-        condition_number=None,
-        condition_is_lower_bound=None,
-        digits_left=None,
-    )
-    if cond is None:
-        return found
-    lost = cond.value * float(np.finfo(dtype).eps)
-    left = digits_left(dtype, cond)
-    measured = dataclasses.replace(
-        found,
-        condition_number=cond.value,
-        condition_is_lower_bound=cond.saturated,
-        digits_left=left,
-    )
-    if lost < 10.0**-KEEP_DIGITS:
-        return measured
-    return dataclasses.replace(
-        measured,
-        suggested_jitter={d: suggested_jitter(cond.lambda_max, d) for d in (dtype, "float64")},
-        suggested_solver=None if problem.solver == "cholesky" else "cholesky",
+        condition_number=None if cond is None else cond.value,
+        condition_is_lower_bound=None if cond is None else cond.saturated,
+        digits_left=None if cond is None else digits_left(dtype, cond),
+        underflows=underflows,
     )
 
 
@@ -235,8 +210,8 @@ def diagnose(
 ) -> Diagnosis:
     """Digits and verdicts for one probe against its reference (either may be pending):
     against the exact value, or the jitter limit when the exact answer is undetermined.
-    A dtype whose true value underflows gets no digits and no advice: nothing it could do
-    would hold a digit of it."""
+    A dtype whose true value underflows gets no digits: nothing it could do would hold a
+    digit of it."""
     target, against = digits_target(reference)
     correct = {
         (cell.path, cell.dtype): correct_digits(cell.grad, target, cell.dtype)
@@ -251,18 +226,14 @@ def diagnose(
     state = _reference_state(reference, reference_pending)
     verdicts = {
         dtype: verdict(
-            result.problem,
             dtype,
             [d for (_, dt), d in correct.items() if dt == dtype and d is not None],
             state,
             cond,
+            underflows=dtype in below,
         )
         for dtype in DTYPES
     }
-    for dtype in below:
-        verdicts[dtype] = dataclasses.replace(
-            verdicts[dtype], underflows=True, suggested_jitter=None, suggested_solver=None
-        )
     return Diagnosis(
         condition_number=None if cond is None else cond.value,
         condition_saturated=None if cond is None else cond.saturated,

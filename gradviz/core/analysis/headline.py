@@ -1,16 +1,17 @@
 """The one-paragraph answer to the Stack Overflow question, built from the records.
 
 Why did the two calls disagree (or agree), can the number be trusted, what is the true
-value, and what would fix it: four short sentences from the probe's cells, its spread,
-the reference and the verdicts. Nothing here parses text; the window and the CLI both
-print what :func:`headline` returns.
+value, and what would fix it: short sentences from the probe's cells, its spread, the
+reference and the measured advice (never from the cond(K) bound). Nothing here parses
+text; the window and the CLI both print what :func:`headline` returns.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
+from gradviz.core.analysis.advice import Advice, digits_words, point_words
 from gradviz.core.analysis.diagnosis import sci
 from gradviz.core.numerics.results import (
     DTYPES,
@@ -20,7 +21,6 @@ from gradviz.core.numerics.results import (
     PathName,
     ProbeResult,
     Reference,
-    Verdict,
 )
 
 SEED_PATHS: tuple[PathName, PathName] = ("seed_optimizer", "seed_gradients")
@@ -131,17 +131,20 @@ def _truth(reference: Reference | None) -> str:
     return "The exact problem has no certified answer, and no jitter limit resolved."
 
 
-def _fix(verdicts: Mapping[DType, Verdict]) -> str:
-    """The one change that keeps about three digits, from the float64 verdict (or the
-    float32 one when float64 is fine and float32 is not)."""
-    for dtype in ("float64", "float32"):
-        verdict = verdicts[dtype]
-        if verdict.suggested_jitter is None:
-            continue
-        jitter = verdict.suggested_jitter[dtype]
-        solver = f" and use {verdict.suggested_solver}" if verdict.suggested_solver else ""
-        return f"Fix: add jitter >= {sci(jitter)}{solver} to keep about 3 {dtype} digits."
-    return ""
+def advice_sentences(advice: Advice | None, pending: bool = False) -> str:
+    """What to change, as measured here: the cause, then per dtype the (solver, jitter)
+    keeping the most digits where it beats the problem as given. Empty without advice."""
+    if advice is None:
+        return "What to change: measuring..." if pending else ""
+    if advice.cause.change == "none":
+        return advice.cause.text
+    better = [
+        f"{dtype} {digits_words(measured)} ({point_words(measured)})"
+        for dtype in ("float64", "float32")
+        if (measured := advice.advised[dtype]) is not None and advice.changes(dtype)
+    ]
+    most = f" Most digits measured here: {_join(better)}." if better else ""
+    return advice.cause.text + most
 
 
 def _graph_and_eager(result: ProbeResult) -> str:
@@ -163,11 +166,24 @@ def _graph_and_eager(result: ProbeResult) -> str:
     )
 
 
-def headline(result: ProbeResult, reference: Reference | None, diagnosis: Diagnosis) -> str:
-    """The answer in plain words (see the module docstring)."""
+def headline(
+    result: ProbeResult,
+    reference: Reference | None,
+    diagnosis: Diagnosis,
+    advice: Advice | None = None,
+    *,
+    advice_pending: bool = False,
+) -> str:
+    """The answer in plain words (see the module docstring); the last sentences are the
+    measured advice, or "measuring..." while it is ``advice_pending``."""
     first = _agreement(result)
     trust = _trust(result, diagnosis)
     if trust:
         first += (", " if trust.startswith("but") else "; ") + trust
-    sentences = [first + ".", _graph_and_eager(result), _truth(reference), _fix(diagnosis.verdicts)]
+    sentences = [
+        first + ".",
+        _graph_and_eager(result),
+        _truth(reference),
+        advice_sentences(advice, advice_pending),
+    ]
     return " ".join(sentence for sentence in sentences if sentence)

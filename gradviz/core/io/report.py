@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from gradviz.core.analysis.advice import Advice, Measured, digits_words, jitter_words, point_words
 from gradviz.core.analysis.diagnosis import carried_digits, sci
 from gradviz.core.analysis.headline import headline
 from gradviz.core.io.environment import environment
@@ -36,11 +37,13 @@ WIDTH = 80
 
 @dataclass(frozen=True)
 class Report:
-    """Everything one ``gradviz report`` run found."""
+    """Everything one ``gradviz report`` run found; ``advice`` is None when it was not
+    measured (no reference)."""
 
     result: ProbeResult
     reference: Reference | None
     diagnosis: Diagnosis
+    advice: Advice | None = None
 
 
 def _number(value: float | None) -> float | None:
@@ -80,8 +83,8 @@ def reference_json(reference: Reference | None) -> dict[str, Any] | None:
 
 
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
-    """A verdict record as JSON: its fields, non-finite numbers as null."""
-    jitter = verdict.suggested_jitter
+    """A verdict record as JSON: its fields, non-finite numbers as null; ``digits_left``
+    is the cond(K) worst-case bound."""
     return {
         "dtype": verdict.dtype,
         "digits_min": verdict.digits_min,
@@ -90,9 +93,33 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "condition_number": _number(verdict.condition_number),
         "condition_is_lower_bound": verdict.condition_is_lower_bound,
         "digits_left": verdict.digits_left,
-        "suggested_jitter": None if jitter is None else dict(jitter),
-        "suggested_solver": verdict.suggested_solver,
         "underflows": verdict.underflows,
+    }
+
+
+def _measured_json(measured: Measured | None) -> dict[str, Any] | None:
+    if measured is None:
+        return None
+    kind = measured.failure_kind
+    return {
+        "solver": measured.solver,
+        "jitter": measured.jitter,
+        "digits": _number(measured.digits),
+        "failure_kind": None if kind is None else str(kind),
+    }
+
+
+def advice_json(advice: Advice | None) -> dict[str, Any] | None:
+    """The ``advice`` object: per dtype the problem as given and the advised (solver,
+    jitter) with the digits measured there, and the cause. None when not measured."""
+    if advice is None:
+        return None
+    return {
+        "as_given": {dtype: _measured_json(advice.as_given[dtype]) for dtype in DTYPES},
+        **{dtype: _measured_json(advice.advised[dtype]) for dtype in DTYPES},
+        "cause": {"change": advice.cause.change, "text": advice.cause.text},
+        "truth_jitter": advice.truth_jitter,
+        "seconds": round(advice.seconds, 3),
     }
 
 
@@ -143,9 +170,12 @@ def to_json(report: Report) -> str:
             }
             for cell in result.cells
         ],
-        "verdicts": {dtype: verdict_line(v) for dtype, v in diagnosis.verdicts.items()},
+        "verdicts": {
+            dtype: verdict_line(v, report.advice) for dtype, v in diagnosis.verdicts.items()
+        },
         "diagnosis": {dtype: verdict_json(v) for dtype, v in diagnosis.verdicts.items()},
-        "headline": headline(result, report.reference, diagnosis),
+        "headline": headline(result, report.reference, diagnosis, report.advice),
+        "advice": advice_json(report.advice),
         "spread": {dtype: spread_json(result.spread.get(dtype)) for dtype in DTYPES},
         "environment": environment(),
     }
@@ -166,9 +196,24 @@ _UNCHECKED: dict[ReferenceState, str] = {
 }
 
 
-def verdict_words(verdict: Verdict) -> str:
-    """The verdict as one plain sentence, without the dtype: digits found, what cond
-    leaves, and the advice. The table and the panel both print it."""
+def measured_words(advice: Advice | None, dtype: DType) -> str:
+    """What was measured for ``dtype``: the problem as given and, where it keeps more, the
+    advised (solver, jitter); empty without advice."""
+    if advice is None:
+        return ""
+    given, advised = advice.as_given[dtype], advice.advised[dtype]
+    words = f"measured as given: {digits_words(given)}"
+    if advised is not None and advice.changes(dtype):
+        words += f"; {point_words(advised)} keeps {digits_words(advised)}"
+    elif advised is not None:
+        words += " (the most measured here)"
+    return words
+
+
+def verdict_words(verdict: Verdict, advice: Advice | None = None) -> str:
+    """The verdict as one plain sentence, without the dtype: digits found, the cond(K)
+    worst-case bound (named as such) and what was measured. The table and the panel
+    both print it."""
     if verdict.underflows:
         found = (
             f"the true value is below {verdict.dtype}'s smallest number (it underflows): "
@@ -180,31 +225,47 @@ def verdict_words(verdict: Verdict) -> str:
             found += " vs the jitter limit"
     else:
         found = _UNCHECKED[verdict.reference_state]
+    measured = measured_words(advice, verdict.dtype)
     if verdict.condition_number is None or verdict.digits_left is None:
-        return f"{found}; cond(K + jitter I) is still being computed"
+        parts = [found, "cond(K + jitter I) is still being computed", measured]
+        return "; ".join(part for part in parts if part)
     dtype, cond = verdict.dtype, verdict.condition_number
     approx = ">=" if verdict.condition_is_lower_bound else "~"
     condition = f"cond(K + jitter I) {approx} {sci(cond)}"
     if verdict.digits_left == 0:
-        condition += f" exceeds 1/eps = {sci(1 / float(np.finfo(dtype).eps), 1)}"
+        condition += (
+            f" exceeds 1/eps = {sci(1 / float(np.finfo(dtype).eps), 1)}: the worst-case "
+            "bound leaves no digit"
+        )
     else:
         condition += (
-            f", so about {verdict.digits_left:.0f} of {carried_digits(dtype):.0f} digits survive"
+            f": the worst-case bound leaves {verdict.digits_left:.0f} of "
+            f"{carried_digits(dtype):.0f} digits"
         )
-    parts = [found, condition]
-    if verdict.suggested_jitter is not None:
-        advice = f"add jitter >= {sci(verdict.suggested_jitter[dtype])}"
-        if dtype != "float64":
-            advice += f" (float64 needs only {sci(verdict.suggested_jitter['float64'])})"
-        if verdict.suggested_solver is not None:
-            advice += f" and use {verdict.suggested_solver}"
-        parts.append(advice)
-    return "; ".join(parts)
+    return "; ".join(part for part in (found, condition, measured) if part)
 
 
-def verdict_line(verdict: Verdict) -> str:
+def verdict_line(verdict: Verdict, advice: Advice | None = None) -> str:
     """``"<dtype>: <verdict_words>"``, the line the table and the JSON ``verdicts`` carry."""
-    return f"{verdict.dtype}: {verdict_words(verdict)}"
+    return f"{verdict.dtype}: {verdict_words(verdict, advice)}"
+
+
+def advice_lines(advice: Advice | None) -> list[str]:
+    """The advice as the table prints it under the headline; empty when not measured."""
+    if advice is None:
+        return []
+    truth = "none" if advice.truth_jitter is None else jitter_words(advice.truth_jitter)
+    lines = [
+        f"advice (measured here: the function path's digits about the jitter-free answer, "
+        f"the reference at jitter {truth}):"
+    ]
+    for label, records in (("as given", advice.as_given), ("advised", advice.advised)):
+        for dtype in DTYPES:
+            measured = records[dtype]
+            point = "-" if measured is None else point_words(measured)
+            lines.append(f"  {label:<9} {dtype}  {point:<28} {digits_words(measured)}")
+    lines.append(f"  cause: {advice.cause.change}")
+    return lines
 
 
 def format_value(value: float | None, dtype: DType) -> str:
@@ -318,19 +379,22 @@ def to_table(report: Report) -> str:
     before = [
         f"gradviz report: {result.problem.summary()}, x = {result.x:g}",
         "",
-        headline(result, report.reference, diagnosis),
+        headline(result, report.reference, diagnosis, report.advice),
         "",
+        *advice_lines(report.advice),
+        *([""] if report.advice is not None else []),
         condition_line(diagnosis),
         *reference_lines(report.reference),
         "",
     ]
     after = [f"{_digits_legend(report)}; carried: {carried}", ""]
+    verdicts = [verdict_line(v, report.advice) for v in diagnosis.verdicts.values()]
     return "\n".join(
         [
             *_wrapped(before),
             header,
             *rows,
-            *_wrapped([*after, *notes, *map(verdict_line, diagnosis.verdicts.values())]),
+            *_wrapped([*after, *notes, *verdicts]),
         ]
     )
 

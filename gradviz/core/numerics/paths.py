@@ -188,12 +188,12 @@ def _check_factor(factor: np.ndarray | Tensor, problem: Problem, dtype: DType) -
         raise PathError(
             _singular(problem.solver),
             f"Cholesky failed in {dtype}: K + jitter I is not positive definite at this "
-            "precision (NaN in the factor); add jitter",
+            "precision (NaN in the factor)",
         )
     what = "K^-1" if problem.solver == "inverse" else "alpha = K^-1 y"
     raise PathError(
         _singular(problem.solver),
-        f"{what} has NaN or Inf in {dtype}: K + jitter I is singular; add jitter",
+        f"{what} has NaN or Inf in {dtype}: K + jitter I is singular at this precision",
     )
 
 

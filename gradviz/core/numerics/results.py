@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from gradviz.core.problem.spec import Problem, Solver
+from gradviz.core.problem.spec import Problem
 
 DType = Literal["float32", "float64"]
 DTYPES: tuple[DType, ...] = get_args(DType)
@@ -251,15 +251,14 @@ class ReferenceState(StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one dtype got right and what would fix it, as numbers; words are the
-    reader's business (``gradviz.core.io.report.verdict_words``, the panel).
+    """What one dtype got right, as numbers; words are the reader's business
+    (``gradviz.core.io.report.verdict_words``, the panel).
 
     ``digits_min``/``digits_max`` span the correct digits of the paths that produced a
-    number (None when none could be checked). ``digits_left`` is what cond(K + jitter I)
-    leaves of the digits the dtype carries, ``max(0, carried - log10 cond)``, and exactly
-    0.0 when ``cond * eps >= 1`` (nothing left); None while cond is being computed.
-    ``suggested_jitter`` (per dtype: this one and float64) and ``suggested_solver`` are
-    None when cond leaves enough digits (or is unknown).
+    number (None when none could be checked). ``digits_left`` is the worst-case bound
+    cond(K + jitter I) puts on the digits the dtype carries, ``max(0, carried - log10
+    cond)``, exactly 0.0 when ``cond * eps >= 1``; None while cond is being computed. It
+    is a bound, never advice: what to change is measured (``gradviz.core.analysis.advice``).
     """
 
     dtype: DType
@@ -269,8 +268,6 @@ class Verdict:
     condition_number: float | None
     condition_is_lower_bound: bool | None
     digits_left: float | None
-    suggested_jitter: Mapping[DType, float] | None = None
-    suggested_solver: Solver | None = None
     underflows: bool = False  # the true value is below the dtype's smallest number
 
 
