@@ -20,6 +20,7 @@ shared, noisy machine. Sections (see the README's "Performance"):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -111,11 +112,11 @@ def bench_probe(quick: bool) -> dict[str, Any]:
     engine = ProbeEngine()
     engine.probe(data, 2.0)  # build once (spread copies included): a probe only evaluates
     xs = rng.uniform(*data.problem.domain, 50 if quick else 500)
-    probe = [_timed(lambda x=float(x): engine.probe(data, x, spread=False)) for x in xs]
-    spread = [_timed(lambda x=float(x): engine.probe(data, x)) for x in xs]
+    probe = [_timed(functools.partial(engine.probe, data, float(x), spread=False)) for x in xs]
+    spread = [_timed(functools.partial(engine.probe, data, float(x))) for x in xs]
     naive_call = _naive_port(data)
     naive_call(2.0)
-    naive = [_timed(lambda x=float(x): naive_call(x)) for x in xs[: 10 if quick else 50]]
+    naive = [_timed(functools.partial(naive_call, float(x))) for x in xs[: 10 if quick else 50]]
     p50, naive_p50 = _percentile_ms(probe, 50), _percentile_ms(naive, 50)
     return {
         "p50_ms": p50,
@@ -168,11 +169,10 @@ class _Heartbeat:
 
 
 def _window(problem: Problem, x: float) -> MainWindow:
-    from gradviz.gui.app import dispose, wait_until_complete
-    from gradviz.gui.main_window import MainWindow
-    from gradviz.worker.compute_worker import ComputeWorker
+    from gradviz.gui.app import dispose, open_window, wait_until_complete
+    from gradviz.gui.model import WindowModel
 
-    window = MainWindow(problem, x, ComputeWorker())
+    window = open_window(WindowModel(problem, x))
     window.show()
     if not wait_until_complete(window, 240.0):
         dispose(window)
@@ -224,7 +224,7 @@ def bench_drag(quick: bool) -> dict[str, Any]:
         if moved is not None:
             lags.append(time.perf_counter() - moved)
 
-    window.report_shown.connect(on_report)
+    window.model.report_changed.connect(on_report)
     heartbeat = _Heartbeat()
     _mouse(window, QEvent.Type.MouseMove, targets[0], held=False)
     _mouse(window, QEvent.Type.MouseButtonPress, targets[0], held=True)
@@ -239,7 +239,7 @@ def bench_drag(quick: bool) -> dict[str, Any]:
             QTimer.singleShot(1000, loop.quit)  # let the last results arrive
             return
         _mouse(window, QEvent.Type.MouseMove, targets[index], held=True)
-        sent[window.x] = time.perf_counter()
+        sent[window.model.x] = time.perf_counter()
 
     timer = QTimer()
     timer.setInterval(round(1000 / MOVE_HZ))
@@ -267,11 +267,9 @@ _STARTUP_CHILD = """
 import json, os, sys, time
 spawned = float(sys.argv[1])
 from PyQt6.QtCore import QEvent, QObject
-from gradviz.gui.app import application, dispose
-from gradviz.gui.main_window import MainWindow
-from gradviz.core.problem.data import ProblemData, problem_data
-from gradviz.core.problem.spec import SOLVERS, Problem
-from gradviz.worker.compute_worker import ComputeWorker
+from gradviz.gui.app import application, dispose, open_window
+from gradviz.gui.model import WindowModel
+from gradviz.core.problem.spec import Problem
 marks = {}
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):
@@ -281,14 +279,14 @@ class FirstPaint(QObject):
 app = application()
 watcher = FirstPaint()
 app.installEventFilter(watcher)
-window = MainWindow(Problem(), 2.0, ComputeWorker())
+window = open_window(WindowModel(Problem(), 2.0))
 def on_report(report):
     if "panel" not in marks and all(c.mu is not None or c.error for c in report.result.cells):
         marks["panel"] = time.time() - spawned
     if report.reference is not None and "reference" not in marks:
         marks["reference"] = time.time() - spawned
         app.quit()
-window.report_shown.connect(on_report)
+window.model.report_changed.connect(on_report)
 window.show()
 app.exec()
 dispose(window)
@@ -340,7 +338,7 @@ def bench_problem_change(quick: bool) -> dict[str, Any]:
         figures[f"sample_n{n}_ms"] = (time.perf_counter() - start) * 1e3
         # As the window asks for them: with the spread's digits only up to SPREAD_MAX_N.
         spread = n <= SPREAD_MAX_N
-        curves = _timed(lambda d=data, s=spread: engine.curves(d, spread=s))
+        curves = _timed(functools.partial(engine.curves, data, spread=spread))
         figures[f"curves_n{n}_ms"] = curves * 1e3
     with_jitter = problem_data(Problem(jitter=1e-6, solver="cholesky"))
     figures["reference_jitter_s"] = _timed(lambda: ReferenceSolver(with_jitter).evaluate(2.0))
@@ -400,15 +398,19 @@ def bench_stages(n: int) -> dict[str, Any]:
     xs = curve_grid(problem)
     for dtype in DTYPES:
         path_set = PathSet(data, dtype)
-        path_set.prepare(lambda name, seconds, d=dtype: figures.update({f"{d}_{name}_s": seconds}))
-        stage(f"{dtype}_first_probe", lambda p=path_set: p.probe(2.0))
-        stage(f"{dtype}_probe", lambda p=path_set: p.probe(1.0))
-        stage(f"{dtype}_spread_at_x", lambda p=path_set: p.spread(1.0))
-        stage(f"{dtype}_curves", lambda p=path_set: p.curves(xs))
+        path_set.prepare(functools.partial(_record_stage, figures, dtype))
+        stage(f"{dtype}_first_probe", functools.partial(path_set.probe, 2.0))
+        stage(f"{dtype}_probe", functools.partial(path_set.probe, 1.0))
+        stage(f"{dtype}_spread_at_x", functools.partial(path_set.spread, 1.0))
+        stage(f"{dtype}_curves", functools.partial(path_set.curves, xs))
         path_set.close()
     figures["reference_predicted_s"] = ReferenceSolver(data)._predict(PRECISIONS[0])
     figures["peak_rss_mb"] = _peak_rss_mb()
     return figures
+
+
+def _record_stage(figures: dict[str, Any], dtype: str, name: str, seconds: float) -> None:
+    figures[f"{dtype}_{name}_s"] = seconds
 
 
 def stage_sizes(quick: bool, large: bool) -> tuple[int, ...]:
@@ -451,11 +453,15 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
 }
 
 
+def _stages_section(n: int, _quick: bool) -> dict[str, Any]:
+    return bench_stages(n)
+
+
 def run(quick: bool, large: bool = False) -> dict[str, Any]:
     """Every section in one run; a section that fails reports its error, not a number."""
     sections = dict(SECTIONS)
     for n in stage_sizes(quick, large):
-        sections[f"stages_n{n}"] = lambda _, n=n: bench_stages(n)
+        sections[f"stages_n{n}"] = functools.partial(_stages_section, n)
     results: dict[str, Any] = {}
     for name, section in sections.items():
         try:

@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from gradviz import __version__
 from gradviz.core.io.files import SaveError, check_target
@@ -79,8 +79,9 @@ _NEGATIVE_NUMBER = re.compile(
 class _Parser(argparse.ArgumentParser):
     """argparse prints usage plus a message; gradviz prints the message alone."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, allow_abbrev=False, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
@@ -214,7 +215,7 @@ def problem_from_args(args: argparse.Namespace, base: Problem | None = None) -> 
     return (base or Problem()).replace(**problem_changes(args))
 
 
-def x_from_args(args: argparse.Namespace, default: float) -> float:
+def x_from_args(args: argparse.Namespace, default: float | None) -> float | None:
     return default if args.x is None else check_x(parse_number(args.x))
 
 

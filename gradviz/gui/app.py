@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -36,12 +35,13 @@ from PyQt6.QtWidgets import QApplication
 
 from gradviz.core.io.session import Session, View
 from gradviz.core.problem.spec import DEFAULT_X, Problem
+from gradviz.gui.controller import ComputeService, SweepService, WindowController
 from gradviz.gui.export import ExportError
 from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import MainWindow
-from gradviz.gui.settings import APPLICATION, ORGANIZATION, open_settings
+from gradviz.gui.model import WindowModel
+from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings, open_settings
 from gradviz.resources import resource_path
-from gradviz.worker.compute_worker import ComputeWorker
 
 LAYOUT_PASSES = 4
 SCREENSHOT_TIMEOUT_S = 300.0
@@ -112,7 +112,8 @@ def _platform_failure(stderr: str, platform: str) -> str:
 
 def application() -> QApplication:
     """The QApplication, created once, with gradviz's names, icon and a C numeric locale."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
@@ -124,6 +125,25 @@ def application() -> QApplication:
     # drag frames ~4x slower (drag benchmark: slow frames 70% -> 1%).
     QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
     return app
+
+
+def open_window(
+    model: WindowModel,
+    settings: WindowSettings | None = None,
+    compute: ComputeService | None = None,
+    sweeps: SweepService | None = None,
+) -> MainWindow:
+    """The window over ``model``, with its workers (by default the real ones, which start
+    their processes; tests hand in recorded ones)."""
+    if compute is None:
+        from gradviz.worker.compute_worker import ComputeWorker
+
+        compute = ComputeWorker()
+    if sweeps is None:
+        from gradviz.worker.sweep_worker import SweepWorker
+
+        sweeps = SweepWorker()
+    return MainWindow(model, WindowController(model, compute, sweeps), settings)
 
 
 def run_app(
@@ -142,20 +162,25 @@ def run_app(
     problem = (remembered if session is None else session.problem).replace(**changes)
     if x is None:
         x = settings.x() if settings is not None else DEFAULT_X
-    window = MainWindow(problem, x, ComputeWorker(), settings)
+    model = WindowModel(problem, x)
+    window = open_window(model, settings)
     if session is not None:
-        window.apply_session(replace(session, problem=problem, x=x))
+        window.apply_view(session.view)
+    if model.x != x:
+        model.say(f"x = {x:g} lies outside the domain; the probe is at {model.x:g}")
     if settings_problem is not None:
-        window.show_message(settings_problem)
+        model.say(settings_problem)
     window.show()
     status = app.exec()
     dispose(window)
     return status
 
 
-def _drop_offscreen_notice(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+def _drop_offscreen_notice(
+    mode: QtMsgType, context: QMessageLogContext, message: str | None
+) -> None:
     """Qt's offscreen plugin warns on every window shown; headless that is expected."""
-    if message != OFFSCREEN_NOTICE:
+    if message is not None and message != OFFSCREEN_NOTICE:
         print(message, file=sys.stderr)
 
 
@@ -169,12 +194,12 @@ def dispose(window: MainWindow) -> None:
 
 
 def wait_until_complete(window: MainWindow, timeout_s: float, caught: Sequence[int] = ()) -> bool:
-    """Run the event loop until ``window.complete`` fires, the time is up or a signal
-    was caught (see :func:`deferred_signals`)."""
-    if window.is_complete():
+    """Run the event loop until the model's results are complete, the time is up or a
+    signal was caught (see :func:`deferred_signals`)."""
+    if window.model.is_complete():
         return True
     loop = QEventLoop()
-    window.complete.connect(loop.quit)
+    window.model.completed.connect(loop.quit)
     timer = QTimer()
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
@@ -192,7 +217,7 @@ def wait_until_complete(window: MainWindow, timeout_s: float, caught: Sequence[i
         loop.exec()
     finally:
         ticker.stop()
-    return window.is_complete()
+    return window.model.is_complete()
 
 
 @contextlib.contextmanager
@@ -233,13 +258,13 @@ def run_screenshot(
     try:
         # A signal here is raised when the block is left: no file is written.
         with deferred_signals() as caught:
-            window = MainWindow(problem, DEFAULT_X if x is None else x, ComputeWorker())
+            window = open_window(WindowModel(problem, DEFAULT_X if x is None else x))
             shown = _render_when_complete(
                 app, window, size=size, view=view, timeout_s=timeout_s, caught=caught
             )
         if not shown:
             return 1
-        window.export(choice)  # a signal now raises at once; the writer cleans up
+        window.files.export(choice)  # a signal now raises at once; the writer cleans up
     except ExportError as error:
         print(f"gradviz: error: {error}", file=sys.stderr)
         return 1
@@ -264,7 +289,7 @@ def _render_when_complete(
     window.resize(*size)
     window.show()
     if view is not None:
-        window.apply_session(Session(window.problem, window.x, view))
+        window.apply_view(view)
     app.processEvents()
     if (window.width(), window.height()) != size:
         raise ExportError(

@@ -11,6 +11,7 @@ QSignalBlocker, so filling the form never echoes back as an edit.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtGui import QFontDatabase, QStandardItemModel
@@ -333,8 +334,7 @@ class ProblemEditor(QWidget):
         for name, edit in self._edits.items():
             if bool(edit.property("pending")) != (name in edited):
                 edit.setProperty("pending", name in edited)
-                edit.style().unpolish(edit)
-                edit.style().polish(edit)
+                style.repolish(edit)
         self._pending_label.setVisible(bool(edited))
 
     def _on_text_edited(self, _text: str) -> None:
@@ -366,7 +366,7 @@ class ProblemEditor(QWidget):
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _flags_for(self, error: ProblemError, values: dict[str, object]) -> dict[str, str]:
+    def _flags_for(self, error: ProblemError, values: Mapping[str, object]) -> dict[str, str]:
         """Line edits to flag for ``error``: for the domain, the end that is out of range,
         or both when each end is fine but lo >= hi."""
         message = str(error)
@@ -404,8 +404,7 @@ class ProblemEditor(QWidget):
             message = errors.get(name)
             edit.setProperty("invalid", message is not None)
             edit.setToolTip(message if message is not None else _HINTS[name][1])
-            edit.style().unpolish(edit)
-            edit.style().polish(edit)
+            style.repolish(edit)
         messages = list(dict.fromkeys(errors.values()))
         self._error_label.setText("\n".join(messages))
         self._error_label.setVisible(bool(messages))

@@ -30,6 +30,7 @@ from PyQt6.QtGui import QImage, QPageSize, QPainter, QPdfWriter, QPixmap
 from PyQt6.QtWidgets import QApplication, QGraphicsScene, QWidget
 
 from gradviz.core.io.files import SaveError, check_target, write_atomically
+from gradviz.gui.plot_items import PlotLook
 from gradviz.gui.plots import PlotStack
 
 SUPPORTED: dict[str, tuple[str, ...]] = {
@@ -41,6 +42,7 @@ MAX_WIDTH = 20000
 # The module, not the class of the same name that pyqtgraph.exporters re-exports.
 _SVG_MODULE = importlib.import_module("pyqtgraph.exporters.SVGExporter")
 _CLOSEPATH = ("Z", "z")
+_CORRECT = "correctCoordinates"  # the SVG exporter's function that fails on them
 
 
 class ExportError(SaveError):
@@ -70,41 +72,59 @@ def export_window(widget: QWidget, path: Path, width: int | None = None) -> None
 
 
 def rendered(stack: PlotStack, width: int | None = None) -> QImage:
-    """The plots drawn at ``width`` pixels (by default their size in device pixels): the
-    scene is rendered scaled, text and axes with it, and the curves, markers and legends
-    are widened for the duration (see PlotStack.scaled_for_export)."""
-    graphics = stack.graphics()
-    source = graphics.mapToScene(graphics.viewport().rect()).boundingRect()
-    ratio = graphics.devicePixelRatioF() if width is None else width / source.width()
-    image = QImage(
-        max(1, round(source.width() * ratio)),
-        max(1, round(source.height() * ratio)),
-        QImage.Format.Format_ARGB32_Premultiplied,
-    )
-    image.fill(graphics.backgroundBrush().color())
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    try:
-        with stack.scaled_for_export(ratio):
+    """The plots drawn at ``width`` pixels (by default their size in device pixels): a copy
+    of the stack with lines, symbols and legends grown by the same ratio renders its scene
+    scaled, text and axes with it. The stack on screen is not touched."""
+    live = stack.graphics()
+    source = live.mapToScene(live.viewport().rect()).boundingRect()
+    ratio = live.devicePixelRatioF() if width is None else width / source.width()
+    with _copy_of(stack, PlotLook(ratio, cached=False)) as twin:
+        # Wide antialiased pens stroke slowly: off-scale noise is cut away first.
+        twin.clip_to_views()
+        graphics = twin.graphics()
+        source = graphics.mapToScene(graphics.viewport().rect()).boundingRect()
+        image = QImage(
+            max(1, round(source.width() * ratio)),
+            max(1, round(source.height() * ratio)),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        image.fill(graphics.backgroundBrush().color())
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        try:
             graphics.scene().render(painter, QRectF(image.rect()), source)
-    finally:
-        painter.end()
+        finally:
+            painter.end()
     return image
+
+
+@contextlib.contextmanager
+def _copy_of(stack: PlotStack, look: PlotLook) -> Iterator[PlotStack]:
+    """A copy of ``stack`` drawn with ``look`` for the duration (see PlotStack.copy)."""
+    twin = stack.copy(look)
+    try:
+        yield twin
+    finally:
+        twin.close()
+        twin.deleteLater()
 
 
 def export_plots(stack: PlotStack, path: Path, width: int | None = None) -> None:
     """The three plots as .png (``width`` in pixels; by default the on-screen size in
-    device pixels) or .svg (``width`` sets the display width; the drawing stays vector)."""
+    device pixels), .svg (``width`` sets the display width; the drawing stays vector) or
+    .pdf, each rendered from a copy of the stack."""
     path = _checked_target(Path(path), "plots", width)
     QApplication.processEvents()  # an unlaid-out scene exports at size 0
-    graphics = stack.graphics()
     suffix = path.suffix.lower()
     if suffix == ".svg":
-        scene = graphics.scene()
-        with stack.clipped_to_views():
+        with _copy_of(stack, PlotLook(cached=False)) as twin:
+            twin.clip_to_views()
+            scene = twin.graphics().scene()
             _write_atomically(path, lambda temporary: _write_svg(scene, temporary, width))
     elif suffix == ".pdf":
-        _write_atomically(path, lambda temporary: _write_bytes(temporary, _pdf(graphics)))
+        with _copy_of(stack, PlotLook(cached=False)) as twin:
+            data = _pdf(twin.graphics())
+        _write_atomically(path, lambda temporary: _write_bytes(temporary, data))
     else:
         image = rendered(stack, width)
         _write_atomically(path, lambda temporary: _write_bytes(temporary, _png(image)))
@@ -131,7 +151,7 @@ def _pdf(widget: QWidget) -> bytes:
     buffer.close()
     if data.isEmpty():
         raise OSError("Qt could not write the PDF")
-    return bytes(data)
+    return data.data()
 
 
 def _png(image: QImage | QPixmap) -> bytes:
@@ -142,7 +162,7 @@ def _png(image: QImage | QPixmap) -> bytes:
     if not image.save(buffer, "PNG"):
         raise OSError("Qt could not encode the PNG image")
     buffer.close()
-    return bytes(data)
+    return data.data()
 
 
 def _write_bytes(temporary: str, data: bytes) -> None:
@@ -160,9 +180,11 @@ def _write_svg(scene: QGraphicsScene, temporary: str, width: int | None) -> None
         logical_width = exporter.parameters()["width"]
         logical_height = exporter.parameters()["height"]
         document = xml.dom.minidom.parseString(data)
-        document.documentElement.setAttribute("width", str(width))
-        height = round(width * logical_height / logical_width)
-        document.documentElement.setAttribute("height", str(height))
+        root = document.documentElement
+        if root is None:
+            raise OSError("pyqtgraph wrote an SVG without a root element")
+        root.setAttribute("width", str(width))
+        root.setAttribute("height", str(round(width * logical_height / logical_width)))
         data = document.toxml(encoding="UTF-8")
     _write_bytes(temporary, data)
 
@@ -206,7 +228,7 @@ def _svg_needs_closepath_fix() -> bool:
     """Whether the installed pyqtgraph's correctCoordinates fails on a closed path."""
     probe = xml.dom.minidom.parseString('<g><g><path d="M0,0 L1,0 L1,1 Z"/></g></g>')
     try:
-        _SVG_MODULE.correctCoordinates(probe.documentElement, [], None, {})
+        getattr(_SVG_MODULE, _CORRECT)(probe.documentElement, [], None, {})
     except ValueError:
         return True
     return False
@@ -218,18 +240,18 @@ def _svg_closepath_workaround() -> Iterator[None]:
     if not _svg_needs_closepath_fix():
         yield
         return
-    original = _SVG_MODULE.correctCoordinates
+    original = getattr(_SVG_MODULE, _CORRECT)
 
     def correct_coordinates(node: Any, defs: Any, item: Any, options: Any) -> None:
         removed = _remove_closepath(node)
         original(node, defs, item, options)
         _restore_closepath(removed)
 
-    _SVG_MODULE.correctCoordinates = correct_coordinates
+    setattr(_SVG_MODULE, _CORRECT, correct_coordinates)
     try:
         yield
     finally:
-        _SVG_MODULE.correctCoordinates = original
+        setattr(_SVG_MODULE, _CORRECT, original)
 
 
 def _remove_closepath(node: Any) -> list[tuple[Any, list[tuple[int, str]]]]:

@@ -53,6 +53,8 @@ class GuideDialog(QDialog):
         if anchor:
             self.browser.scrollToAnchor(anchor)
         else:
-            self.browser.verticalScrollBar().setValue(0)
+            scroll_bar = self.browser.verticalScrollBar()
+            if scroll_bar is not None:
+                scroll_bar.setValue(0)
         self.raise_()
         self.activateWindow()

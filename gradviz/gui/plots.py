@@ -1,42 +1,44 @@
-"""Three linked plots of one problem: data and mu, d mu/dx, and precision.
+"""Three linked plots of the model's problem: data and mu, d mu/dx, and precision.
 
-Every number drawn here arrives in a record from :mod:`gradviz.core.numerics.results`;
-this module only places it. Items are created once in ``__init__`` and
-updated with ``setData``, so an update never rebuilds the scene.
-
-One probe marker runs through all three plots: a movable vertical line per
-plot, kept in sync by value. ``InfiniteLine.sigPositionChanged`` fires for
-drags, for ``setValue`` and repeatedly at a bound, so every handler
-deduplicates on ``float(line.value())``.
+A view of the :class:`~gradviz.gui.model.WindowModel`: every number drawn arrives in a
+record the model holds; this module only places it (``plot_items.py`` owns the items,
+``plot_ranges.py`` the default ranges and clipping). One probe marker runs through all
+three plots: a movable vertical line per plot, kept in sync by value.
+``InfiniteLine.sigPositionChanged`` fires for drags, for ``setValue`` and repeatedly at a
+bound, so every handler deduplicates on ``float(line.value())``. A moved marker is a
+request (``x_requested``); the marker follows the model's x.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import textwrap
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPen, QResizeEvent
-from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
-from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
+from PyQt6.QtGui import QFont, QResizeEvent
+from PyQt6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-from gradviz.core.numerics.results import (
-    CURVE_PATH,
-    DTYPES,
-    PATHS,
-    Curves,
-    PrecisionCurves,
-    ProbeReport,
-    Reference,
-    ReferenceCurve,
-)
-from gradviz.core.problem.spec import DEFAULT_X, Problem
+from gradviz.core.numerics.results import DTYPES, ProbeReport
+from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
+from gradviz.gui.model import WindowModel
+from gradviz.gui.plot_items import (
+    TRUTH_NAME,
+    DataPlot,
+    DerivativePlot,
+    PlotLook,
+    PrecisionPlot,
+    failures,
+    with_alpha,
+)
+from gradviz.gui.plot_ranges import (
+    Box,
+    clip_polyline,
+    inside_box,
+    robust_range,
+    with_headroom,
+)
 
 TITLES = ("Data and posterior mean", "Derivative d mu/dx", "Precision")
 LEFT_LABELS = ("mu(x)", "d mu/dx", "correct digits")
@@ -48,208 +50,32 @@ LABEL_SIZE = "10pt"
 LEGEND_SIZE = "9pt"
 AXIS_WIDTH = 64  # fixed left/right axis width so the three plot areas line up
 GRID_ALPHA = 0.15
-DENSE_DATA = 100  # above this many sample points they are drawn smaller
-TANGENT_HALF_WIDTH = 0.04  # fraction of the visible x range
-BEAM_WIDTH = 0.015  # error-bar beam, fraction of the visible x range
-SPREAD_OFFSET = 0.006  # spread bars beside the probe, fraction of the visible x range
-RANGE_PERCENTILES = (1.0, 99.0)
-RANGE_PADDING = 0.06
-MIN_SPAN = 1e-12  # relative to the values' magnitude
-TINY = 1e-290  # below this pyqtgraph's tick spacing underflows
-TRUTH_NAME = "exact"
 READOUT_HINT = "Move the mouse over a plot to read x and the value under the cursor"
-LEGEND_HEADROOM = 0.4  # extra space above the data, as a fraction of its span, for the legend
 DIGITS_RANGE = (0.0, 17.0)  # the precision plot's axis, decimal digits
 DIGITS_TICKS = (0, 3, 6, 9, 12, 15)
-TRUTH_WIDTH = 2.5
-FAILURE_CHARS = 36  # a failed dtype's reason in its legend entry; the panel has the rest
 READOUT_RATE_HZ = 30
-OFF_SCALE_MARKS = 48  # at most this many edge marks per curve and edge
-OFF_SCALE_INSET = 0.012  # edge marks sit this fraction of the y span inside the edge
-
-
-def _width(dtype: str) -> float:
-    """Line width: float32 on top and thinner than float64 (see _dtype_curves)."""
-    return 3.0 if dtype == "float64" else 1.0
-
-
-# Qt's raster engine strokes antialiased pens wider than one pixel ~200x slower than
-# hairlines (measured here: 650 ms against 1.5 ms for one noisy 1000-point curve), which
-# froze the window for a second per frame while dragging. So the wide float64 curve is
-# drawn without antialiasing (3 ms) and every antialiased long curve is a 1-pixel line.
-def _antialiased(dtype: str) -> bool:
-    return _width(dtype) <= 1.0
-
-
-def _cache_as_pixmap(item: QGraphicsItem) -> None:
-    """Repaint ``item`` from a pixmap until it changes. Moving the probe marker repaints a
-    strip through every plot, and each axis (its grid spans the plot) and each 1000-point
-    curve crossing that strip would otherwise be replayed or stroked in full, every frame;
-    caching took a drag frame from ~14 ms to ~11 ms here. Only for items that change when
-    the problem does, not on every probe."""
-    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-
-def _with_alpha(color: QColor, alpha: int) -> QColor:
-    faded = QColor(color)
-    faded.setAlpha(alpha)
-    return faded
-
-
-def _finite_or_nan(values: np.ndarray) -> np.ndarray:
-    """Display mask: +-inf becomes NaN so ``connect="finite"`` leaves a gap."""
-    values = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(values), values, np.nan)
-
-
-def _at(x: float, values: list[float]) -> tuple[list[float], list[float]]:
-    """Scatter data for several values at one x."""
-    return [x] * len(values), values
-
-
-def _with_headroom(lo: float, hi: float) -> tuple[float, float]:
-    """Pad a range and leave room above it, so the top-left legend covers no data. A span
-    too small to tick (values that all underflow to about 0, a flat curve) becomes the
-    values' magnitude, or 1: pyqtgraph divides by zero on subnormal tick spacings."""
-    span, size = hi - lo, max(abs(lo), abs(hi))
-    if not (span > MIN_SPAN * size and span > TINY):
-        span = size if size > TINY else 1.0
-    return lo - RANGE_PADDING * span, hi + (RANGE_PADDING + LEGEND_HEADROOM) * span
-
-
-def _robust_range(curve: np.ndarray, always: list[float]) -> tuple[float, float] | None:
-    """Default y range: the 1st..99th percentile of ``curve`` plus every value in ``always``.
-
-    Why: an ill-conditioned problem gives float32 derivatives of 1e3..1e6 that would squash
-    the float64 curve and the reference to a flat line under plain autorange. The float64
-    curve and the reference decide the default view; float32 excursions beyond it are
-    clipped, and "View all" / the autorange button still shows everything.
-    """
-    finite = np.asarray(curve, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    points = [v for v in always if np.isfinite(v)]
-    if finite.size:
-        points.extend(float(p) for p in np.percentile(finite, RANGE_PERCENTILES))
-    return _with_headroom(min(points), max(points)) if points else None
-
-
-def _wider(pen: object, ratio: float) -> QPen:
-    wide = pg.mkPen(pen)
-    wide.setWidthF(max(1.0, wide.widthF()) * ratio)
-    return wide
-
-
-def _widen(item: object, ratio: float) -> list[Callable[[], None]]:
-    """Scale ``item``'s pen (and symbol size) by ``ratio``; return how to undo it."""
-    if isinstance(item, pg.PlotDataItem):
-        pen, size = item.opts["pen"], item.opts["symbolSize"]
-        item.setPen(_wider(pen, ratio))
-        item.setSymbolSize(size * ratio)
-        return [lambda: item.setPen(pen), lambda: item.setSymbolSize(size)]
-    if isinstance(item, pg.ScatterPlotItem):
-        scatter_size = item.opts["size"]
-        item.setSize(scatter_size * ratio)
-        return [lambda: item.setSize(scatter_size)]
-    if isinstance(item, pg.InfiniteLine):
-        line_pen = item.pen
-        item.setPen(_wider(line_pen, ratio))
-        return [lambda: item.setPen(line_pen)]
-    if isinstance(item, pg.ErrorBarItem):
-        bar_pen = item.opts["pen"]
-        item.setData(pen=_wider(bar_pen, ratio))
-        return [lambda: item.setData(pen=bar_pen)]
-    return []
-
-
-Box = tuple[float, float, float, float]  # x_lo, x_hi, y_lo, y_hi
-
-
-def clip_polyline(x: np.ndarray, y: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-    """The parts of the polyline inside ``box``, each segment cut where it crosses an edge
-    (Liang-Barsky), pieces separated by NaN. Segments touching a NaN are dropped. [k]"""
-    x_lo, x_hi, y_lo, y_hi = box
-    out_x: list[float] = []
-    out_y: list[float] = []
-    for x0, y0, x1, y1 in zip(x[:-1], y[:-1], x[1:], y[1:], strict=True):
-        if not np.isfinite([x0, y0, x1, y1]).all():
-            continue
-        dx, dy = x1 - x0, y1 - y0
-        t0, t1 = 0.0, 1.0
-        inside = True
-        for p, q in ((-dx, x0 - x_lo), (dx, x_hi - x0), (-dy, y0 - y_lo), (dy, y_hi - y0)):
-            if p == 0:
-                inside = inside and q >= 0
-            elif p < 0:
-                t0 = max(t0, q / p)
-            else:
-                t1 = min(t1, q / p)
-        if not inside or t0 > t1:
-            continue
-        start = (x0 + t0 * dx, y0 + t0 * dy)
-        if not out_x or (out_x[-1], out_y[-1]) != start:
-            if out_x:
-                out_x.append(np.nan)
-                out_y.append(np.nan)
-            out_x.append(start[0])
-            out_y.append(start[1])
-        out_x.append(x0 + t1 * dx)
-        out_y.append(y0 + t1 * dy)
-    return np.array(out_x), np.array(out_y)
-
-
-def _spot(spot: Any) -> dict[str, object]:
-    """A scatter point (pyqtgraph's SpotItem) as the keywords ScatterPlotItem.setData
-    takes back."""
-    keys = ("pos", "brush", "pen", "symbol", "size")
-    return {key: getattr(spot, key)() for key in keys}
-
-
-def _clip(item: object, box: Box) -> list[Callable[[], None]]:
-    """Cut a curve's line (or a scatter's points) to ``box``; return how to undo it."""
-    x_lo, x_hi, y_lo, y_hi = box
-    if isinstance(item, pg.PlotDataItem) and item.xData is not None and len(item.xData) > 1:
-        x, y = item.xData, item.yData
-        if item.opts["pen"] is not None and item.opts["symbol"] is None:
-            item.setData(*clip_polyline(x, y, box))
-            return [lambda: item.setData(x, y)]
-    if isinstance(item, pg.ScatterPlotItem) and len(item.data):
-        points = item.getData()
-        keep = (points[0] >= x_lo) & (points[0] <= x_hi)
-        keep &= (points[1] >= y_lo) & (points[1] <= y_hi)
-        if not keep.all():
-            spots = [_spot(spot) for spot in item.points()]
-            item.setData([spot for spot, kept in zip(spots, keep, strict=True) if kept])
-            return [lambda: item.setData(spots)]
-    return []
-
-
-def _edge_spots(xs: np.ndarray, y: float, symbol: str) -> list[dict[str, object]]:
-    """At most OFF_SCALE_MARKS evenly chosen marks at height ``y``."""
-    step = max(1, len(xs) // OFF_SCALE_MARKS)
-    return [{"pos": (float(x), y), "symbol": symbol} for x in xs[::step]]
-
-
-def _off_scale_note(values: np.ndarray) -> str:
-    """Legend note for a clipped curve: how far beyond the view it goes."""
-    if not values.size:
-        return ""
-    return f" (off-scale {values.min():.3g} .. {values.max():.3g})"
+ViewRanges = tuple[tuple[float, float], ...]  # (x range, y range of each plot)
 
 
 class PlotStack(QWidget):
-    """Data and mu, d mu/dx and precision of the current problem, over x, with one probe."""
+    """Data and mu, d mu/dx and precision of the model's problem over x, with one probe.
 
-    x_changed = pyqtSignal(float)
+    ``x_requested`` carries where the user put the marker (drag or double-click);
+    ``drag_changed`` says when a drag of it begins (True) and ends.
+    """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    x_requested = pyqtSignal(float)
+    drag_changed = pyqtSignal(bool)
+
+    def __init__(
+        self, model: WindowModel, look: PlotLook | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self._problem: Problem | None = None
-        self._report: ProbeReport | None = None
-        self._curves: Curves | None = None
-        self._data_y = np.empty(0)
-        self._x = DEFAULT_X
-        self._truth: ReferenceCurve | None = None
-        self._precision: PrecisionCurves | None = None
+        self._model = model
+        self._look = look or PlotLook()
+        self._x = model.x
+        self._dragging = False
+        self._resetting = False
         self._graphics = pg.GraphicsLayoutWidget(self)
         self._readout = QLabel(READOUT_HINT)
         self._readout.setObjectName("readout")
@@ -260,9 +86,10 @@ class PlotStack(QWidget):
         layout.addWidget(self._graphics)
         layout.addWidget(self._readout)
         self._plots = self._build_plots()
-        self._build_data_items(self._plots[0])
-        self._build_derivative_items(self._plots[1])
-        self._build_precision_items(self._plots[2])
+        self.data = DataPlot(self._plots[0], self._look)
+        self.derivative = DerivativePlot(self._plots[1], self._look)
+        self.precision = PrecisionPlot(self._plots[2], self._look)
+        self._style_precision_axis(self._plots[2])
         self._lines = self._build_markers()
         self._plots[0].sigXRangeChanged.connect(self._on_x_range_changed)
         for plot in self._plots[:2]:
@@ -273,9 +100,17 @@ class PlotStack(QWidget):
             slot=self._on_mouse_moved,
         )  # fmt: skip
         self._apply_palette()
+        model.problem_changed.connect(self._on_problem_changed)
+        model.probe_moved.connect(self._on_probe_moved)
+        model.data_changed.connect(self._on_data_changed)
+        model.curves_changed.connect(self._on_curves_changed)
+        model.truth_changed.connect(self._on_truth_changed)
+        model.precision_changed.connect(self._on_precision_changed)
+        model.report_changed.connect(self._on_report_changed)
+        self._show_problem()
 
     # ----------------------------------------------------------------- building
-    def _build_plots(self) -> tuple[pg.PlotItem, pg.PlotItem, pg.PlotItem]:
+    def _build_plots(self) -> tuple[Any, Any, Any]:
         """Three stacked plots, x linked to the top one; only the bottom labels x."""
         self._graphics.ci.setContentsMargins(6, 4, 10, 6)
         self._graphics.ci.setSpacing(2)
@@ -288,9 +123,9 @@ class PlotStack(QWidget):
             plot.getAxis("bottom").setStyle(showValues=False)
             plot.getAxis("right").setStyle(showValues=False)
         plots[2].setLabel("bottom", "x", **{"font-size": LABEL_SIZE})
-        return plots
+        return plots[0], plots[1], plots[2]
 
-    def _style_plot(self, plot: pg.PlotItem, left_label: str, legend_columns: int) -> None:
+    def _style_plot(self, plot: Any, left_label: str, legend_columns: int) -> None:
         """Light grid, readable fonts, equal axis widths, a legend in the top-left corner."""
         plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
         plot.showAxis("right")
@@ -302,145 +137,22 @@ class PlotStack(QWidget):
             axis = plot.getAxis(name)
             axis.enableAutoSIPrefix(False)
             axis.setStyle(tickFont=tick_font)
-            _cache_as_pixmap(axis)
+            self._look.cache_as_pixmap(axis)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
         plot.getAxis("right").setWidth(AXIS_WIDTH)
-        plot.addLegend(
+        legend = plot.addLegend(
             offset=(6, 4), labelTextSize=LEGEND_SIZE, colCount=legend_columns, verSpacing=-6
         )
+        # Legends ignore the scene's transform: an export drawn larger grows them too.
+        legend.setScale(self._look.scale)
 
-    def _build_data_items(self, plot: pg.PlotItem) -> None:
-        """Sample points, mu per dtype, and the tangent at the probe per dtype."""
-        self._data_points = plot.plot(
-            [], [], pen=None, symbol="o", name="data y",
-            symbolBrush=style.DATA_COLOR, symbolPen=None,
-        )  # fmt: skip
-        self._data_points.setZValue(-10)  # under the curves, which pass through it
-        _cache_as_pixmap(self._data_points.scatter)
-        self._mu = self._dtype_curves(plot, "mu")
-        self._truth_mu = self._truth_curve(plot)
-        self._mu_marks = self._off_scale_marks(plot)
-        self._tangents: dict[str, pg.PlotDataItem] = {}
-        for dtype in DTYPES:
-            tangent = pg.PlotDataItem(
-                [], [], pen=pg.mkPen(style.DTYPE_COLORS[dtype], width=_width(dtype) + 1),
-                name=f"tangent {dtype}",
-            )  # fmt: skip
-            tangent.setZValue(20 - DTYPES.index(dtype))
-            plot.addItem(tangent, ignoreBounds=True)
-            plot.legend.removeItem(tangent)  # short segments at the probe: see the guide
-            self._tangents[dtype] = tangent
-
-    def _dtype_curves(self, plot: pg.PlotItem, what: str) -> dict[str, pg.PlotDataItem]:
-        """One curve per dtype; float32 thin on top of a wider float64, so both show where
-        they coincide."""
-        curves = {}
-        for dtype in DTYPES:
-            pen = pg.mkPen(style.DTYPE_COLORS[dtype], width=_width(dtype))
-            curves[dtype] = plot.plot(
-                [], [], pen=pen, connect="finite", name=f"{what} {dtype}",
-                antialias=_antialiased(dtype),
-            )  # fmt: skip
-            _cache_as_pixmap(curves[dtype].curve)
-            curves[dtype].setZValue(-DTYPES.index(dtype))
-        return curves
-
-    def _truth_curve(self, plot: pg.PlotItem) -> pg.PlotDataItem:
-        """The reference over x (or its jitter limit): a dashed line in the reference
-        colour, above the dtype curves so the noise is seen around it."""
-        pen = pg.mkPen(style.REFERENCE_COLOR, width=TRUTH_WIDTH, style=Qt.PenStyle.DashLine)
-        truth = plot.plot([], [], pen=pen, connect="finite", name=TRUTH_NAME, antialias=False)
-        truth.setZValue(10)
-        _cache_as_pixmap(truth.curve)
-        return truth
-
-    def _off_scale_marks(self, plot: pg.PlotItem) -> dict[str, pg.ScatterPlotItem]:
-        """Per dtype, small triangles on the plot's edge where its curve leaves the view."""
-        marks = {}
-        for dtype in DTYPES:
-            mark = pg.ScatterPlotItem(size=7, pen=None, brush=style.DTYPE_COLORS[dtype])
-            mark.setZValue(30)
-            _cache_as_pixmap(mark)  # up to 96 marks, repainted whenever the probe moves
-            plot.addItem(mark, ignoreBounds=True)
-            marks[dtype] = mark
-        return marks
-
-    def _build_derivative_items(self, plot: pg.PlotItem) -> None:
-        """d mu/dx per dtype, the exact reference with its ball, or the jitter limit."""
-        self._grad = self._dtype_curves(plot, "d mu/dx")
-        self._truth_grad = self._truth_curve(plot)
-        self._grad_marks = self._off_scale_marks(plot)
-        self._spread_bars: dict[str, pg.PlotDataItem] = {}
-        for dtype in DTYPES:
-            color = _with_alpha(QColor(style.DTYPE_COLORS[dtype]), 150)
-            bar = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=5), name=f"spread {dtype}")
-            bar.setZValue(25)
-            plot.addItem(bar, ignoreBounds=True)
-            plot.legend.removeItem(bar)  # explained by the panel's spread lines and the guide
-            self._spread_bars[dtype] = bar
-        self._error_bar = pg.ErrorBarItem(pen=pg.mkPen(style.REFERENCE_COLOR, width=2))
-        plot.addItem(self._error_bar)
-        self._reference = pg.ScatterPlotItem(
-            size=10, symbol="o", brush=style.REFERENCE_COLOR, pen=None, name="reference"
-        )
-        plot.addItem(self._reference)
-        self._limit = pg.ScatterPlotItem(
-            size=11, symbol="o", brush=None, name="jitter limit",
-            pen=pg.mkPen(style.REFERENCE_COLOR, width=2),
-        )  # fmt: skip
-        plot.addItem(self._limit)
-        plot.legend.removeItem(self._limit)  # it carries its own label on the plot
-        self._limit_text = pg.TextItem("", color=style.REFERENCE_COLOR, anchor=(-0.08, 0.5))
-        plot.addItem(self._limit_text, ignoreBounds=True)
-        self._limit_text.setVisible(False)
-
-    def _build_precision_items(self, plot: pg.PlotItem) -> None:
-        """One axis, correct digits 0..17: the curve path's digits over x per dtype, the
-        digits each dtype carries (dashed) and what cond(K) leaves of them (dotted), and
-        every path's digits at the probe as markers."""
+    @staticmethod
+    def _style_precision_axis(plot: Any) -> None:
         plot.getAxis("right").setStyle(showValues=False)  # kept, so the plots line up
         plot.getAxis("left").setTicks([[(value, str(value)) for value in DIGITS_TICKS]])
-        plot.setYRange(*_with_headroom(*DIGITS_RANGE), padding=0)
-        self._digits: dict[str, pg.PlotDataItem] = {}
-        self._correct: dict[str, pg.ScatterPlotItem] = {}
-        self._carried: dict[str, pg.PlotDataItem] = {}
-        self._left: dict[str, pg.PlotDataItem] = {}
-        for dtype in DTYPES:
-            self._digits[dtype] = plot.plot(
-                [], [], pen=pg.mkPen(style.DTYPE_COLORS[dtype], width=1.5), connect="finite",
-                name=f"{dtype} correct digits",
-            )  # fmt: skip
-            _cache_as_pixmap(self._digits[dtype].curve)
-        for dtype in DTYPES:
-            color = style.DTYPE_COLORS[dtype]
-            self._carried[dtype] = plot.plot(
-                [], [], pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-                name=f"{dtype} digits carried",
-            )  # fmt: skip
-            self._left[dtype] = plot.plot(
-                [], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DotLine),
-                name=f"{dtype} left by cond(K)",
-            )  # fmt: skip
-        self._spread_digits: dict[str, pg.PlotDataItem] = {}
-        for dtype in DTYPES:
-            self._spread_digits[dtype] = plot.plot(
-                [], [], pen=pg.mkPen(style.DTYPE_COLORS[dtype], width=1), connect="finite",
-                name=f"{dtype} spread digits",
-            )  # fmt: skip
-            _cache_as_pixmap(self._spread_digits[dtype].curve)
-        # The probe's markers are explained by the guide and their tooltips, not the
-        # legend, which must fit in three rows above the curves.
-        for dtype in DTYPES:
-            self._correct[dtype] = pg.ScatterPlotItem(
-                size=11, symbol="o", brush=style.DTYPE_COLORS[dtype], name=f"{dtype} at x"
-            )
-            plot.addItem(self._correct[dtype])
-            plot.legend.removeItem(self._correct[dtype])
-        self._other_paths = pg.ScatterPlotItem(size=7, symbol="d", pen=None, name="other paths")
-        plot.addItem(self._other_paths)
-        plot.legend.removeItem(self._other_paths)
+        plot.setYRange(*with_headroom(*DIGITS_RANGE), padding=0)
 
-    def _build_markers(self) -> tuple[pg.InfiniteLine, ...]:
+    def _build_markers(self) -> tuple[Any, ...]:
         """One movable vertical line per plot; the top one shows its x."""
         lines = []
         for index, plot in enumerate(self._plots):
@@ -453,6 +165,7 @@ class PlotStack(QWidget):
             line.setZValue(50)
             plot.addItem(line, ignoreBounds=True)
             line.sigPositionChanged.connect(self._on_line_moved)
+            line.sigPositionChangeFinished.connect(self._on_line_released)
             lines.append(line)
         return tuple(lines)
 
@@ -470,7 +183,7 @@ class PlotStack(QWidget):
             for count in range(columns, 0, -1):
                 legend.setColumnCount(count)
                 legend.updateSize()
-                if count == 1 or legend.boundingRect().width() <= room:
+                if count == 1 or legend.boundingRect().width() * legend.scale() <= room:
                     break
 
     def changeEvent(self, event: QEvent | None) -> None:
@@ -491,29 +204,45 @@ class PlotStack(QWidget):
             plot.legend.setLabelTextColor(foreground)
             for _, label in plot.legend.items:
                 label.setText(label.text)  # setLabelTextColor alone does not re-render
-            plot.legend.setBrush(_with_alpha(background, 170))
-            plot.legend.setPen(_with_alpha(foreground, 60))
-        marker_pen = pg.mkPen(_with_alpha(foreground, 150), width=1.5)
+            plot.legend.setBrush(with_alpha(background, 170))
+            plot.legend.setPen(with_alpha(foreground, 60))
+        marker_pen = self._look.pen(with_alpha(foreground, 150), 1.5)
         for line in self._lines:
             line.setPen(marker_pen)
-            line.setHoverPen(pg.mkPen(foreground, width=3))
+            line.setHoverPen(self._look.pen(foreground, 3))
         label = self._lines[0].label
         label.setColor(foreground)
-        label.fill = pg.mkBrush(_with_alpha(background, 200))  # TextItem has no setter
+        label.fill = pg.mkBrush(with_alpha(background, 200))  # TextItem has no setter
         label.update()
         self._update_off_scale_marks()  # the legend notes' colours
         for dtype in DTYPES:
-            self._correct[dtype].setPen(pg.mkPen(foreground, width=1))
-        self._reference.setPen(pg.mkPen(foreground, width=1))
+            self.precision.correct[dtype].setPen(self._look.pen(foreground, 1))
+        self.derivative.reference.setPen(self._look.pen(foreground, 1))
         # Legend sample of the other paths: neutral, since each point has its dtype colour.
-        self._other_paths.setBrush(_with_alpha(foreground, 140), update=False)
+        self.precision.other_paths.setBrush(with_alpha(foreground, 140), update=False)
 
     # -------------------------------------------------------------- public API
-    def graphics(self) -> pg.GraphicsLayoutWidget:
-        """The widget holding the scene, for export and tests."""
+    @property
+    def model(self) -> WindowModel:
+        return self._model
+
+    def copy(self, look: PlotLook) -> PlotStack:
+        """A new stack over the same model, drawn with ``look``, laid out off screen at this
+        one's size and showing this one's view: exports render a copy, never the items on
+        screen (no flicker, nothing to put back if an export fails)."""
+        twin = PlotStack(self._model, look)
+        twin.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        twin.resize(self.size())
+        twin.show()
+        QApplication.processEvents()  # laid out: an unlaid-out scene exports at size 0
+        twin.set_view_ranges(self.view_ranges())
+        return twin
+
+    def graphics(self) -> Any:
+        """The pyqtgraph widget holding the scene, for export and tests."""
         return self._graphics
 
-    def plot_items(self) -> tuple[pg.PlotItem, pg.PlotItem, pg.PlotItem]:
+    def plot_items(self) -> tuple[Any, Any, Any]:
         """Data, derivative and precision plots, top to bottom."""
         return self._plots
 
@@ -522,239 +251,175 @@ class PlotStack(QWidget):
         lo, hi = self._plots[0].vb.viewRange()[0]
         return float(lo), float(hi)
 
-    @contextlib.contextmanager
-    def scaled_for_export(self, ratio: float) -> Iterator[None]:
-        """Widen every curve, marker and probe line, and grow the legends, by ``ratio``
-        while the scene is rendered ``ratio`` times the screen's size: pyqtgraph's pens are
-        cosmetic (fixed in device pixels) and its legends ignore the scene's transform, so
-        without this a 4K export draws hairlines and stamp-sized legends."""
-        restore: list[Callable[[], None]] = []
-        if ratio != 1.0:
-            for plot in self._plots:
-                # A scatter's legend sample is drawn at its size, then grown with the
-                # legend: widening it too would double it there.
-                in_legend = {sample.item for sample, _ in plot.legend.items}
-                for item in plot.items:
-                    if not (isinstance(item, pg.ScatterPlotItem) and item in in_legend):
-                        restore += _widen(item, ratio)
-                # Legends ignore the scene's transform (they keep their screen size).
-                legend, scale = plot.legend, plot.legend.scale()
-                legend.setScale(scale * ratio)
-                restore.append(functools.partial(legend.setScale, scale))
-        try:
-            yield
-        finally:
-            for undo in reversed(restore):
-                undo()
-
-    @contextlib.contextmanager
-    def clipped_to_views(self) -> Iterator[None]:
-        """Cut every curve and scatter to its plot's visible rectangle for the duration,
-        so that an SVG needs no clip paths: Qt's own SVG renderer ignores them and would
-        draw the off-scale noise over the titles."""
-        restore: list[Callable[[], None]] = []
+    def view_ranges(self) -> ViewRanges:
+        """The visible x interval, then each plot's y interval."""
+        ranges = [self.view_x_range()]
         for plot in self._plots:
-            (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
-            box = (x_lo, x_hi, y_lo, y_hi)
-            for item in plot.items:
-                restore += _clip(item, box)
-        try:
-            yield
-        finally:
-            for undo in reversed(restore):
-                undo()
+            lo, hi = plot.vb.viewRange()[1]
+            ranges.append((float(lo), float(hi)))
+        return tuple(ranges)
 
-    def reset_view(self) -> None:
-        """The default view: the whole domain in x, the default y ranges (View > Reset)."""
-        if self._problem is not None:
-            self._plots[0].setXRange(*self._problem.domain, padding=0.02)
-        self._apply_default_y_ranges()
-        self._plots[2].setYRange(*_with_headroom(*DIGITS_RANGE), padding=0)
-
-    def readout(self) -> str:
-        """What the cursor readout under the plots says."""
-        return self._readout.text()
+    def set_view_ranges(self, ranges: ViewRanges) -> None:
+        """Show exactly ``ranges`` (as :meth:`view_ranges` gives them)."""
+        self._plots[0].setXRange(*ranges[0], padding=0)
+        for plot, y_range in zip(self._plots, ranges[1:], strict=True):
+            plot.setYRange(*y_range, padding=0)
 
     def set_view_x_range(self, lo: float, hi: float) -> None:
         """Zoom all plots to [lo, hi] in x (a session's saved view)."""
         self._plots[0].setXRange(lo, hi, padding=0)
 
+    def reset_view(self) -> None:
+        """The default view: the whole domain in x, the default y ranges (View > Reset)."""
+        self._plots[0].setXRange(*self._model.problem.domain, padding=0.02)
+        self._apply_default_y_ranges()
+        self._plots[2].setYRange(*with_headroom(*DIGITS_RANGE), padding=0)
+
+    def clip_to_views(self) -> None:
+        """Cut every curve and scatter to its plot's visible rectangle, so that an SVG
+        needs no clip paths: Qt's own SVG renderer ignores them and would draw the
+        off-scale noise over the titles. For export copies: the data shown changes."""
+        for plot in self._plots:
+            (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
+            for item in plot.items:
+                _clip(item, (x_lo, x_hi, y_lo, y_hi))
+
+    def readout(self) -> str:
+        """What the cursor readout under the plots says."""
+        return self._readout.text()
+
     def marker_x(self) -> float:
         """Where the probe marker is (clamped to the domain)."""
         return self._x
 
-    def set_marker_x(self, x: float) -> None:
-        """Move every marker to ``x`` (clamped to the domain) without emitting x_changed."""
-        self._move_lines(self._clamp(x))
-
-    def set_problem(self, problem: Problem) -> None:
-        """Start over on a new domain: bounds, x range, and no curves, data or report."""
-        self._problem = problem
-        self._report = None
-        self._curves = None
-        self._data_y = np.empty(0)
-        self._x = self._clamp(self._x)  # setBounds re-clamps; this value dedupes it
-        for line in self._lines:
-            line.setBounds(problem.domain)
-        self._plots[0].setXRange(*problem.domain, padding=0.02)
-        self._data_points.setData([], [])
-        self._truth = None
-        self._precision = None
-        for item in (self._truth_mu, self._truth_grad):
-            item.setData([], [])
-        for dtype in DTYPES:
-            for item in (
-                self._mu[dtype],
-                self._grad[dtype],
-                self._digits[dtype],
-                self._spread_digits[dtype],
-            ):
-                item.setData([], [])
-            self._carried[dtype].setData([], [])
-            self._left[dtype].setData([], [])
-        self._set_truth_label()
-        self._clear_report_items()
-        self._update_off_scale_marks()
-
-    def set_data(self, grid: np.ndarray, y: np.ndarray) -> None:
-        """The sampled y values at the grid points."""
-        self._data_points.setData(np.asarray(grid), np.asarray(y))
-        # Dense grids (the seed has 300 points) would hide mu under a grey band.
-        self._data_points.setSymbolSize(5 if len(grid) <= DENSE_DATA else 3)
-        self._data_y = np.asarray(y, dtype=float)
-        self._apply_default_y_ranges()
-
-    def set_curves(self, curves: Curves) -> None:
-        """mu and d mu/dx over x per dtype (ignored for another problem)."""
-        if curves.problem != self._problem:
-            return
-        self._curves = curves
-        for dtype in DTYPES:
-            self._mu[dtype].setData(curves.x, _finite_or_nan(curves.mu[dtype]))
-            self._grad[dtype].setData(curves.x, _finite_or_nan(curves.grad[dtype]))
-            digits = curves.spread_digits.get(dtype)
-            self._spread_digits[dtype].setData(
-                *(([], []) if digits is None else (curves.x, digits))
-            )
-        self._apply_default_y_ranges()
-
-    def set_reference_curve(self, curve: ReferenceCurve) -> None:
-        """The truth over x: the reference, or its jitter limit, labelled as such."""
-        if curve.problem != self._problem:
-            return
-        self._truth = curve
-        self._truth_mu.setData(curve.x, _finite_or_nan(curve.mu))
-        self._truth_grad.setData(curve.x, _finite_or_nan(curve.grad))
-        self._set_truth_label()
-        self._apply_default_y_ranges()
-
-    def set_precision(self, precision: PrecisionCurves) -> None:
-        """Correct digits over x per dtype, and the carried and cond-left levels."""
-        if precision.problem != self._problem or self._problem is None:
-            return
-        self._precision = precision
-        domain = list(self._problem.domain)
-        for dtype in DTYPES:
-            self._digits[dtype].setData(precision.x, precision.digits[dtype])
-            self._carried[dtype].setData(domain, [precision.carried[dtype]] * 2)
-            left = None if precision.left is None else precision.left[dtype]
-            self._left[dtype].setData(*(([], []) if left is None else (domain, [left] * 2)))
-        what = f"digits vs the {precision.reference_jitter:g} limit"
-        label = what if precision.is_limit else "correct digits"
-        self._plots[2].setLabel("left", label, **{"font-size": LABEL_SIZE})
-
     def truth_label(self) -> str:
         """What the truth line is called in the legends: exact, or which jitter limit."""
-        if self._truth is None or not self._truth.is_limit:
+        truth = self._model.results.truth
+        if truth is None or not truth.is_limit:
             return TRUTH_NAME
-        return f"{TRUTH_NAME} (jitter {self._truth.jitter:g} limit)"
+        return f"{TRUTH_NAME} (jitter {truth.jitter:g} limit)"
 
-    def _set_truth_label(self) -> None:
-        for plot, item in ((self._plots[0], self._truth_mu), (self._plots[1], self._truth_grad)):
-            label = plot.legend.getLabel(item)
-            if label is not None:
-                label.setText(self.truth_label())
+    # ----------------------------------------------------------- model to view
+    def _show_problem(self) -> None:
+        """Start over from the model: bounds, x range, and whatever results it holds."""
+        problem: Problem = self._model.problem
+        self._resetting = True  # setBounds re-clamps the lines: not the user's move
+        try:
+            for line in self._lines:
+                line.setBounds(problem.domain)
+            self._move_lines(self._model.x)
+        finally:
+            self._resetting = False
+        self._plots[0].setXRange(*problem.domain, padding=0.02)
+        results = self._model.results
+        if results.data is None:
+            self.data.points.setData([], [])
+        else:
+            self.data.show_data(results.data.grid, results.data.y)
+        self._show_curves()
+        self._show_truth()
+        self.precision.show_precision(results.precision, problem.domain)
+        self._show_precision_label()
+        self._show_report(self._model.report)
+        self._apply_default_y_ranges()
 
-    def set_report(self, report: ProbeReport) -> None:
-        """Tangents, reference and digits at the report's x (ignored for another problem).
+    def _on_problem_changed(self, _problem: Problem) -> None:
+        self._show_problem()
 
-        Reports arrive on every probe move, so they never change the view range.
-        """
-        if report.result.problem != self._problem:
-            return
-        self._report = report
-        self._update_tangents()
-        self._update_reference(report.reference, report.result.x)
-        self._update_digits(report)
-        self._update_spread(report)
+    def _on_probe_moved(self, x: float) -> None:
+        self._move_lines(x)
+
+    def _on_data_changed(self) -> None:
+        data = self._model.results.data
+        if data is not None:
+            self.data.show_data(data.grid, data.y)
+            self._apply_default_y_ranges()
+
+    def _on_curves_changed(self) -> None:
+        self._show_curves()
+        self._apply_default_y_ranges()
+
+    def _on_truth_changed(self) -> None:
+        self._show_truth()
+        self._apply_default_y_ranges()
+
+    def _on_precision_changed(self) -> None:
+        self.precision.show_precision(self._model.results.precision, self._model.problem.domain)
+        self._show_precision_label()
+
+    def _on_report_changed(self, report: ProbeReport) -> None:
+        """Tangents, reference and digits at the report's x. Reports arrive on every probe
+        move, so they never change the view range."""
+        self._show_report(report)
+
+    def _show_curves(self) -> None:
+        curves = self._model.results.curves
+        if curves is None:
+            empty = dict.fromkeys(DTYPES, np.empty(0))
+            self.data.show_curves(np.empty(0), empty)
+            self.derivative.show_curves(np.empty(0), empty)
+        else:
+            self.data.show_curves(curves.x, dict(curves.mu))
+            self.derivative.show_curves(curves.x, dict(curves.grad))
+        self.precision.show_spread_digits(curves)
+
+    def _show_truth(self) -> None:
+        truth = self._model.results.truth
+        self.data.show_truth(truth, None if truth is None else truth.mu)
+        self.derivative.show_truth(truth, None if truth is None else truth.grad)
+        for plot in (self.data, self.derivative):
+            plot.set_truth_label(self.truth_label())
+
+    def _show_precision_label(self) -> None:
+        precision = self._model.results.precision
+        label = LEFT_LABELS[2]
+        if precision is not None and precision.is_limit:
+            label = f"digits vs the {precision.reference_jitter:g} limit"
+        self._plots[2].setLabel("left", label, **{"font-size": LABEL_SIZE})
+
+    def _show_report(self, report: ProbeReport | None) -> None:
+        width = self._visible_width()
+        self.data.show_tangents(report, width)
+        x = self._model.x if report is None else report.result.x
+        self.derivative.show_reference(None if report is None else report.reference, x, width)
+        self.derivative.show_spread(report, width)
+        self.precision.show_digits(report)
 
     # ------------------------------------------------------------------ ranges
     def _apply_default_y_ranges(self) -> None:
         """Default y ranges follow the truth and the data, not the noise: the data and the
         truth's mu, the truth's d mu/dx (or, before it exists, the float64 curve's
-        1st..99th percentile, see :func:`_robust_range`). Curves beyond are clipped at the
+        1st..99th percentile, see :func:`robust_range`). Curves beyond are clipped at the
         edge with marks, and the legend says how far they go."""
+        results = self._model.results
         f64 = DTYPES[-1]
-        finite_y = self._data_y[np.isfinite(self._data_y)]
+        y = np.empty(0) if results.data is None else np.asarray(results.data.y, dtype=float)
+        finite_y = y[np.isfinite(y)]
         data = [float(finite_y.min()), float(finite_y.max())] if finite_y.size else []
-        for plot, truth, fallback, always in (
-            (self._plots[0], self._truth_mu, self._mu[f64], data),
-            (self._plots[1], self._truth_grad, self._grad[f64], self._reference_values()),
+        for plot, drawn, always in (
+            (self._plots[0], self.data, data),
+            (self._plots[1], self.derivative, self._reference_values()),
         ):
-            follow = truth.yData if truth.yData is not None and len(truth.yData) else None
-            curve = follow if follow is not None else fallback.yData
-            y_range = _robust_range(np.empty(0) if curve is None else curve, always)
+            follow = drawn.truth.yData
+            if follow is None or not len(follow):
+                follow = drawn.curves[f64].yData
+            y_range = robust_range(np.empty(0) if follow is None else follow, always)
             if y_range is not None:
                 plot.setYRange(*y_range, padding=0)
         self._update_off_scale_marks()
 
     def _update_off_scale_marks(self) -> None:
-        """Edge marks where a dtype's curve leaves the visible y range, and a legend note
-        with its extreme value; recomputed whenever the view or the curves change."""
-        for plot, curves, marks in (
-            (self._plots[0], self._mu, self._mu_marks),
-            (self._plots[1], self._grad, self._grad_marks),
-        ):
-            (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
-            inset = OFF_SCALE_INSET * (y_hi - y_lo)
-            for dtype in DTYPES:
-                xs, ys = curves[dtype].xData, curves[dtype].yData
-                label = plot.legend.getLabel(curves[dtype])
-                name = curves[dtype].name() or ""
-                failure = self._failure(dtype)
-                if failure and label is not None:
-                    marks[dtype].setData([], [])
-                    label.setText(f"{name}: no numbers ({failure})", color=style.muted_text())
-                    continue
-                if xs is None or ys is None or not len(xs):
-                    marks[dtype].setData([], [])
-                    if label is not None:
-                        label.setText(name, color=style.plot_colors()[1].name())
-                    continue
-                shown = (xs >= x_lo) & (xs <= x_hi) & np.isfinite(ys)
-                above, below = shown & (ys > y_hi), shown & (ys < y_lo)
-                spots = [
-                    *_edge_spots(xs[above], y_hi - inset, "t"),
-                    *_edge_spots(xs[below], y_lo + inset, "t1"),
-                ]
-                marks[dtype].setData(spots)
-                if label is not None:
-                    text = name + _off_scale_note(ys[above | below])
-                    label.setText(text, color=style.plot_colors()[1].name())
+        """Edge marks and legend notes follow the view and the curves."""
+        foreground = style.plot_colors()[1].name()
+        failed = failures(self._model.results.curves)
+        for drawn in (self.data, self.derivative):
+            drawn.update_off_scale_marks(failed, foreground)
         self._fit_legends()  # the notes change the entries' widths
-
-    def _failure(self, dtype: str) -> str:
-        """Why a dtype's curves have no numbers, in a few words; empty when they have."""
-        curves = self._curves
-        if curves is None or not curves.errors.get(dtype):
-            return ""
-        if np.isfinite(curves.grad[dtype]).any():
-            return ""
-        return textwrap.shorten(str(curves.errors[dtype]), FAILURE_CHARS, placeholder="…")
 
     def _reference_values(self) -> list[float]:
         """Reference or limit gradient of the current report, to keep it in view."""
-        reference = self._report.reference if self._report is not None else None
+        report = self._model.report
+        reference = None if report is None else report.reference
         if reference is None:
             return []
         ball = reference.grad if reference.status == "exact" else None
@@ -764,102 +429,17 @@ class PlotStack(QWidget):
 
     def _on_x_range_changed(self) -> None:
         """Tangent length, beam width and the edge marks follow the visible x range."""
-        self._update_tangents()
+        self._show_report(self._model.report)
         self._update_off_scale_marks()
-        if self._report is not None:
-            self._update_reference(self._report.reference, self._report.result.x)
 
     def _on_y_range_changed(self) -> None:
         self._update_off_scale_marks()
 
     def _visible_width(self) -> float:
         x_lo, x_hi = self._plots[0].vb.viewRange()[0]
-        return x_hi - x_lo
-
-    # ------------------------------------------------------------ report items
-    def _clear_report_items(self) -> None:
-        for dtype in DTYPES:
-            self._tangents[dtype].setData([], [])
-            self._correct[dtype].setData([], [])
-            self._spread_bars[dtype].setData([], [])
-        self._other_paths.setData([], [])
-        self._update_reference(None, self._x)
-
-    def _update_tangents(self) -> None:
-        """Segment through (x, mu) with slope grad, per dtype; empty for a failed cell."""
-        if self._report is None:
-            return
-        x = self._report.result.x
-        half = TANGENT_HALF_WIDTH * self._visible_width()
-        for dtype in DTYPES:
-            cell = self._report.result.cell(CURVE_PATH, dtype)
-            usable = cell.error is None and cell.mu is not None and cell.grad is not None
-            if not usable or not np.isfinite([cell.mu, cell.grad]).all():
-                self._tangents[dtype].setData([], [])
-                continue
-            xs = np.array([x - half, x + half])
-            self._tangents[dtype].setData(xs, cell.mu + cell.grad * (xs - x))
-
-    def _update_reference(self, reference: Reference | None, x: float) -> None:
-        """Exact: filled marker with its ball as error bar. Undetermined: hollow marker at
-        the jitter limit, labelled. None: nothing."""
-        ball = reference.grad if reference is not None and reference.status == "exact" else None
-        limit = reference.limit if reference is not None and ball is None else None
-        if ball is not None:
-            beam = BEAM_WIDTH * self._visible_width()
-            self._reference.setData([x], [ball.mid])
-            self._error_bar.setData(
-                x=np.array([x]), y=np.array([ball.mid]), height=np.array([2 * ball.radius]),
-                beam=beam,
-            )  # fmt: skip
-        else:
-            self._reference.setData([], [])
-            self._error_bar.setData(x=None, y=None)
-        if limit is not None:
-            self._limit.setData([x], [limit.grad.mid])
-            self._limit_text.setText(f"jitter {limit.jitter:g} limit")
-            self._limit_text.setPos(x, limit.grad.mid)
-        else:
-            self._limit.setData([], [])
-        self._limit_text.setVisible(limit is not None)
-
-    def _update_spread(self, report: ProbeReport) -> None:
-        """What equivalent programs print at x: a bar per dtype from the smallest to the
-        largest gradient of the perturbed copies, float32 just left of x, float64 right."""
-        x = report.result.x
-        offset = SPREAD_OFFSET * self._visible_width()
-        for side, dtype in zip((-1, 1), DTYPES, strict=True):
-            spread = report.result.spread.get(dtype)
-            if spread is None:
-                self._spread_bars[dtype].setData([], [])
-                continue
-            at = x + side * offset
-            self._spread_bars[dtype].setData([at, at], [spread.grad_min, spread.grad_max])
-
-    def _update_digits(self, report: ProbeReport) -> None:
-        """Correct digits at x per dtype: the curve path large, other paths small, in the
-        dtype colour."""
-        x = report.result.x
-        digits = report.diagnosis.correct_digits
-        others, brushes = [], []
-        for dtype in DTYPES:
-            value = digits.get((CURVE_PATH, dtype))
-            self._correct[dtype].setData(*_at(x, [] if value is None else [value]))
-            for path in PATHS:
-                value = digits.get((path, dtype))
-                if path != CURVE_PATH and value is not None:
-                    others.append(value)
-                    brushes.append(pg.mkBrush(style.DTYPE_COLORS[dtype]))
-        self._other_paths.setData(*_at(x, others), brush=brushes)
+        return float(x_hi - x_lo)
 
     # ------------------------------------------------------------------ marker
-    def _clamp(self, x: float) -> float:
-        """Clamp to the domain exactly as InfiniteLine.setPos does, so values compare equal."""
-        if self._problem is None:
-            return float(x)
-        lo, hi = self._problem.domain
-        return min(max(float(x), lo), hi)
-
     def _move_lines(self, value: float) -> None:
         """Record ``value`` first, then move the lines: their echoes compare equal and stop."""
         self._x = value
@@ -867,14 +447,25 @@ class PlotStack(QWidget):
             if float(line.value()) != value:
                 line.setValue(value)
 
-    def _move_by_user(self, x: float) -> None:
-        value = self._clamp(x)
+    def _request(self, x: float) -> None:
+        lo, hi = self._model.problem.domain
+        value = min(max(float(x), lo), hi)  # as InfiniteLine.setPos clamps: values compare
         if value != self._x:
             self._move_lines(value)
-            self.x_changed.emit(value)
+            self.x_requested.emit(value)
 
-    def _on_line_moved(self, line: pg.InfiniteLine) -> None:
-        self._move_by_user(float(line.value()))
+    def _on_line_moved(self, line: Any) -> None:
+        if self._resetting:
+            return
+        if line.moving and not self._dragging:
+            self._dragging = True
+            self.drag_changed.emit(True)
+        self._request(float(line.value()))
+
+    def _on_line_released(self, _line: Any) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.drag_changed.emit(False)
 
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
         """The cursor readout: which plot, x and the value under the cursor."""
@@ -886,13 +477,32 @@ class PlotStack(QWidget):
                 self._readout.setText(f"{title}: x = {point.x():.6g}, {label} = {point.y():.6g}")
                 return
 
-    def _on_scene_clicked(self, event: MouseClickEvent) -> None:
+    def _on_scene_clicked(self, event: Any) -> None:
         """A left double-click in any plot moves the probe there (clamped to the domain)."""
         if not event.double() or event.button() != Qt.MouseButton.LeftButton:
             return
         position: QPointF = event.scenePos()
         for plot in self._plots:
             if plot.vb.sceneBoundingRect().contains(position):
-                self._move_by_user(plot.vb.mapSceneToView(position).x())
+                self._request(plot.vb.mapSceneToView(position).x())
                 event.accept()
                 return
+
+
+def _clip(item: Any, box: Box) -> None:
+    """Cut a curve's line (or a scatter's points) to ``box``."""
+    is_curve = isinstance(item, pg.PlotDataItem) and item.xData is not None
+    if is_curve and len(item.xData) > 1 and _is_line(item):
+        item.setData(*clip_polyline(item.xData, item.yData, box))
+    if isinstance(item, pg.ScatterPlotItem) and len(item.data):
+        x, y = item.getData()
+        keep = inside_box(np.asarray(x), np.asarray(y), box)
+        if not keep.all():
+            keys = ("pos", "brush", "pen", "symbol", "size")
+            spots = [{key: getattr(spot, key)() for key in keys} for spot in item.points()]
+            item.setData([spot for spot, kept in zip(spots, keep, strict=True) if kept])
+
+
+def _is_line(item: Any) -> bool:
+    """A curve drawn as a line, not as symbols."""
+    return item.opts["pen"] is not None and item.opts["symbol"] is None

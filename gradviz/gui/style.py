@@ -8,7 +8,7 @@ on a light and on a dark palette.
 from __future__ import annotations
 
 from PyQt6.QtGui import QColor, QPalette
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QWidget
 
 DTYPE_COLORS: dict[str, str] = {"float32": "#E69F00", "float64": "#3A8DDE"}
 REFERENCE_COLOR = "#009E73"
@@ -21,6 +21,15 @@ def plot_colors() -> tuple[QColor, QColor]:
     """Background and foreground of the application palette: every plot follows the theme."""
     palette = QApplication.palette()
     return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+
+
+def repolish(widget: QWidget) -> None:
+    """Apply the style sheet again after a dynamic property (``invalid``, ``pending``) of
+    ``widget`` changed: Qt re-reads properties only when a widget is polished."""
+    style = widget.style()
+    if style is not None:
+        style.unpolish(widget)
+        style.polish(widget)
 
 
 def muted_text() -> str:

@@ -7,10 +7,13 @@ Two processes, each with one role (see ``services.py`` for why they are processe
   solves the ball-arithmetic reference. It is started for one problem and ended when
   the problem changes.
 
-The worker's own records for the window (``DataReady``, ``Progress``, ``Failure``) close
-the file. Every reply names what it answers (its problem, its x), so the worker can drop a reply
-that is no longer wanted. Both ends dispatch with ``match``; a message of another type
-is logged as an error, never silently dropped. The records pickle across processes.
+The jitter and step sweeps of the Sweeps tab run in a third process of their own
+(``sweep_service.py``), answering ``SweepRequest``. The worker's own records for the window
+(``DataReady``, ``Progress``, ``Failure``, ``SweepNote``, ``SweepResult``) close the file.
+Every reply names what it answers (its problem and x, or its request's serial), so the
+worker can drop a reply that is no longer wanted. Both ends dispatch with ``match`` over
+these types; a message of another type is logged as an error, never silently dropped
+(``child.Child.receive``). The records pickle across processes.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from typing import Literal
 import numpy as np
 
 from gradviz.core.analysis.diagnosis import Conditioning
+from gradviz.core.analysis.sweep import JitterSweep, StepSweep
 from gradviz.core.numerics.results import Curves, ProbeResult, Reference, ReferenceCurve
-from gradviz.core.problem.spec import Problem
+from gradviz.core.problem.spec import SOLVERS, Problem, Solver
 
 # --- worker -> paths service ---------------------------------------------------------
 
@@ -163,6 +167,70 @@ ProblemReply = (
     | ProblemFailed
 )
 
+# --- sweep worker <-> sweep service -------------------------------------------------
+# Every reply names the request (``serial``) it answers: a superseded request's are dropped.
+
+SWEEP_BUDGET_S = 30.0
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """The jitter sweep and then the step sweep of ``problem`` at ``x``."""
+
+    serial: int
+    problem: Problem
+    x: float
+    solvers: tuple[Solver, ...] = SOLVERS
+    budget_s: float = SWEEP_BUDGET_S
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """What the sweep is doing, in words."""
+
+    serial: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SweepPartial:
+    """The jitter sweep so far: provisional (see ``SweepDone``)."""
+
+    serial: int
+    sweep: JitterSweep
+
+
+@dataclass(frozen=True)
+class SweepStepDone:
+    """The step sweep; it follows the jitter sweep's references."""
+
+    serial: int
+    sweep: StepSweep
+
+
+@dataclass(frozen=True)
+class SweepDone:
+    """The complete jitter sweep: its digits are measured against the final jitter-free
+    answer, so only these are final."""
+
+    serial: int
+    sweep: JitterSweep
+
+
+@dataclass(frozen=True)
+class SweepFailed:
+    """The sweep raised; ``detail`` is one line."""
+
+    serial: int
+    detail: str
+
+
+SweepReply = SweepProgress | SweepPartial | SweepStepDone | SweepDone | SweepFailed
+
+# What a child process is sent, and what it may answer (``child.Child`` checks the type).
+ChildRequest = LoadData | PathsRequest | ReferenceRequest | SweepRequest
+ChildReply = PathsReply | ProblemReply | SweepReply
+
 # --- worker -> window ----------------------------------------------------------------
 
 Task = Literal["tensorflow", "data", "curves", "reference"]
@@ -193,3 +261,29 @@ class Failure:
     """Something the user should hear about once (a crash, a restart, a failed request)."""
 
     message: str
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The jitter sweep so far (``final`` False: provisional) or complete (``final``)."""
+
+    sweep: JitterSweep
+    final: bool
+
+
+SweepPhase = Literal["running", "done", "failed", "cancelled", "waiting"]
+
+
+@dataclass(frozen=True)
+class SweepNote:
+    """The sweep of ``problem`` at ``x`` in words: running (``text`` says what), failed,
+    cancelled, or waiting to restart its process (``retry``: after repeated failures, until
+    the user asks). ``restarted`` when its process was replaced and its partial results
+    are gone."""
+
+    problem: Problem
+    x: float
+    phase: SweepPhase
+    text: str
+    retry: bool = False
+    restarted: bool = False

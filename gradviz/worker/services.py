@@ -51,10 +51,10 @@ _PR_SET_PDEATHSIG = 1
 # CURVE_CHUNK x per ball-arithmetic product (~0.1 s at n = 300) between requests.
 COARSE_STEP = 10
 CURVE_CHUNK = 100
-_GONE = (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt)
+GONE = (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt)
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     return " ".join(f"{type(error).__name__}: {error}".split())
 
 
@@ -74,7 +74,7 @@ def serve_paths(conn: Connection) -> None:
     become_child()
     try:
         _paths_loop(conn)
-    except _GONE:
+    except GONE:
         return
 
 
@@ -99,10 +99,10 @@ def _paths_loop(conn: Connection) -> None:
                     conn.send(PathsFailed(request, "its problem's data was never loaded"))
                 case _:
                     log.error("unknown message to the paths process: %r", request)
-        except _GONE:
+        except GONE:
             raise
         except Exception as error:  # any failure is a result to show, not a reason to die
-            conn.send(PathsFailed(request, _one_line(error)))
+            conn.send(PathsFailed(request, one_line(error)))
 
 
 def with_spread(data: ProblemData) -> bool:
@@ -138,7 +138,7 @@ def serve_problem(conn: Connection, problem: Problem, budget_s: float | None) ->
     become_child()
     try:
         _problem_loop(conn, problem, budget_s)
-    except _GONE:
+    except GONE:
         return
 
 
@@ -171,7 +171,7 @@ def _problem_loop(conn: Connection, problem: Problem, budget_s: float | None) ->
                     conn.send(ReferenceCurveDone(problem, curve))
                 continue
             _answer(conn, problem, solver, conn.recv())
-    except _GONE:
+    except GONE:
         raise
     except Exception as error:  # any failure is a result to show, not a reason to die
-        conn.send(ProblemFailed(problem, stage, _one_line(error)))
+        conn.send(ProblemFailed(problem, stage, one_line(error)))

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 import pyqtgraph.exporters
 import pytest
-from conftest import Records
+from conftest import Feed
 from PyQt6.QtGui import QColor, QImage, QPainter
 from PyQt6.QtSvg import QSvgRenderer
 from PyQt6.QtWidgets import QApplication, QWidget
+from records import Records
 from spec import DTYPES, legend_item, xy
 
 from gradviz.gui import export as export_module
@@ -318,11 +320,11 @@ def noise_above_the_titles(image: QImage, stack: PlotStack) -> int:
 
 
 @pytest.fixture
-def noisy(stack: PlotStack, records: Records) -> PlotStack:
+def noisy(stack: PlotStack, records: Records, feed: Feed) -> PlotStack:
     """The seed's picture: float32 and float64 far off-scale around a truth near 1."""
     grad = {d: records.curves.grad[d] * 1e4 * np.cos(40 * records.curves.x) for d in DTYPES}
     mu = {d: records.curves.mu[d] * 1e4 * np.sin(40 * records.curves.x) for d in DTYPES}
-    stack.set_curves(dataclasses.replace(records.curves, grad=grad, mu=mu))
+    feed.curves(dataclasses.replace(records.curves, grad=grad, mu=mu))
     QApplication.processEvents()
     return stack
 
@@ -353,3 +355,41 @@ def test_svg_renders_alike_in_librsvg(noisy: PlotStack, tmp_path: Path) -> None:
     image = QImage(str(png))
     assert image.width() == noisy.graphics().width()
     assert noise_above_the_titles(image, noisy) == 0
+
+
+def _live_state(stack: PlotStack) -> list[object]:
+    """What an export could change on screen: every item's data, pen and symbol size, and
+    every legend's scale and entries."""
+    state: list[object] = []
+    for plot in stack.plot_items():
+        state.append((plot.legend.scale(), [label.text for _, label in plot.legend.items]))
+        for item in plot.items:
+            if isinstance(item, (pg.PlotDataItem, pg.ScatterPlotItem)):
+                x, y = item.getData()
+                state.append((None if x is None else np.asarray(x).tobytes(),
+                              None if y is None else np.asarray(y).tobytes()))  # fmt: skip
+            if isinstance(item, pg.PlotDataItem):
+                state.append((pg.mkPen(item.opts["pen"]).widthF(), item.opts["symbolSize"]))
+            if isinstance(item, pg.ScatterPlotItem):
+                state.append(item.opts["size"])
+            if isinstance(item, pg.InfiniteLine):
+                state.append((item.pen.widthF(), float(item.value())))
+    return state
+
+
+@pytest.mark.parametrize(("name", "width"), [("wide.png", 3000), ("plots.svg", None)])
+def test_an_export_renders_a_copy_and_leaves_the_live_items_unchanged(
+    noisy: PlotStack, tmp_path: Path, name: str, width: int | None
+) -> None:
+    """No flicker, nothing to put back on failure: exporting never touches what is on
+    screen (a wide PNG widens pens and legends, an SVG clips the curves: on a copy)."""
+    before = _live_state(noisy)
+    changed: list[object] = []
+    for plot in noisy.plot_items():
+        for item in plot.items:
+            if isinstance(item, pg.PlotDataItem):
+                item.sigPlotChanged.connect(changed.append)
+    export_plots(noisy, tmp_path / name, width)
+    assert changed == []
+    assert _live_state(noisy) == before
+    assert (tmp_path / name).stat().st_size > 1000

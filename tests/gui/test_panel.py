@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QImage, QKeySequence, QPalette, QTextDocument
-from PyQt6.QtWidgets import QApplication, QCheckBox, QDoubleSpinBox, QLabel, QPushButton
+from PyQt6.QtTest import QTest
+from PyQt6.QtWidgets import QApplication, QCheckBox, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from gradviz.core.analysis.diagnosis import Conditioning, diagnose
@@ -41,14 +42,12 @@ from gradviz.core.numerics.results import (
 )
 from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
-from gradviz.gui.panel import (
-    FAILURE_WORDS,
-    FOOTER_INTERVAL_MS,
-    SHORT_ERROR_CHARS,
-    TSV_HEADER,
-    ResultsPanel,
-    seed_print,
-)
+from gradviz.gui.model import WindowModel
+from gradviz.gui.panel import ResultsPanel
+from gradviz.gui.panel_footer import FOOTER_INTERVAL_MS
+from gradviz.gui.panel_text import FAILURE_WORDS, TSV_HEADER, seed_print
+
+SHORT_ERROR_CHARS = 24
 
 CHOLESKY_F32 = (
     "Cholesky failed in float32: K + jitter I is not positive definite at this precision "
@@ -182,10 +181,28 @@ def pending_reference_report() -> ProbeReport:
 
 @pytest.fixture
 def panel(qtbot: QtBot) -> ResultsPanel:
-    widget = ResultsPanel()
+    """A panel over a model of the default problem at x = 2 with no results yet."""
+    widget = ResultsPanel(WindowModel(Problem(), 2.0, stale_after_ms=0))
     qtbot.addWidget(widget)
     widget.resize(760, 480)
     return widget
+
+
+def show(panel: ResultsPanel, report: ProbeReport) -> None:
+    """``report`` arrives for the panel's model, which moved to its problem and x."""
+    model, result = panel.model, report.result
+    if result.problem != model.problem:
+        model.set_problem(result.problem, result.x)
+    else:
+        model.move_probe(result.x)
+    model.receive_report(report)
+
+
+def pending(panel: ResultsPanel, x: float) -> None:
+    """The probe moved to ``x`` and its report is overdue: the panel shows it stale."""
+    panel.model.move_probe(x)
+    QTest.qWait(10)  # the model's staleness timer (0 ms here)
+    assert panel.model.stale
 
 
 def label(panel: ResultsPanel, name: str) -> QLabel:
@@ -245,13 +262,8 @@ def is_muted(colour: QColor | None) -> bool:
 
 
 def test_placeholders_until_a_report_arrives(panel: ResultsPanel) -> None:
-    panel.set_problem(Problem(n=11, domain=(0.0, 1.0)))
-    spin = panel.findChild(QDoubleSpinBox)
-    # Any x the plots can show can be typed; the window clamps it and says so.
-    assert (spin.minimum(), spin.maximum()) == (-1e6, 1e6)
-    assert spin.singleStep() == pytest.approx(0.1)
-    assert spin.decimals() == 6
-    assert not spin.keyboardTracking()
+    panel.model.set_problem(Problem(n=11, domain=(0.0, 1.0)), panel.model.x)
+    assert panel.x_box().text() == "1.0"  # x = 2 clamped into the new domain
     for path in PATHS:
         for dtype in DTYPES:
             assert lines(panel, f"{path}", dtype) == ["…"]
@@ -271,7 +283,7 @@ def compact(value: float, dtype: str, digits: float | None) -> str:
 
 def test_every_cell_shows_its_numbers(panel: ResultsPanel) -> None:
     report = well_report()
-    panel.show_report(report)
+    show(panel, report)
     assert "Gradients at x = 2.0" in plain(label(panel, "title").text())
     for cell in report.result.cells:
         digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
@@ -285,7 +297,7 @@ def test_every_cell_shows_its_numbers(panel: ResultsPanel) -> None:
 
 
 def test_numbers_align_on_the_decimal_point(panel: ResultsPanel) -> None:
-    panel.show_report(seed_report())
+    show(panel, seed_report())
     for dtype in DTYPES:
         firsts = [
             plain(label(panel, f"cell_{path}_{dtype}").text()).split("\n")[0] for path in PATHS
@@ -297,7 +309,7 @@ def test_numbers_align_on_the_decimal_point(panel: ResultsPanel) -> None:
 
 def test_correct_digits_normal_wrong_digits_muted(panel: ResultsPanel) -> None:
     report = well_report()
-    panel.show_report(report)
+    show(panel, report)
     checked = 0
     for cell in report.result.cells:
         digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
@@ -318,7 +330,7 @@ def test_unknown_digits_show_the_whole_number_normally(panel: ResultsPanel) -> N
     assert seed.reference is not None
     bare = dataclasses.replace(seed.reference, limit=None)  # nothing to count against
     report = make_report(Problem(), seed.result.cells, bare, None)
-    panel.show_report(report)
+    show(panel, report)
     for cell in report.result.cells:
         assert report.diagnosis.correct_digits[(cell.path, cell.dtype)] is None
         text = compact(cell.grad, cell.dtype, None)
@@ -327,7 +339,7 @@ def test_unknown_digits_show_the_whole_number_normally(panel: ResultsPanel) -> N
 
 
 def test_error_cells_show_short_words_and_the_reason(panel: ResultsPanel) -> None:
-    panel.show_report(failing_report())
+    show(panel, failing_report())
     for path in PATHS:
         cell = label(panel, f"cell_{path}_float32")
         assert plain(cell.text()).strip() == "Cholesky failed"
@@ -353,7 +365,7 @@ def test_a_failed_cell_shows_the_words_of_its_kind(panel: ResultsPanel, kind: Fa
         Cell(c.path, c.dtype, None, None, reason, kind) if c.path == "tape" else c
         for c in report.result.cells
     )
-    panel.show_report(make_report(report.result.problem, cells, report.reference, None))
+    show(panel, make_report(report.result.problem, cells, report.reference, None))
     for dtype in DTYPES:
         cell = label(panel, f"cell_tape_{dtype}")
         assert plain(cell.text()).strip() == FAILURE_WORDS[kind]
@@ -361,7 +373,7 @@ def test_a_failed_cell_shows_the_words_of_its_kind(panel: ResultsPanel, kind: Fa
 
 
 def test_seed_optimizer_prints_its_tuple(panel: ResultsPanel) -> None:
-    panel.show_report(seed_report())
+    show(panel, seed_report())
     assert printed(panel, "seed_optimizer", "float32") == "prints (-113.92505, 2.0)"
     assert printed(panel, "seed_optimizer", "float64") == "prints (19.5, 2.0)"
     assert not any("prints" in line for line in lines(panel, "tape", "float32"))
@@ -369,7 +381,7 @@ def test_seed_optimizer_prints_its_tuple(panel: ResultsPanel) -> None:
 
 
 def test_tooltips_explain_paths_and_the_difference_step(panel: ResultsPanel) -> None:
-    panel.show_report(well_report())
+    show(panel, well_report())
     for spec in PATH_SPECS:
         row = label(panel, f"row_{spec.name}")
         assert plain(row.text()) == spec.label
@@ -380,7 +392,7 @@ def test_tooltips_explain_paths_and_the_difference_step(panel: ResultsPanel) -> 
 
 
 def test_show_mu_toggle_hides_the_mu_lines(panel: ResultsPanel, qtbot: QtBot) -> None:
-    panel.show_report(well_report())
+    show(panel, well_report())
     toggle = panel.findChild(QCheckBox, "show_mu")
     assert toggle.isChecked()
     toggle.click()
@@ -393,56 +405,36 @@ def test_show_mu_toggle_hides_the_mu_lines(panel: ResultsPanel, qtbot: QtBot) ->
     assert lines(panel, "tape", "float64")[1].startswith("mu = ")
 
 
-def test_typing_an_x_emits_once(panel: ResultsPanel, qtbot: QtBot) -> None:
-    panel.show_report(well_report())
-    spin = panel.findChild(QDoubleSpinBox)
-    with qtbot.waitSignal(panel.x_requested, check_params_cb=lambda x: x == 1.25) as blocker:
-        spin.lineEdit().selectAll()
-        qtbot.keyClicks(spin.lineEdit(), "1.25")
-        qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Enter)
-    assert blocker.args == [1.25]
-
-
-def test_step_is_one_grid_point(panel: ResultsPanel, qtbot: QtBot) -> None:
-    panel.set_problem(Problem(n=11, domain=(0.0, 1.0)))
-    panel.set_x(0.5)
-    spin = panel.findChild(QDoubleSpinBox)
-    with qtbot.waitSignal(panel.x_requested) as blocker:
-        spin.stepUp()
-    assert blocker.args == [pytest.approx(0.6)]
-
-
 def test_set_x_and_show_report_do_not_emit(panel: ResultsPanel, qtbot: QtBot) -> None:
-    spin = panel.findChild(QDoubleSpinBox)
     with qtbot.assertNotEmitted(panel.x_requested):
-        panel.set_x(-1.5)
-        panel.show_report(well_report())
-        panel.show_pending(3.0)
-        panel.set_problem(Problem(n=50))
-    panel.set_x(-1.5)
-    assert spin.value() == -1.5
+        panel.model.move_probe(-1.5)
+        show(panel, well_report())
+        pending(panel, 3.0)
+        panel.model.set_problem(Problem(n=50), panel.model.x)
+    panel.model.move_probe(-1.5)
+    assert panel.x_box().text() == "-1.5"
 
 
 def test_pending_marks_old_numbers_stale(panel: ResultsPanel) -> None:
     report = well_report()
-    panel.show_report(report)
-    panel.show_pending(2.5)
+    show(panel, report)
+    pending(panel, 2.5)
     assert "computing x = 2.5" in plain(label(panel, "title").text()).lower()
-    assert panel.findChild(QDoubleSpinBox).value() == 2.5
+    assert panel.x_box().text() == "2.5"
     cell = label(panel, "cell_tape_float64")
     digits = report.diagnosis.correct_digits[("tape", "float64")]
     grad = report.result.cell("tape", "float64").grad
     assert lines(panel, "tape", "float64")[0] == compact(grad, "float64", digits)
     assert "<i>" in cell.text()
     assert all(is_muted(c) for text, c in fragments(cell.text()) if text.strip())
-    panel.show_report(report)
+    show(panel, report)
     assert "<i>" not in cell.text()
     assert "Gradients at x = 2.0" in plain(label(panel, "title").text())
 
 
 def test_reference_condition_digits_and_verdicts(panel: ResultsPanel) -> None:
     report = well_report()
-    panel.show_report(report)
+    show(panel, report)
     reference = plain(label(panel, "reference").text())
     assert "reference d mu/dx = -0.69995444534934437 +/- 1.5e-17" in reference
     assert "128-bit ball arithmetic" in reference
@@ -458,7 +450,7 @@ def test_reference_condition_digits_and_verdicts(panel: ResultsPanel) -> None:
 
 
 def test_undetermined_reference_shows_its_limit(panel: ResultsPanel) -> None:
-    panel.show_report(seed_report())
+    show(panel, seed_report())
     reference = plain(label(panel, "reference").text())
     assert "undetermined: K is singular to 512-bit ball arithmetic" in reference
     assert "its jitter 1e-12 limit: d mu/dx = -0.72930058003192755" in reference
@@ -466,7 +458,7 @@ def test_undetermined_reference_shows_its_limit(panel: ResultsPanel) -> None:
 
 
 def test_pending_reference_shows_the_note(panel: ResultsPanel) -> None:
-    panel.show_report(pending_reference_report())
+    show(panel, pending_reference_report())
     assert "reference: computing (256 bits)…" in plain(label(panel, "reference").text())
     assert plain(label(panel, "condition").text()) == "cond(K + jitter I): computing"
     # No reference, no digits: the numbers stay whole and the badge is a dash.
@@ -475,7 +467,7 @@ def test_pending_reference_shows_the_note(panel: ResultsPanel) -> None:
 
 def test_table_text_is_tsv(panel: ResultsPanel) -> None:
     report = failing_report()
-    panel.show_report(report)
+    show(panel, report)
     rows = list(csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
     assert tuple(rows[0]) == TSV_HEADER
     assert [row[0] for row in rows[1:8]] == list(PATHS)
@@ -511,7 +503,7 @@ def test_table_text_is_tsv(panel: ResultsPanel) -> None:
 
 
 def test_copy_puts_the_table_on_the_clipboard(panel: ResultsPanel, qtbot: QtBot) -> None:
-    panel.show_report(well_report())
+    show(panel, well_report())
     clipboard = QApplication.clipboard()
     clipboard.clear()
     qtbot.mouseClick(panel.findChild(QPushButton, "copy"), Qt.MouseButton.LeftButton)
@@ -524,7 +516,7 @@ def test_copy_puts_the_table_on_the_clipboard(panel: ResultsPanel, qtbot: QtBot)
 
 
 def test_rendered_panel_is_not_blank(panel: ResultsPanel, qtbot: QtBot, tmp_path: Path) -> None:
-    panel.show_report(failing_report())
+    show(panel, failing_report())
     panel.resize(panel.sizeHint().expandedTo(panel.size()))
     with qtbot.waitExposed(panel):
         panel.show()
@@ -542,7 +534,7 @@ def test_rendered_panel_is_not_blank(panel: ResultsPanel, qtbot: QtBot, tmp_path
 
 
 def test_ctrl_c_copies_the_table(panel: ResultsPanel, qtbot: QtBot) -> None:
-    panel.show_report(seed_report())
+    show(panel, seed_report())
     with qtbot.waitExposed(panel):
         panel.show()
     cell = label(panel, "cell_tape_float64")
@@ -563,7 +555,7 @@ def test_shared_records_render(
         ("tape", "float32"): (FailureKind.SINGULAR_INVERSE, "Input matrix is not invertible.")
     }
     report = report_factory(Problem(n=40, jitter=1e-6, solver="cholesky"), 1.5, reference, failed)
-    panel.show_report(report)
+    show(panel, report)
     for cell in report.result.cells:
         shown = lines(panel, cell.path, cell.dtype)
         digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
@@ -581,7 +573,7 @@ def test_the_answer_and_the_spread_of_each_dtype_are_shown_in_words(
     noisy = Spread(16, -505.4, 101.9, -200.0, 150.0, 0.0)
     tight = Spread(16, -0.7, -0.7, -0.7, 0.0, 17.0)
     result = dataclasses.replace(report.result, spread={"float32": noisy, "float64": tight})
-    panel.show_report(dataclasses.replace(report, result=result))
+    show(panel, dataclasses.replace(report, result=result))
     answer = label(panel, "answer")
     assert answer is not None and answer.text().startswith("The seed&#x27;s two calls")
     assert "Guide" in answer.toolTip()
@@ -592,7 +584,7 @@ def test_the_answer_and_the_spread_of_each_dtype_are_shown_in_words(
     )
     f64 = plain(label(panel, "spread_float64").text())
     assert f64 == "float64: all 16 perturbed copies print -0.7"
-    panel.show_report(report)  # no spread computed: said so, not left blank
+    show(panel, report)  # no spread computed: said so, not left blank
     assert "spread not computed" in plain(label(panel, "spread_float32").text())
 
 
@@ -600,7 +592,7 @@ def test_copy_confirms_and_a_single_cell_copies_every_digit(
     panel: ResultsPanel, qtbot: QtBot
 ) -> None:
     report = well_report()
-    panel.show_report(report)
+    show(panel, report)
     with qtbot.waitSignal(panel.copied) as table:
         panel.copy_table()
     assert table.args[0].startswith("Copied the results table (")
@@ -621,7 +613,7 @@ def test_a_long_x_never_widens_the_panel(panel: ResultsPanel) -> None:
     """A dragged x has 17 digits; its title and the seed's print wrap instead of widening
     the side column (which would move the splitter on its own)."""
     report = seed_report()
-    panel.show_report(report)
+    show(panel, report)
     width = panel.minimumSizeHint().width()
     x = 1.0044950708191074
     cells = tuple(
@@ -629,8 +621,8 @@ def test_a_long_x_never_widens_the_panel(panel: ResultsPanel) -> None:
         for cell in report.result.cells
     )
     result = dataclasses.replace(report.result, x=x, cells=cells)
-    panel.show_report(dataclasses.replace(report, result=result))
-    panel.show_pending(-4.983266533110368)
+    show(panel, dataclasses.replace(report, result=result))
+    pending(panel, -4.983266533110368)
     assert panel.minimumSizeHint().width() <= width
     assert printed(panel, "seed_optimizer", "float64") == f"prints (19.5, {x!r})"
 
@@ -643,10 +635,10 @@ def test_a_drag_of_reports_updates_the_footer_at_most_every_interval(
     problem = Problem(n=40, jitter=1e-6, solver="cholesky")
     reports = [report_factory(problem, x) for x in (1.0, 1.1, 1.2)]
     answer = panel.findChild(QLabel, "answer")
-    panel.set_problem(problem)
+    panel.model.set_problem(problem, panel.model.x)
     qtbot.wait(3 * FOOTER_INTERVAL_MS)  # long after the panel's last render
     for report in reports:
-        panel.show_report(report)
+        show(panel, report)
     first = answer.text()
     assert first == html.escape(
         headline(reports[0].result, reports[0].reference, reports[0].diagnosis)

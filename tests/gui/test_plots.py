@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from conftest import Feed
 from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
 from PyQt6.QtWidgets import QApplication
@@ -19,10 +20,12 @@ from spec import legend_item, xy
 from gradviz.core.numerics.results import DTYPES, Ball, FailureKind, ProbeReport, Reference, Spread
 from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
-from gradviz.gui.plots import PlotStack, clip_polyline
+from gradviz.gui.model import WindowModel
+from gradviz.gui.plot_ranges import clip_polyline
+from gradviz.gui.plots import PlotStack
 
 if TYPE_CHECKING:
-    from conftest import Records
+    from records import Records
 
 
 def markers(stack: PlotStack) -> list[pg.InfiniteLine]:
@@ -89,7 +92,7 @@ def double_click(stack: PlotStack, plot_index: int, x: float) -> None:
 def emitted(stack: PlotStack) -> list[float]:
     """Every x_changed value, in order."""
     values: list[float] = []
-    stack.x_changed.connect(values.append)
+    stack.x_requested.connect(values.append)
     return values
 
 
@@ -108,16 +111,14 @@ def test_api_shape(stack: PlotStack) -> None:
 def test_setters_update_the_items_created_once(
     qtbot, records: Records, records_factory: Callable[..., Records]
 ) -> None:
-    widget = PlotStack()
+    feed = Feed(WindowModel(records.problem, 2.0))
+    widget = PlotStack(feed.model)
     qtbot.addWidget(widget)
     scene = widget.graphics().scene()
     before = set(scene.items())
     other = records_factory(Problem(n=30, domain=(-3.0, 4.0), jitter=1e-6, solver="solve"))
     for current in (records, other):
-        widget.set_problem(current.problem)
-        widget.set_data(current.data.grid, current.data.y)
-        widget.set_curves(current.curves)
-        widget.set_report(current.report)
+        feed.records(current)
         assert set(scene.items()) == before
     top, middle, _ = widget.plot_items()
     for dtype in DTYPES:
@@ -129,9 +130,9 @@ def test_setters_update_the_items_created_once(
     np.testing.assert_array_equal(xy(legend_item(top, "data y"))[1], other.data.y)
 
 
-def test_set_problem_clears_and_bounds(stack: PlotStack, records_factory) -> None:
+def test_set_problem_clears_and_bounds(stack: PlotStack, records_factory, feed: Feed) -> None:
     other = records_factory(Problem(n=30, domain=(-3.0, 1.5), jitter=1e-6))
-    stack.set_problem(other.problem)
+    feed.problem(other.problem)
     top, middle, bottom = stack.plot_items()
     for plot, name in ((top, "mu float64"), (top, "tangent float32"), (middle, "reference")):
         assert xy(legend_item(plot, name))[0].size == 0
@@ -154,12 +155,14 @@ def test_tangents_have_the_report_slopes(stack: PlotStack, records: Records) -> 
         assert x[1] - x[0] == pytest.approx(0.08 * (x_hi - x_lo), rel=0.05)
 
 
-def test_failed_cell_hides_its_tangent(stack: PlotStack, records: Records, report_factory) -> None:
+def test_failed_cell_hides_its_tangent(
+    stack: PlotStack, records: Records, report_factory, feed: Feed
+) -> None:
     failed = report_factory(
         records.problem,
         errors={("function", "float32"): (FailureKind.CHOLESKY_NOT_PD, "NaN in Cholesky")},
     )
-    stack.set_report(failed)
+    feed.report(failed)
     top = stack.plot_items()[0]
     assert xy(legend_item(top, "tangent float32"))[0].size == 0
     assert xy(legend_item(top, "tangent float64"))[0].size == 2
@@ -207,32 +210,28 @@ def test_the_precision_plot_has_one_axis_of_digits_over_x(
 
 
 def test_the_truth_line_is_drawn_and_named_after_its_jitter_limit(
-    stack: PlotStack, records: Records
+    stack: PlotStack, records: Records, feed: Feed
 ) -> None:
     top, middle, bottom = stack.plot_items()
     np.testing.assert_array_equal(xy(legend_item(top, "exact"))[1], records.truth.mu)
     np.testing.assert_array_equal(xy(legend_item(middle, "exact"))[1], records.truth.grad)
     limit = dataclasses.replace(records.truth, jitter=1e-12, is_limit=True)
-    stack.set_reference_curve(limit)
-    stack.set_precision(
-        dataclasses.replace(records.precision, is_limit=True, reference_jitter=1e-12)
-    )
+    feed.truth(limit)
+    feed.precision(dataclasses.replace(records.precision, is_limit=True, reference_jitter=1e-12))
     labels = [label.text for _, label in middle.legend.items]
     assert "exact (jitter 1e-12 limit)" in labels
     assert bottom.getAxis("left").labelText == "digits vs the 1e-12 limit"
 
 
 def test_curves_far_off_scale_are_clipped_with_edge_marks_and_a_legend_note(
-    stack: PlotStack, records: Records
+    stack: PlotStack, records: Records, feed: Feed
 ) -> None:
     """The seed's float32 derivative runs to 1e6 while the truth is ~1: the view follows
     the truth, the noise is marked at the edge and the legend says how far it goes."""
     noisy = records.curves.grad["float32"].copy()
     noisy[::5] = 2.5e6
     noisy[2::5] = -1.5e6
-    stack.set_curves(
-        dataclasses.replace(records.curves, grad={**records.curves.grad, "float32": noisy})
-    )
+    feed.curves(dataclasses.replace(records.curves, grad={**records.curves.grad, "float32": noisy}))
     middle = stack.plot_items()[1]
     _, (y_lo, y_hi) = middle.vb.viewRange()
     truth = records.truth.grad
@@ -256,9 +255,9 @@ def test_curves_far_off_scale_are_clipped_with_edge_marks_and_a_legend_note(
 
 
 def test_undetermined_reference_shows_the_limit(
-    stack: PlotStack, records: Records, report_factory
+    stack: PlotStack, records: Records, report_factory, feed: Feed
 ) -> None:
-    stack.set_report(report_factory(records.problem, reference="undetermined"))
+    feed.report(report_factory(records.problem, reference="undetermined"))
     middle, bottom = stack.plot_items()[1:]
     assert xy(legend_item(middle, "reference"))[0].size == 0
     x, _ = xy(legend_item(middle, "jitter limit"))
@@ -269,8 +268,10 @@ def test_undetermined_reference_shows_the_limit(
     assert xy(legend_item(bottom, "float32 at x"))[0].tolist() == [2.0]
 
 
-def test_no_reference_shows_nothing(stack: PlotStack, records: Records, report_factory) -> None:
-    stack.set_report(report_factory(records.problem, reference=None))
+def test_no_reference_shows_nothing(
+    stack: PlotStack, records: Records, report_factory, feed: Feed
+) -> None:
+    feed.report(report_factory(records.problem, reference=None))
     middle = stack.plot_items()[1]
     assert xy(legend_item(middle, "reference"))[0].size == 0
     assert xy(legend_item(middle, "jitter limit"))[0].size == 0
@@ -279,11 +280,11 @@ def test_no_reference_shows_nothing(stack: PlotStack, records: Records, report_f
 
 
 def test_records_of_another_problem_are_ignored(
-    stack: PlotStack, records: Records, records_factory
+    stack: PlotStack, records: Records, records_factory, feed: Feed
 ) -> None:
     other = records_factory(Problem(n=40, jitter=1e-3, solver="cholesky"))
-    stack.set_curves(other.curves)
-    stack.set_report(other.report)
+    feed.curves(other.curves)
+    feed.report(other.report)
     top, middle, _ = stack.plot_items()
     np.testing.assert_array_equal(
         xy(legend_item(top, "mu float64"))[1], records.curves.mu["float64"]
@@ -293,7 +294,9 @@ def test_records_of_another_problem_are_ignored(
     assert list(xy(legend_item(middle, "reference"))[1]) == [reference.grad.mid]
 
 
-def test_non_finite_values_do_not_break_the_plots(stack: PlotStack, records: Records) -> None:
+def test_non_finite_values_do_not_break_the_plots(
+    stack: PlotStack, records: Records, feed: Feed
+) -> None:
     curves = records.curves
     blown = np.zeros(curves.x.shape, dtype=bool)
     blown[::7] = True
@@ -303,18 +306,20 @@ def test_non_finite_values_do_not_break_the_plots(stack: PlotStack, records: Rec
         grad={**curves.grad, "float32": np.where(blown, np.inf, curves.grad["float32"])},
         errors={**curves.errors, "float32": "Cholesky failed"},
     )
-    stack.set_curves(broken)
+    feed.curves(broken)
     QApplication.processEvents()
     assert not stack.grab().toImage().isNull()
     _, drawn = xy(legend_item(stack.plot_items()[1], "d mu/dx float32"))
     assert not np.isinf(drawn).any() and np.isnan(drawn[blown]).all()
 
 
-def test_default_y_range_ignores_float32_blow_up(stack: PlotStack, records: Records) -> None:
+def test_default_y_range_ignores_float32_blow_up(
+    stack: PlotStack, records: Records, feed: Feed
+) -> None:
     """An ill-conditioned float32 curve (values to 1e6) must not squash float64."""
     spikes = records.curves.grad["float32"].copy()
     spikes[::9] = 1e6
-    stack.set_curves(
+    feed.curves(
         dataclasses.replace(records.curves, grad={**records.curves.grad, "float32": spikes})
     )
     middle = stack.plot_items()[1]
@@ -330,7 +335,7 @@ def test_default_y_range_ignores_float32_blow_up(stack: PlotStack, records: Reco
 def test_drag_moves_every_marker_and_emits(qtbot, stack: PlotStack, emitted: list[float]) -> None:
     tolerance = 2 * one_pixel(stack)
     with qtbot.waitSignal(
-        stack.x_changed, timeout=2000, check_params_cb=lambda x: abs(x - 0.5) < tolerance
+        stack.x_requested, timeout=2000, check_params_cb=lambda x: abs(x - 0.5) < tolerance
     ):
         drag(stack, plot_index=1, start=2.0, end=0.5)
     assert stack.marker_x() == emitted[-1]
@@ -360,7 +365,7 @@ def test_marker_cannot_leave_the_domain(
 @pytest.mark.usefixtures("no_mouse_rate_limit")
 def test_double_click_jumps_and_clamps(qtbot, stack: PlotStack, emitted: list[float]) -> None:
     tolerance = 2 * one_pixel(stack)
-    with qtbot.waitSignal(stack.x_changed, timeout=2000):
+    with qtbot.waitSignal(stack.x_requested, timeout=2000):
         double_click(stack, plot_index=2, x=-2.5)
     assert emitted == [pytest.approx(-2.5, abs=tolerance)]
     assert all(float(line.value()) == emitted[0] for line in markers(stack))
@@ -369,20 +374,20 @@ def test_double_click_jumps_and_clamps(qtbot, stack: PlotStack, emitted: list[fl
     assert emitted[-1] == -5.0 and stack.marker_x() == -5.0
 
 
-def test_set_marker_x_moves_silently(qtbot, stack: PlotStack) -> None:
-    with qtbot.assertNotEmitted(stack.x_changed):
-        stack.set_marker_x(-1.25)
+def test_set_marker_x_moves_silently(qtbot, stack: PlotStack, feed: Feed) -> None:
+    with qtbot.assertNotEmitted(stack.x_requested):
+        feed.x(-1.25)
         assert stack.marker_x() == -1.25
         assert all(float(line.value()) == -1.25 for line in markers(stack))
-        stack.set_marker_x(42.0)
+        feed.x(42.0)
         assert stack.marker_x() == 5.0
         assert all(float(line.value()) == 5.0 for line in markers(stack))
-        stack.set_problem(Problem(n=40, domain=(-2.0, 2.0), jitter=1e-6))
+        feed.problem(Problem(n=40, domain=(-2.0, 2.0), jitter=1e-6))
         assert stack.marker_x() == 2.0
 
 
-def test_marker_label_shows_x(stack: PlotStack) -> None:
-    stack.set_marker_x(-1.5)
+def test_marker_label_shows_x(stack: PlotStack, feed: Feed) -> None:
+    feed.x(-1.5)
     labels = [
         child
         for line in markers(stack)
@@ -442,23 +447,27 @@ def test_follows_a_dark_palette(stack: PlotStack, dark_palette: QPalette) -> Non
         assert _color_count(image, color) > 20, color
 
 
-def test_report_at_another_x_is_drawn_there(stack: PlotStack, records: Records) -> None:
-    """A report at another x of the same problem is drawn at its own x."""
+def test_report_at_another_x_is_drawn_there(stack: PlotStack, records: Records, feed: Feed) -> None:
+    """A report at another x of the same problem is drawn at its own x (while the probe
+    moved on and its own report is not in yet)."""
     report: ProbeReport = dataclasses.replace(
         records.report, result=dataclasses.replace(records.report.result, x=-1.0)
     )
-    stack.set_report(report)
+    feed.x(3.0)
+    feed.report(report)
     x, _ = xy(legend_item(stack.plot_items()[1], "reference"))
     assert list(x) == [-1.0]
 
 
-def test_the_spread_is_a_bar_per_dtype_at_the_probe(stack: PlotStack, records: Records) -> None:
+def test_the_spread_is_a_bar_per_dtype_at_the_probe(
+    stack: PlotStack, records: Records, feed: Feed
+) -> None:
     spread = {
         "float32": Spread(16, -505.4, 101.9, -200.0, 150.0, 0.0),
         "float64": None,  # every copy failed: no bar
     }
     result = dataclasses.replace(records.report.result, spread=spread)
-    stack.set_report(dataclasses.replace(records.report, result=result))
+    feed.report(dataclasses.replace(records.report, result=result))
     middle = stack.plot_items()[1]
     x, y = xy(legend_item(middle, "spread float32"))
     assert x[0] == x[1] < 2.0 and x[0] > 1.9
@@ -468,7 +477,7 @@ def test_the_spread_is_a_bar_per_dtype_at_the_probe(stack: PlotStack, records: R
 
 
 def test_a_dtype_without_numbers_says_so_in_its_greyed_legend_entries(
-    stack: PlotStack, records: Records
+    stack: PlotStack, records: Records, feed: Feed
 ) -> None:
     nothing = np.full_like(records.curves.x, np.nan)
     failed = dataclasses.replace(
@@ -477,14 +486,14 @@ def test_a_dtype_without_numbers_says_so_in_its_greyed_legend_entries(
         grad={**records.curves.grad, "float32": nothing},
         errors={**records.curves.errors, "float32": "Cholesky failed in float32: NaN"},
     )
-    stack.set_curves(failed)
+    feed.curves(failed)
     for plot, name in ((stack.plot_items()[0], "mu"), (stack.plot_items()[1], "d mu/dx")):
         labels = {label.text: label for _, label in plot.legend.items}
         text = f"{name} float32: no numbers (Cholesky failed in float32: NaN)"
         assert text in labels
         assert QColor(labels[text].opts["color"]) == QColor(style.muted_text())
         assert f"{name} float64" in labels
-    stack.set_curves(records.curves)  # numbers again: the plain entry is back
+    feed.curves(records.curves)  # numbers again: the plain entry is back
     assert "mu float32" in [label.text for _, label in stack.plot_items()[0].legend.items]
 
 
@@ -536,14 +545,14 @@ def test_clip_polyline_cuts_segments_at_the_box_edges() -> None:
 
 
 def test_values_that_all_underflow_to_zero_still_get_a_tickable_range(
-    qtbot, stack: PlotStack, records: Records, report_factory
+    qtbot, stack: PlotStack, records: Records, report_factory, feed: Feed
 ) -> None:
     """--domain -1e6 1e6 --n 50: the truth and the reference are 0 +/- 5e-324; pyqtgraph
     divided by a subnormal tick spacing in every paint."""
     zero_ball = Ball(0.0, 5e-324)
     zero = Reference("exact", mu=zero_ball, grad=zero_ball, precision_bits=128)
-    stack.set_report(report_factory(records.problem, reference=zero))
+    feed.report(report_factory(records.problem, reference=zero))
     flat = np.zeros_like(records.truth.x)
-    stack.set_reference_curve(dataclasses.replace(records.truth, mu=flat, grad=flat))
+    feed.truth(dataclasses.replace(records.truth, mu=flat, grad=flat))
     _, (y_lo, y_hi) = stack.plot_items()[1].vb.viewRange()
     assert y_hi - y_lo > 1e-3

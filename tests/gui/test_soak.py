@@ -4,6 +4,8 @@ Not a timing test: it checks that after a long, messy session the worker still r
 reported a failure, shows the numbers of the last x and the last valid problem, and that
 neither threads nor child processes pile up. Moves are not awaited one by one: events are
 processed between them, as a user's hand would leave time for, and the results catch up.
+The worker and its two processes are real; the paths process answers with recorded
+numbers (``fake_services.serve_recorded_paths``), so the soak imports no TensorFlow.
 
 (Closing the window during the seed's reference solve is covered by
 test_main_window.py::test_closing_during_the_seed_reference_solve_is_quick.)
@@ -21,16 +23,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_services import serve_recorded_paths
+from fake_workers import RecordedSweeps
 from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
-from PyQt6.QtWidgets import QApplication, QComboBox, QDoubleSpinBox, QWidget
+from PyQt6.QtWidgets import QApplication, QComboBox, QWidget
 
 from gradviz.core.io.presets import load_presets
 from gradviz.core.numerics.results import ProbeReport
 from gradviz.core.problem.spec import SOLVERS, Problem
+from gradviz.gui.app import open_window
 from gradviz.gui.controls import FIELDS, field_texts
 from gradviz.gui.main_window import MainWindow
-from gradviz.gui.panel import TSV_HEADER
+from gradviz.gui.model import WindowModel
+from gradviz.gui.panel_text import TSV_HEADER
 from gradviz.worker.compute_worker import ComputeWorker
 
 FAST = Problem(n=40, jitter=1e-6, solver="cholesky")
@@ -124,7 +130,7 @@ def send_mouse(window: MainWindow, kind: QEvent.Type, point: QPoint, held: bool)
 
 def drag_marker(window: MainWindow, end: float, steps: int = 4) -> None:
     """Press on the marker where it is, move in a few steps to ``end``, release."""
-    start = window.x
+    start = window.model.x
     send_mouse(window, QEvent.Type.MouseMove, viewport_point(window, start), held=False)
     send_mouse(window, QEvent.Type.MouseButtonPress, viewport_point(window, start), held=True)
     for x in np.linspace(start, end, steps + 1)[1:]:
@@ -143,7 +149,7 @@ def one_pixel(window: MainWindow) -> float:
 class Soak:
     window: MainWindow
     worker: ComputeWorker
-    failures: list[str] = field(default_factory=list)
+    failures: list[object] = field(default_factory=list)
     reports: list[ProbeReport] = field(default_factory=list)
     close_seconds: float | None = None
 
@@ -152,12 +158,12 @@ class Soak:
 def soak(qtbot, no_mouse_rate_limit: None) -> Iterator[Soak]:
     """A shown window on the fast problem; teardown closes it and checks nothing survives."""
     assert multiprocessing.active_children() == []
-    worker = ComputeWorker()
-    window = MainWindow(FAST, START_X, worker, settings=None)
+    worker = ComputeWorker(paths_service=serve_recorded_paths)
+    window = open_window(WindowModel(FAST, START_X), None, worker, RecordedSweeps())
     qtbot.addWidget(window)
     state = Soak(window, worker)
     worker.failed.connect(state.failures.append)
-    window.report_shown.connect(state.reports.append)
+    window.model.report_changed.connect(state.reports.append)
     try:
         with qtbot.waitExposed(window):
             window.show()
@@ -247,29 +253,30 @@ def change_problem(qtbot, window: MainWindow, plan: Plan, index: int, rng) -> No
         presets.setCurrentIndex(chosen)
         plan.problem = load_presets()[chosen].problem
     # Valid or not, the window holds the last valid problem, at once.
-    assert window.problem == plan.problem, kind
+    assert window.model.problem == plan.problem, kind
 
 
 def move_probe(qtbot, window: MainWindow, plan: Plan, rng: np.random.Generator) -> None:
     """One probe move by a randomly chosen input path; checks the move landed."""
-    lo, hi = window.problem.domain
-    step = window.grid_step()
-    before = window.x
+    lo, hi = window.model.problem.domain
+    step = window.model.grid_step()
+    before = window.model.x
     roll = rng.random()
     graphics = window.plots.graphics()
     if roll < 0.40:
         steps = int(rng.choice([-10, -1, 1, 10]))
-        window.nudge(steps)
+        window.controller.nudge(steps)
         kind, expected = "nudge", min(max(before + steps * step, lo), hi)
     elif roll < 0.65:
         x = float(rng.uniform(lo - 1.0, hi + 1.0))  # some beyond the ends: clamped
-        window.plots.x_changed.emit(x)
-        kind, expected = "plots.x_changed", min(max(x, lo), hi)
+        window.plots.x_requested.emit(x)
+        kind, expected = "plots.x_requested", min(max(x, lo), hi)
     elif roll < 0.85:
-        spin = window.panel.findChild(QDoubleSpinBox, "x_spin")
-        assert spin is not None
-        spin.setValue(float(rng.uniform(lo, hi)))
-        kind, expected = "spin box", spin.value()
+        box = window.panel.x_box()
+        typed = float(rng.uniform(lo, hi))
+        box.setText(repr(typed))
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+        kind, expected = "x box", typed
     elif roll < 0.97:
         if not window.plots.isAncestorOf(QApplication.focusWidget()):
             graphics.setFocus()
@@ -285,25 +292,25 @@ def move_probe(qtbot, window: MainWindow, plan: Plan, rng: np.random.Generator) 
         target = float(rng.uniform(lo + 0.1 * (hi - lo), hi - 0.1 * (hi - lo)))
         drag_marker(window, target)
         kind, expected = "mouse drag", target
-        if abs(window.x - target) > 2 * one_pixel(window):
-            plan.drags_off.append((target, window.x))
-        expected = window.x
+        if abs(window.model.x - target) > 2 * one_pixel(window):
+            plan.drags_off.append((target, window.model.x))
+        expected = window.model.x
     plan.moves[kind] = plan.moves.get(kind, 0) + 1
-    assert window.x == expected, (kind, before, expected, window.x)
-    assert window.plots.marker_x() == window.x
+    assert window.model.x == expected, (kind, before, expected, window.model.x)
+    assert window.plots.marker_x() == window.model.x
 
 
 def wait_for_last_results(qtbot, soak: Soak, plan: Plan) -> None:
     """Wait for complete, then check the window shows the last x of the last valid problem."""
     window = soak.window
-    last_x = window.x
+    last_x = window.model.x
     waited = time.monotonic()
-    qtbot.waitUntil(window.is_complete, timeout=FINAL_RESULTS_MS)
+    qtbot.waitUntil(window.model.is_complete, timeout=FINAL_RESULTS_MS)
     print(f"final results {time.monotonic() - waited:.1f} s after the last move")
     assert soak.worker.isRunning()
     assert soak.failures == []
-    assert window.problem == plan.problem == window.editor.problem()
-    assert window.x == last_x == window.plots.marker_x()
+    assert window.model.problem == plan.problem == window.editor.problem()
+    assert window.model.x == last_x == window.plots.marker_x()
     assert window.windowTitle() == f"gradviz — {plan.problem.summary()}"
     shown = soak.reports[-1]
     assert shown.result.problem == plan.problem and shown.result.x == last_x
@@ -319,7 +326,7 @@ def wait_for_last_results(qtbot, soak: Soak, plan: Plan) -> None:
 def test_soak_two_thousand_moves_and_twenty_problem_changes(qtbot, soak: Soak) -> None:
     window, worker = soak.window, soak.worker
     rng = np.random.default_rng(20240514)
-    qtbot.waitUntil(window.is_complete, timeout=FIRST_RESULTS_MS)
+    qtbot.waitUntil(window.model.is_complete, timeout=FIRST_RESULTS_MS)
     threads_after_first = threading.active_count()
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
@@ -337,7 +344,7 @@ def test_soak_two_thousand_moves_and_twenty_problem_changes(qtbot, soak: Soak) -
 
     print(plan)  # shown when the test fails
     # Every input path and every kind of change was exercised.
-    assert set(plan.moves) == {"nudge", "plots.x_changed", "spin box", "keyboard", "mouse drag"}
+    assert set(plan.moves) == {"nudge", "plots.x_requested", "x box", "keyboard", "mouse drag"}
     assert sum(plan.moves.values()) == MOVES
     assert plan.changes == {"typed": 8, "invalid": 6, "preset": 6}
     assert len(plan.drags_off) <= plan.moves["mouse drag"] // 10, plan.drags_off

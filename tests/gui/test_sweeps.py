@@ -1,12 +1,13 @@
-"""The Sweeps tab and its worker: what is drawn is the sweep's rows, a click applies a
-point's jitter and solver, the sweep runs in a process that Cancel ends."""
+"""The Sweeps tab as a view of the model's sweep: what is drawn is the sweep's rows, the
+best is starred only once the sweep is final, a click asks for a point's jitter and
+solver. Recorded sweeps (``records.py``): no TensorFlow; the sweep worker and its
+process are tested in ``tests/worker/test_sweep_worker.py``."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-import multiprocessing
 
 import numpy as np
 import pyqtgraph as pg
@@ -14,36 +15,44 @@ import pytest
 from PyQt6.QtCore import QEvent, QPointF, Qt
 from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
 from PyQt6.QtWidgets import QApplication
+from records import make_jitter_sweep, make_step_sweep
 from spec import DTYPES
 
-from gradviz.core.analysis.sweep import best_per_dtype, jitter_sweep, step_sweep
+from gradviz.core.analysis.sweep import best_per_dtype
 from gradviz.core.io.files import SaveError
-from gradviz.core.problem.data import problem_data
 from gradviz.core.problem.spec import Problem
-from gradviz.gui.sweeps import FAILED_AT, ZERO_AT, SweepsView, log_jitter
-from gradviz.worker.sweep_worker import SweepWorker
+from gradviz.gui.model import WindowModel
+from gradviz.gui.sweep_plots import FAILED_AT, ZERO_AT, log_jitter
+from gradviz.gui.sweeps import SweepsView
+from gradviz.worker.messages import SweepNote, SweepResult
 
 SMALL = Problem(n=20)
 X = 1.5
-JITTERS = (0.0, 1e-12, 1e-8, 1e-4, 1e-1)
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    return jitter_sweep(problem_data(SMALL), X, jitters=JITTERS)
+    return make_jitter_sweep(SMALL, X)
 
 
 @pytest.fixture(scope="module")
 def step():
-    return step_sweep(problem_data(SMALL.replace(jitter=1e-3)), X)
+    return make_step_sweep(SMALL, X)
 
 
 @pytest.fixture
 def view(qtbot):
-    widget = SweepsView()
+    widget = SweepsView(WindowModel(SMALL, X))
     qtbot.addWidget(widget)
-    yield widget
-    widget.stop()
+    return widget
+
+
+def finish(view, sweep) -> None:
+    """The sweep of the view's model arrives, complete."""
+    model = view.model
+    model.start_sweep()
+    model.receive_sweep_result(SweepResult(sweep, final=True))
+    model.receive_sweep_note(SweepNote(SMALL, X, "done", "done in 9 s"))
 
 
 def test_log_axis_positions() -> None:
@@ -51,7 +60,7 @@ def test_log_axis_positions() -> None:
 
 
 def test_curves_failures_and_best_are_the_sweeps_rows(view, sweep) -> None:
-    view._worker.finished_sweep.emit(sweep)
+    finish(view, sweep)
     assert "done" in view.status.text()
     for dtype in DTYPES:
         plot = view.plots[dtype]
@@ -88,7 +97,8 @@ def test_curves_failures_and_best_are_the_sweeps_rows(view, sweep) -> None:
 
 
 def test_the_step_plot_is_the_step_sweeps_rows(view, step) -> None:
-    view._worker.step_ready.emit(step)
+    view.model.start_sweep()
+    view.model.receive_step(step)
     plot = view.step_plot
     for dtype in DTYPES:
         rows = [r for r in step.rows if r.dtype == dtype and r.abs_error]
@@ -105,7 +115,7 @@ def test_clicking_a_point_emits_its_jitter_and_solver(qtbot, view, sweep) -> Non
     view.resize(900, 700)
     with qtbot.waitExposed(view):
         view.show()
-    view._worker.finished_sweep.emit(sweep)
+    finish(view, sweep)
     QApplication.processEvents()  # the view range follows the new data when laid out
     plot = view.plots["float64"]
     row = next(
@@ -136,63 +146,6 @@ def test_clicking_a_point_emits_its_jitter_and_solver(qtbot, view, sweep) -> Non
     assert jitter == 1e-4 and clicked.digits == pytest.approx(row.digits, abs=0.05)
 
 
-@pytest.mark.timeout(120)
-def test_the_worker_streams_partial_sweeps_then_the_whole(qtbot) -> None:
-    worker = SweepWorker()
-    worker.start()
-    partials, steps = [], []
-    worker.partial.connect(partials.append)
-    worker.step_ready.connect(steps.append)
-    try:
-        with qtbot.waitSignal(worker.finished_sweep, timeout=90_000) as blocker:
-            worker.submit(SMALL, X, ("cholesky",))
-        done = blocker.args[0]
-        assert done.problem == SMALL and done.x == X
-        assert {row.solver for row in done.rows} == {"cholesky"}
-        assert dict(done.best) == best_per_dtype(done.rows)
-        assert [(s.problem, s.x) for s in steps] == [(SMALL, X)]  # the step sweep came first
-        qtbot.waitUntil(lambda: len(partials) >= 2)
-        assert all(row.digits is None for row in partials[0].rows)
-    finally:
-        worker.stop()
-    assert not multiprocessing.active_children()
-
-
-@pytest.mark.timeout(180)
-def test_a_newer_request_supersedes_in_the_same_process(qtbot) -> None:
-    worker = SweepWorker()
-    worker.start()
-    done = []
-    worker.finished_sweep.connect(done.append)
-    try:
-        with qtbot.waitSignal(worker.partial, timeout=60_000):  # running, for seconds more
-            worker.submit(Problem(), 1.0, ("solve",))
-        worker.submit(SMALL, X, ("solve",))
-        qtbot.waitUntil(lambda: len(done) == 1, timeout=90_000)
-        [child] = multiprocessing.active_children()
-        worker.submit(SMALL, -1.0, ("solve",))
-        qtbot.waitUntil(lambda: len(done) == 2, timeout=60_000)
-        assert [sweep.x for sweep in done] == [X, -1.0]  # the superseded one never arrives
-        assert multiprocessing.active_children() == [child]  # TensorFlow imported once
-    finally:
-        worker.stop()
-    assert not multiprocessing.active_children()
-
-
-@pytest.mark.timeout(120)
-def test_cancel_ends_the_sweep_process(qtbot, view) -> None:
-    view.set_target(Problem(), 2.0)
-    with qtbot.waitExposed(view):
-        view.show()
-    qtbot.waitUntil(view.cancel_button.isEnabled, timeout=3000)
-    with qtbot.waitSignal(view._worker.progress, timeout=60_000):
-        pass
-    with qtbot.waitSignal(view._worker.cancelled, timeout=5000):
-        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
-    assert view.status.text() == "cancelled" and not view.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=5000)
-
-
 def test_the_sweeps_follow_the_palette_like_the_plots(qtbot, view) -> None:
     app = QApplication.instance()
     previous = app.palette()
@@ -215,7 +168,7 @@ def test_the_sweeps_follow_the_palette_like_the_plots(qtbot, view) -> None:
 def test_the_sweep_exports_its_rows_as_csv_and_the_tab_as_png(view, sweep, tmp_path) -> None:
     with pytest.raises(SaveError, match="no sweep has finished yet"):
         view.export(tmp_path / "early.csv")
-    view._worker.finished_sweep.emit(sweep)
+    finish(view, sweep)
     QApplication.processEvents()
     view.export(tmp_path / "rows.csv")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "rows.csv").read_text())))

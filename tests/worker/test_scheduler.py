@@ -3,7 +3,6 @@ processes and no TensorFlow. Each test plays one awkward sequence a user can cau
 
 from __future__ import annotations
 
-import logging
 import math
 import subprocess
 import sys
@@ -23,6 +22,15 @@ from gradviz.core.numerics.results import (
     ReferenceCurve,
 )
 from gradviz.core.problem.spec import Problem, ProblemError
+from gradviz.worker.actions import (
+    Action,
+    Emit,
+    Role,
+    Send,
+    StartPaths,
+    StartProblem,
+    Stop,
+)
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -42,17 +50,7 @@ from gradviz.worker.messages import (
     ReferenceSolved,
     Sampled,
 )
-from gradviz.worker.scheduler import (
-    ABANDON_AFTER_S,
-    Action,
-    Emit,
-    Role,
-    Scheduler,
-    Send,
-    StartPaths,
-    StartProblem,
-    Stop,
-)
+from gradviz.worker.scheduler import ABANDON_AFTER_S, Scheduler
 
 SMALL = Problem(n=5, jitter=1e-6, solver="cholesky")
 OTHER = SMALL.replace(n=6)
@@ -362,15 +360,6 @@ def test_without_a_reference_the_report_is_final_at_once() -> None:
     assert StartProblem(SMALL, None) in run.actions
     [report] = run.emitted(ProbeReport)
     assert not report.reference_pending and report.reference_note == "reference off"
-
-
-@pytest.mark.parametrize("role", ["paths", "problem"])
-def test_an_unknown_message_is_logged_not_dropped_silently(role: str, caplog) -> None:
-    run = Run()
-    run.ready()
-    with caplog.at_level(logging.ERROR, logger="gradviz.worker.scheduler"):
-        run.do(f"{role}_message", ("probe", SMALL, 1.0))
-    assert "unknown message" in caplog.text
 
 
 def test_the_reference_curve_reaches_the_window_only_for_the_current_problem() -> None:

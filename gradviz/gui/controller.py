@@ -1,0 +1,262 @@
+"""The window's controller: what the user asks for, turned into model changes and work.
+
+The only writer of the :class:`~gradviz.gui.model.WindowModel`. Views emit what the user
+wants (move the probe, apply a problem, sweep, retry); the controller records it for
+Undo, changes the model, and hands the new (problem, x) to the workers. What the workers
+send goes into the model, which drops whatever is no longer current. Nothing here draws.
+
+The workers are anything with the worker's interface (:class:`ComputeService`,
+:class:`SweepService`): the window's tests drive the model with recorded results.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PyQt6.QtCore import QObject, QTimer, pyqtBoundSignal
+from PyQt6.QtGui import QUndoStack
+
+from gradviz.core.io.session import Session
+from gradviz.core.problem.data import estimated_seconds
+from gradviz.core.problem.spec import Problem, Solver
+from gradviz.gui.model import ProbeKey, WindowModel, clamped
+from gradviz.gui.undo import StateChange
+from gradviz.worker.messages import Failure
+
+STOP_TIMEOUT_MS = 2000
+LONG_WORK_S = 5.0  # a problem expected to take longer is announced, with Cancel
+SWEEP_DEBOUNCE_MS = 400
+
+
+class ComputeService(Protocol):
+    """The compute worker as the controller uses it (``ComputeWorker``, or a fake)."""
+
+    @property
+    def data_ready(self) -> pyqtBoundSignal: ...
+    @property
+    def curves_ready(self) -> pyqtBoundSignal: ...
+    @property
+    def report_ready(self) -> pyqtBoundSignal: ...
+    @property
+    def reference_curve_ready(self) -> pyqtBoundSignal: ...
+    @property
+    def precision_ready(self) -> pyqtBoundSignal: ...
+    @property
+    def progress(self) -> pyqtBoundSignal: ...
+    @property
+    def failed(self) -> pyqtBoundSignal: ...
+
+    def start(self) -> None: ...
+    def submit(self, problem: Problem, x: float) -> None: ...
+    def set_dragging(self, dragging: bool) -> None: ...
+    def retry(self) -> None: ...
+    def stop(self) -> None: ...
+    def wait(self, msecs: int) -> bool: ...
+
+
+class SweepService(Protocol):
+    """The sweep worker as the controller uses it (``SweepWorker``, or a fake)."""
+
+    @property
+    def note(self) -> pyqtBoundSignal: ...
+    @property
+    def result(self) -> pyqtBoundSignal: ...
+    @property
+    def step_ready(self) -> pyqtBoundSignal: ...
+
+    def isRunning(self) -> bool: ...
+    def start(self) -> None: ...
+    def submit(self, problem: Problem, x: float) -> None: ...
+    def cancel(self) -> None: ...
+    def retry(self) -> None: ...
+    def set_paused(self, paused: bool) -> None: ...
+    def stop(self) -> None: ...
+
+
+class WindowController(QObject):
+    """Intents in, model changes and worker requests out."""
+
+    def __init__(
+        self,
+        model: WindowModel,
+        compute: ComputeService,
+        sweeps: SweepService,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._compute = compute
+        self._sweeps = sweeps
+        self._undo = QUndoStack(self)
+        self._undo.indexChanged.connect(self._on_undo_index_changed)
+        self._restoring = False  # undo/redo applies a state: it must not push another
+        self._sweeps_shown = False
+        self._sweep_debounce = QTimer(self)
+        self._sweep_debounce.setSingleShot(True)
+        self._sweep_debounce.setInterval(SWEEP_DEBOUNCE_MS)
+        self._sweep_debounce.timeout.connect(self.sweep_again)
+        # Bound methods, not lambdas: PyQt drops a bound method's connection when its
+        # QObject is destroyed, but would still call a lambda into a half-deleted object.
+        compute.data_ready.connect(model.receive_data)
+        compute.curves_ready.connect(model.receive_curves)
+        compute.report_ready.connect(model.receive_report)
+        compute.reference_curve_ready.connect(model.receive_truth)
+        compute.precision_ready.connect(model.receive_precision)
+        compute.progress.connect(model.receive_progress)
+        compute.failed.connect(self._on_failed)
+        sweeps.note.connect(model.receive_sweep_note)
+        sweeps.result.connect(model.receive_sweep_result)
+        sweeps.step_ready.connect(model.receive_step)
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        return self._undo
+
+    def start(self) -> None:
+        """Start the compute worker on the model's (problem, x)."""
+        self._compute.start()
+        self._submit()
+
+    def stop(self) -> None:
+        """End both workers and their processes (the window closes)."""
+        self._sweep_debounce.stop()
+        self._compute.stop()
+        self._compute.wait(STOP_TIMEOUT_MS)
+        self._sweeps.stop()
+
+    # --- the probe ---------------------------------------------------------------------
+
+    def move_to(self, x: float) -> None:
+        """The user moved the probe (drag, click, keys, the x box): one undo step per
+        drag; an x outside the domain is clamped and said."""
+        model = self._model
+        inside = clamped(model.problem, x)
+        if inside != x:
+            lo, hi = model.problem.domain
+            model.say(
+                f"x = {x:g} lies outside the domain [{lo:g}, {hi:g}]; the probe is at {inside:g}"
+            )
+        if inside != model.x:
+            self._remember(ProbeKey(model.problem, inside), f"Move x to {inside:.6g}", merge=True)
+            model.move_probe(inside)
+            self._submit()
+
+    def nudge(self, steps: int) -> None:
+        """Move the probe by ``steps`` grid steps (Left/Right; Shift: ten)."""
+        self.move_to(self._model.x + steps * self._model.grid_step())
+
+    def set_dragging(self, dragging: bool) -> None:
+        """While the user drags, background work yields: only the probe's paths run."""
+        self._model.set_dragging(dragging)
+        self._compute.set_dragging(dragging)
+        self._sweeps.set_paused(dragging)
+
+    # --- the problem -------------------------------------------------------------------
+
+    def apply_problem(self, problem: Problem) -> None:
+        """A new valid problem (the editor, a preset, a sweep point, a session)."""
+        model = self._model
+        if problem == model.problem:
+            return
+        seconds = estimated_seconds(problem)
+        if seconds >= LONG_WORK_S:
+            model.say(
+                f"n = {problem.n}: the first results will take about {seconds:.0f} s here; "
+                "Cancel in the status bar returns to the previous problem"
+            )
+        old_x = model.x
+        self._remember(ProbeKey(problem, clamped(problem, old_x)), "Change the problem", False)
+        model.set_problem(problem, old_x)
+        if model.x != old_x:
+            model.say(f"x = {old_x:g} lies outside the new domain; moved to {model.x:g}")
+        self._submit()
+
+    def choose_sweep_point(self, jitter: float, solver: Solver) -> None:
+        """A point of the jitter sweep: apply its jitter and solver (one undo step)."""
+        self.apply_problem(self._model.problem.replace(jitter=jitter, solver=solver))
+
+    def cancel_problem(self) -> None:
+        """Return to the problem before the one being set up (Cancel in the status bar)."""
+        if self._model.cancel_to is not None:
+            self._undo.undo()
+            self._model.say(f"Cancelled: back to {self._model.problem.summary()}")
+
+    def apply_session(self, session: Session) -> None:
+        """Show a loaded (already validated) session's problem and x."""
+        model = self._model
+        if session.problem != model.problem:
+            self._remember(
+                ProbeKey(session.problem, clamped(session.problem, session.x)),
+                "Open a session",
+                False,
+            )
+            model.set_problem(session.problem, session.x)
+            if model.x != session.x:
+                model.say(f"x = {session.x:g} lies outside the new domain; moved to {model.x:g}")
+            self._submit()
+        else:
+            self.move_to(session.x)
+
+    def go_to(self, key: ProbeKey) -> None:
+        """Show ``key`` without recording it (undo and redo)."""
+        self._restoring = True
+        try:
+            if key.problem != self._model.problem:
+                self._model.set_problem(key.problem, key.x)
+                self._submit()
+            else:
+                self.move_to(key.x)
+        finally:
+            self._restoring = False
+
+    def retry(self) -> None:
+        """Start every process that stopped after repeated failures, now."""
+        self._compute.retry()
+        self._sweeps.retry()
+
+    # --- the Sweeps tab ------------------------------------------------------------------
+
+    def set_sweeps_shown(self, shown: bool) -> None:
+        """The Sweeps tab is on screen (sweeps run for it) or not."""
+        self._sweeps_shown = shown
+        if shown and self._model.sweep.key != self._model.key:
+            self._sweep_debounce.start()
+
+    def sweep_again(self) -> None:
+        """Sweep the current (problem, x), superseding any sweep that runs."""
+        model = self._model
+        model.start_sweep()
+        # Started by the first sweep: a window whose tab is never shown runs no thread for it.
+        if not self._sweeps.isRunning():
+            self._sweeps.start()
+        self._sweeps.submit(model.problem, model.x)
+
+    def cancel_sweep(self) -> None:
+        self._sweep_debounce.stop()
+        self._model.cancel_sweep()
+        self._sweeps.cancel()
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _submit(self) -> None:
+        model = self._model
+        self._compute.submit(model.problem, model.x)
+        if self._sweeps_shown:
+            self._sweep_debounce.start()
+
+    def _remember(self, after: ProbeKey, text: str, merge: bool) -> None:
+        """Push the change from the current (problem, x) to ``after`` onto the undo stack."""
+        if not self._restoring:
+            self._undo.push(StateChange(self.go_to, self._model.key, after, text, merge))
+
+    def _on_undo_index_changed(self, index: int) -> None:
+        """Cancel returns to the problem before the last change, while that change is the
+        last step (a probe move since makes it a plain Undo)."""
+        last = self._undo.command(index - 1)
+        back_to = None
+        if isinstance(last, StateChange) and last.changes_problem():
+            back_to = last.before.problem
+        self._model.set_cancel_to(back_to)
+
+    def _on_failed(self, failure: Failure) -> None:
+        self._model.say(failure.message)

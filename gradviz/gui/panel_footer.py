@@ -1,0 +1,154 @@
+"""The panel's footer: the reference, cond(K + jitter I), the digits carried, the spread
+and the verdict of each dtype, in wrapped rich text.
+
+Wrapped paragraphs cost a relayout of the side column (2-3 ms) whenever their text
+changes: while a drag sends a report every frame, the footer (and the answer above the
+table) follows at most every FOOTER_INTERVAL_MS; a single report renders it at once.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+
+from PyQt6.QtCore import QObject, Qt, QTimer
+from PyQt6.QtGui import QFont, QFontInfo
+from PyQt6.QtWidgets import QLabel, QVBoxLayout
+
+from gradviz.core.io.report import condition_line, reference_words, verdict_words
+from gradviz.core.numerics.results import DTYPES, ProbeReport
+from gradviz.gui import style
+from gradviz.gui.panel_table import PLACEHOLDER
+from gradviz.gui.panel_text import answer_text, mono_numbers, spread_text
+
+FOOTER_INTERVAL_MS = 150
+GLOSSARY_TIP = (
+    "The answer in one paragraph, from the numbers below. "
+    "Every term is in Help > Guide (F1), Glossary."
+)
+
+
+def footer_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class Footer(QObject):
+    """The answer label (placed above the table by the panel) and the footer's labels in
+    ``column``; :meth:`show_report` renders them at most every FOOTER_INTERVAL_MS."""
+
+    def __init__(self, mono: QFont, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._mono = mono
+        self._report: ProbeReport | None = None
+        self._stale = False
+        self._rendered_at = -math.inf  # monotonic
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FOOTER_INTERVAL_MS)
+        self._timer.timeout.connect(self._on_due)
+        self.answer = footer_label("answer")
+        self.answer.setToolTip(GLOSSARY_TIP)
+        self.reference = footer_label("reference")
+        self.condition = footer_label("condition")
+        self.carried = footer_label("carried")
+        self.spreads = {dtype: footer_label(f"spread_{dtype}") for dtype in DTYPES}
+        self.verdicts = {dtype: footer_label(f"verdict_{dtype}") for dtype in DTYPES}
+        tips = {
+            self.reference: "reference, ball arithmetic, undetermined and jitter limit",
+            self.condition: "cond(K)",
+            self.carried: "digits carried",
+            **dict.fromkeys(self.spreads.values(), "spread"),
+            **dict.fromkeys(self.verdicts.values(), "correct digits and cond(K)"),
+        }
+        for label, terms in tips.items():
+            label.setToolTip(f"{terms}: see Help > Guide (F1), Glossary")
+        self.column = QVBoxLayout()
+        self.column.setSpacing(3)
+        self.column.setContentsMargins(2, 0, 2, 0)
+        for label in (self.reference, self.condition, self.carried):
+            self.column.addWidget(label)
+        self.column.addSpacing(4)
+        for label in (*self.spreads.values(), *self.verdicts.values()):
+            self.column.addWidget(label)
+
+    def show_report(self, report: ProbeReport | None, stale: bool) -> None:
+        """Render now, or at the end of the interval when the last render was recent."""
+        self._report, self._stale = report, stale
+        now = time.monotonic()
+        if now - self._rendered_at >= FOOTER_INTERVAL_MS / 1000:
+            self._timer.stop()
+            self._rendered_at = now
+            self._render()
+        elif not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Render a footer still waiting for its interval now (before a screenshot, or for
+        a reader that must see the latest words)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._on_due()
+
+    def _on_due(self) -> None:
+        self._rendered_at = time.monotonic()
+        self._render()
+
+    def _labels(self) -> tuple[QLabel, ...]:
+        return (
+            self.reference,
+            self.condition,
+            self.carried,
+            self.answer,
+            *self.spreads.values(),
+            *self.verdicts.values(),
+        )
+
+    def _render(self) -> None:
+        report = self._report
+        muted = style.muted_text()
+        if report is None:
+            for label in self._labels():
+                label.setText("")
+            self.reference.setText(f"<span style='color:{muted}'>reference: {PLACEHOLDER}</span>")
+            return
+        opening, closing = ("<i>", "</i>") if self._stale else ("", "")
+        swatch = f"<span style='color:{style.REFERENCE_COLOR}'>■</span>"
+        if report.reference is None:
+            note = html.escape(report.reference_note or "reference: pending")
+            reference = f"{swatch} <i style='color:{muted}'>{note}</i>"
+        else:
+            joint, words = reference_words(report.reference)
+            family = QFontInfo(self._mono).family()
+            lines = [mono_numbers(html.escape(line), family) for line in words]
+            head = f"<span style='color:{style.REFERENCE_COLOR}'><b>reference</b></span>"
+            lines[0] = head + html.escape(joint) + lines[0]
+            reference = f"{swatch} " + "<br>&nbsp;&nbsp;&nbsp;".join(lines)
+        self.reference.setText(opening + reference + closing)
+        self.condition.setText(opening + html.escape(condition_line(report.diagnosis)) + closing)
+        carried = report.diagnosis.carried_digits
+        parts = [
+            f"<span style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}</span> {carried[dtype]:.1f}"
+            for dtype in DTYPES
+            if dtype in carried
+        ]
+        self.carried.setText(f"digits carried (-log10 eps): {', '.join(parts)}")
+        self.answer.setText(f"{opening}{html.escape(answer_text(report))}{closing}")
+        for dtype, label in self.spreads.items():
+            spread = html.escape(spread_text(report.result.spread, dtype))
+            label.setText(
+                f"{opening}<b style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}:</b> "
+                f"{spread}{closing}"
+            )
+        for dtype, label in self.verdicts.items():
+            verdict = report.diagnosis.verdicts.get(dtype)
+            body = "" if verdict is None else html.escape(verdict_words(verdict))
+            label.setText(
+                f"{opening}<b style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}:</b> "
+                f"{body}{closing}"
+            )

@@ -1,0 +1,251 @@
+"""The panel's table: one row per path, a value and a digit count per dtype.
+
+Each gradient is printed as :func:`~gradviz.core.io.report.format_value` prints it, its
+correct leading digits (from the diagnosis) in the normal text colour and the wrong ones
+greyed, so agreement between paths can be told apart from correctness.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+
+from PyQt6.QtCore import QRect, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PyQt6.QtWidgets import QFrame, QGridLayout, QLabel
+
+from gradviz.core.io.report import format_value, split_correct_digits
+from gradviz.core.numerics.results import (
+    DTYPES,
+    PATH_SPEC,
+    PATH_SPECS,
+    Cell,
+    DType,
+    PathName,
+    ProbeReport,
+)
+from gradviz.gui import style
+from gradviz.gui.panel_text import FAILURE_WORDS, integer_width, seed_print, shown_value
+
+PLACEHOLDER = "…"
+# Widest shown text per dtype, e.g. "-1.234568e-07" and "-1.23456789012e-07".
+VALUE_CHARS = (13, 18)
+
+
+def mono_label(name: str, font: QFont) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setFont(font)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
+
+
+class ResultsTable(QFrame):
+    """The grid of cells, framed on the base colour; every other row gets the alternate
+    base colour, so a row of numbers can be followed across the columns. A cell's context
+    menu asks for every digit of it (``copy_requested``)."""
+
+    copy_requested = pyqtSignal(str, str)  # path, dtype
+
+    def __init__(self, mono: QFont) -> None:
+        super().__init__()
+        self.setObjectName("table")
+        self._mono = mono
+        self._striped = [row for row, _ in enumerate(PATH_SPECS, start=2)][1::2]
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.cells: dict[tuple[PathName, DType], QLabel] = {}
+        self.badges: dict[tuple[PathName, DType], QLabel] = {}
+        self._build()
+
+    def _build(self) -> None:
+        grid = QGridLayout(self)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(5)
+        grid.setContentsMargins(10, 8, 10, 8)
+        corner = QLabel("d mu/dx")
+        corner.setToolTip(
+            "The derivative of the posterior mean at x, by each path "
+            "(the paths: see Help > Guide (F1), Glossary)"
+        )
+        grid.addWidget(corner, 0, 0, Qt.AlignmentFlag.AlignBottom)
+        for index, dtype in enumerate(DTYPES):
+            column = 1 + 3 * index
+            head = QLabel(f"<b>{dtype}</b>")
+            head.setObjectName(f"head_{dtype}")
+            head.setStyleSheet(f"color: {style.DTYPE_COLORS[dtype]};")
+            head.setToolTip(
+                f"{dtype}: grey digits disagree with the reference; 'ok' counts correct digits "
+                "(correct digits, digits carried: see Help > Guide (F1), Glossary)"
+            )
+            grid.addWidget(head, 0, column, 1, 2, Qt.AlignmentFlag.AlignBottom)
+            underline = QFrame()
+            underline.setFixedHeight(2)
+            underline.setStyleSheet(f"background: {style.DTYPE_COLORS[dtype]};")
+            grid.addWidget(underline, 1, column, 1, 2)
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Plain)
+        rule.setStyleSheet(f"color: {style.muted_text()};")
+        grid.addWidget(rule, 1, 0)
+        grid.setColumnMinimumWidth(3, 16)
+        metrics = QFontMetrics(self._mono)
+        for index, chars in enumerate(VALUE_CHARS):
+            grid.setColumnMinimumWidth(1 + 3 * index, metrics.horizontalAdvance("0" * chars))
+            grid.setColumnMinimumWidth(2 + 3 * index, metrics.horizontalAdvance("00 ok"))
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        top_right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
+        for row, spec in enumerate(PATH_SPECS, start=2):
+            name = QLabel(spec.label)
+            name.setObjectName(f"row_{spec.name}")
+            name.setFont(self._mono)
+            name.setToolTip(f"<p>{html.escape(spec.help)}</p>")
+            grid.addWidget(name, row, 0, top_left)
+            for index, dtype in enumerate(DTYPES):
+                column = 1 + 3 * index
+                cell = self._value_cell(spec.name, dtype)
+                badge = mono_label(f"badge_{spec.name}_{dtype}", self._mono)
+                grid.addWidget(cell, row, column, top_left)
+                grid.addWidget(badge, row, column + 1, top_right)
+                self.cells[(spec.name, dtype)] = cell
+                self.badges[(spec.name, dtype)] = badge
+        grid.setColumnStretch(3, 1)
+        grid.setColumnStretch(6, 2)
+
+    def _value_cell(self, path: PathName, dtype: DType) -> QLabel:
+        """A cell's label: selectable, and its context menu copies every digit."""
+        cell = mono_label(f"cell_{path}_{dtype}", self._mono)
+        cell.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        cell.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction("Copy d mu/dx (every digit)", cell)
+        copy.triggered.connect(functools.partial(self.copy_requested.emit, path, dtype))
+        cell.addAction(copy)
+        return cell
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        super().paintEvent(event)
+        grid = self.layout()
+        if not isinstance(grid, QGridLayout):
+            return
+        palette = self.palette()
+        colour = palette.color(QPalette.ColorRole.AlternateBase)
+        if colour.rgb() == palette.color(QPalette.ColorRole.Base).rgb():
+            colour = palette.color(QPalette.ColorRole.Window)
+        half = grid.verticalSpacing() // 2
+        inner = self.contentsRect()
+        painter = QPainter(self)
+        for row in self._striped:
+            cell = grid.cellRect(row, 0)
+            band = QRect(inner.left(), cell.top() - half, inner.width(), cell.height() + 2 * half)
+            painter.fillRect(band, colour)
+        painter.end()
+
+    # --- rendering -------------------------------------------------------------------
+
+    def show_report(self, report: ProbeReport | None, stale: bool, show_mu: bool) -> None:
+        muted = style.muted_text()  # once per render: it blends two palette colours
+        widths = dict.fromkeys(DTYPES, 0)
+        if report is not None:
+            for cell in report.result.cells:
+                if cell.error is None:
+                    digits = report.diagnosis.correct_digits.get((cell.path, cell.dtype))
+                    width = integer_width(shown_value(cell.grad, cell.dtype, digits))
+                    widths[cell.dtype] = max(widths[cell.dtype], width)
+        for (path, dtype), label in self.cells.items():
+            badge = self.badges[(path, dtype)]
+            if report is None:
+                label.setText(f"<span style='color:{muted}'>{PLACEHOLDER}</span>")
+                label.setToolTip("")
+                badge.setText("")
+                badge.setToolTip("")
+                continue
+            cell = report.result.cell(path, dtype)
+            digits = report.diagnosis.correct_digits.get((path, dtype))
+            label.setText(
+                self._cell_html(
+                    cell, digits, widths[dtype], stale=stale, muted=muted, show_mu=show_mu
+                )
+            )
+            label.setToolTip(_cell_tooltip(cell, digits))
+            badge.setText(self._badge_html(cell, digits, stale, muted))
+            badge.setToolTip(
+                ""
+                if digits is None
+                else f"{digits:.1f} correct significant digits against the reference "
+                f"({dtype} carries {report.diagnosis.carried_digits.get(dtype, math.nan):.1f})"
+            )
+
+    def _small_pt(self) -> float:
+        size = self._mono.pointSizeF()
+        return max(6.0, 0.85 * (size if size > 0 else 9.0))
+
+    def _cell_html(
+        self,
+        cell: Cell,
+        digits: float | None,
+        width: int,
+        *,
+        stale: bool,
+        muted: str,
+        show_mu: bool,
+    ) -> str:
+        small = f"font-size:{self._small_pt():.1f}pt; color:{muted}"
+        if cell.failure_kind is not None:
+            colour = muted if stale else style.ERROR_COLOR
+            words = FAILURE_WORDS[cell.failure_kind]
+            text = f"<span style='color:{colour}'>{html.escape(words)}</span>"
+            return f"<i>{text}</i>" if stale else text
+        grad = shown_value(cell.grad, cell.dtype, digits)
+        pad = "&nbsp;" * max(0, width - integer_width(grad))
+        if stale:
+            lines = [f"{pad}<span style='color:{muted}'>{html.escape(grad)}</span>"]
+        else:
+            good, bad = split_correct_digits(grad, digits)
+            if digits is None:
+                good, bad = grad, ""
+            lines = [
+                f"{pad}{html.escape(good)}<span style='color:{muted}'>{html.escape(bad)}</span>"
+            ]
+        if show_mu:
+            mu = html.escape(shown_value(cell.mu, cell.dtype, digits))
+            lines.append(f"<span style='{small}'>mu = {mu}</span>")
+        for extra in PATH_SPEC[cell.path].extras:
+            if extra.printed_with_grad and extra.key in cell.extra and cell.grad is not None:
+                value = cell.extra[extra.key]
+                # As the seed prints it, broken after the comma: a float64 x has up to 17
+                # digits, and one line would widen the column.
+                grad, at = seed_print(cell.grad, cell.dtype), seed_print(value, cell.dtype)
+                lines.append(f"<span style='{small}'>prints ({html.escape(grad)},</span>")
+                lines.append(f"<span style='{small}'>&nbsp;{html.escape(at)})</span>")
+        text = "<br>".join(lines)
+        return f"<i>{text}</i>" if stale else text
+
+    def _badge_html(self, cell: Cell, digits: float | None, stale: bool, muted: str) -> str:
+        small = f"font-size:{self._small_pt():.1f}pt"
+        if cell.error is not None:
+            return ""
+        if digits is None:
+            return f"<span style='{small}; color:{muted}'>&ndash;</span>"
+        count = math.floor(digits)
+        colour = muted if stale else (style.ERROR_COLOR if count == 0 else "")
+        colour_css = f"; color:{colour}" if colour else ""
+        return f"<span style='{small}{colour_css}'>{count}&nbsp;ok</span>"
+
+
+def _cell_tooltip(cell: Cell, digits: float | None) -> str:
+    title = f"<b>{cell.path}</b>, {cell.dtype}"
+    if cell.error is not None:
+        return f"<p>{title}: no number</p><p>{html.escape(cell.error)}</p>"
+    lines = [
+        title,
+        f"d mu/dx = {format_value(cell.grad, cell.dtype)}",
+        f"mu = {format_value(cell.mu, cell.dtype)}",
+        "correct digits: " + ("unknown (no reference)" if digits is None else f"{digits:.1f}"),
+    ]
+    for extra in PATH_SPEC[cell.path].extras:
+        if extra.key in cell.extra:
+            value = f" = {cell.extra[extra.key]:.6g}"
+            lines.append(extra.meaning + ("" if extra.printed_with_grad else value))
+    return "<p>" + "<br>".join(lines) + "</p>"

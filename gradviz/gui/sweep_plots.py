@@ -1,0 +1,161 @@
+"""The Sweeps tab's plots: correct digits against jitter per dtype, and the central
+difference's error against its step h.
+
+Jitter runs on a log axis, with jitter 0 one decade left of 1e-16. A failed factor is a
+cross below the axis, never zero digits. The best (jitter, solver) is starred only once
+the sweep is final: before, every digit is measured against the best jitter-free answer
+found so far, which may still change.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+
+from gradviz.core.analysis.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterSweep, StepSweep
+from gradviz.core.numerics.results import DTYPES, DType
+from gradviz.core.problem.spec import SOLVERS, Solver
+from gradviz.gui import style
+
+ZERO_AT = JITTER_DECADES[0] - 1  # where jitter 0 sits on the log10 axis
+FAILED_AT = -0.6  # digits axis position of a failed cell's cross
+SYMBOLS = {"inverse": "o", "solve": "s", "cholesky": "t"}
+LINES = {
+    "inverse": Qt.PenStyle.SolidLine,
+    "solve": Qt.PenStyle.DashLine,
+    "cholesky": Qt.PenStyle.DashDotLine,
+}
+
+
+def log_jitter(jitter: float) -> float:
+    """Position on the plots' x axis: log10(jitter), ZERO_AT for jitter 0."""
+    return math.log10(jitter) if jitter > 0 else float(ZERO_AT)
+
+
+def _ticks() -> list[tuple[float, str]]:
+    lo, hi = JITTER_DECADES
+    return [(float(ZERO_AT), "0")] + [(float(k), f"1e{k}") for k in range(lo, hi + 1, 2)]
+
+
+class DtypePlot:
+    """One dtype's plot: a curve per solver, the prediction, failures, best, libraries."""
+
+    def __init__(self, widget: Any, dtype: DType) -> None:
+        self.plot = widget.getPlotItem()
+        self.dtype = dtype
+        color = style.DTYPE_COLORS[dtype]
+        self.plot.setTitle(f"{dtype}: correct digits about the jitter-free answer")
+        self.plot.setLabel("bottom", "jitter")
+        self.plot.setLabel("left", "digits")
+        self.plot.getAxis("bottom").setTicks([_ticks()])
+        self.plot.setYRange(FAILED_AT - 0.4, 17, padding=0)
+        self.plot.addLegend(offset=(-10, 10))
+        self.curves: dict[Solver, Any] = {}
+        for solver in SOLVERS:
+            self.curves[solver] = self.plot.plot(
+                [], [], name=solver, pen=pg.mkPen(color, width=2, style=LINES[solver]),
+                symbol=SYMBOLS[solver], symbolBrush=color, symbolPen=None, symbolSize=8,
+                connect="finite",
+            )  # fmt: skip
+        self.predicted = self.plot.plot(
+            [], [], name="cond(K + jI) leaves", pen=pg.mkPen(color, style=Qt.PenStyle.DotLine)
+        )
+        self.failed = pg.ScatterPlotItem(
+            size=10, symbol="x", brush=style.ERROR_COLOR, pen=None, name="failed factorisation"
+        )
+        self.plot.addItem(self.failed)
+        self.best = pg.ScatterPlotItem(size=18, symbol="star", brush=style.REFERENCE_COLOR)
+        self.plot.addItem(self.best, ignoreBounds=True)
+        self.best_text = pg.TextItem("", color=style.REFERENCE_COLOR, anchor=(0.5, 1.3))
+        self.plot.addItem(self.best_text, ignoreBounds=True)
+        for name, jitter in LIBRARY_JITTERS:
+            if name.endswith("float32") != (dtype == "float32") and name.startswith("GPyTorch"):
+                continue
+            line = pg.InfiniteLine(
+                log_jitter(jitter),
+                angle=90,
+                pen=pg.mkPen(style.DATA_COLOR, style=Qt.PenStyle.DashLine),
+                label=name.split(" ")[0],  # each plot is one dtype: GPyTorch's shows its own
+                labelOpts={"position": 0.97, "anchors": [(0, 0), (0, 0)]},
+                name=name,
+            )
+            self.plot.addItem(line, ignoreBounds=True)
+
+    def show(self, sweep: JitterSweep | None, final: bool) -> None:
+        """The rows of ``sweep`` (none: empty); the best is starred only when ``final``."""
+        rows = [] if sweep is None else [row for row in sweep.rows if row.dtype == self.dtype]
+        for solver, curve in self.curves.items():
+            mine = [row for row in rows if row.solver == solver]
+            curve.setData(
+                [log_jitter(row.jitter) for row in mine],
+                [math.nan if row.digits is None else row.digits for row in mine],
+                data=[row.jitter for row in mine],
+            )
+        predicted = {row.jitter: row.predicted_digits for row in rows}
+        self.predicted.setData([log_jitter(j) for j in predicted], list(predicted.values()))
+        failed = [row for row in rows if row.failure_kind is not None]
+        self.failed.setData([log_jitter(row.jitter) for row in failed], [FAILED_AT] * len(failed))
+        best = None if sweep is None or not final else sweep.best.get(self.dtype)
+        if best is None:
+            self.best.setData([], [])
+            self.best_text.setText("")
+            return
+        self.best.setData([log_jitter(best.jitter)], [best.digits])
+        self.best_text.setText(f"best: {best.solver}, jitter {best.jitter:g}, {best.digits:.1f}")
+        self.best_text.setPos(log_jitter(best.jitter), best.digits)
+
+
+class StepPlot:
+    """|error| of the central difference against h, log-log, a curve per dtype, with the
+    asymptotes |mu^(3)| h^2 / 6 + eps |mu| / h dotted and each dtype's default h as a
+    vertical line."""
+
+    def __init__(self, widget: Any) -> None:
+        self.plot = widget.getPlotItem()
+        self.plot.setTitle("central difference at x: |error| against the step h")
+        self.plot.setLabel("bottom", "h")
+        self.plot.setLabel("left", "|error|")
+        self.plot.setLogMode(x=True, y=True)
+        for side in ("bottom", "left"):  # an SI prefix on a log axis misreads as a scale
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.plot.addLegend(offset=(-10, 10))
+        self.curves: dict[DType, Any] = {}
+        self.asymptotes: dict[DType, Any] = {}
+        self.defaults: dict[DType, Any] = {}
+        for dtype in DTYPES:
+            color = style.DTYPE_COLORS[dtype]
+            self.curves[dtype] = self.plot.plot(
+                [], [], name=dtype, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
+                symbolBrush=color, symbolPen=None, connect="finite",
+            )  # fmt: skip
+            self.asymptotes[dtype] = self.plot.plot(
+                [], [], pen=pg.mkPen(color, style=Qt.PenStyle.DotLine), connect="finite"
+            )
+            self.defaults[dtype] = pg.InfiniteLine(
+                angle=90,
+                pen=pg.mkPen(color, style=Qt.PenStyle.DashLine),
+                label=f"default h ({dtype})",
+                labelOpts={"position": 0.9, "color": color},
+                name=f"default h {dtype}",
+            )
+            self.plot.addItem(self.defaults[dtype], ignoreBounds=True)
+
+    def show(self, sweep: StepSweep | None) -> None:
+        for dtype in DTYPES:
+            if sweep is None:
+                self.curves[dtype].setData([], [])
+                self.asymptotes[dtype].setData([], [])
+                continue
+            rows = [row for row in sweep.rows if row.dtype == dtype]
+            h = np.array([row.h for row in rows])
+            error = np.array([np.nan if row.abs_error is None else row.abs_error for row in rows])
+            shown = error > 0  # a log axis has no place for an exact 0 (or NaN)
+            self.curves[dtype].setData(h[shown], error[shown])
+            c_t, c_r = sweep.truncation[dtype], sweep.rounding[dtype]
+            model = (0 if c_t is None else c_t) * h**2 + (0 if c_r is None else c_r) / h
+            self.asymptotes[dtype].setData(h[model > 0], model[model > 0])
+            self.defaults[dtype].setValue(math.log10(sweep.default_h[dtype]))
