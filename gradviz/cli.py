@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from gradviz import __version__
+from gradviz.core.io.data_file import DataFileError, load_data
 from gradviz.core.io.files import SaveError, check_target
 from gradviz.core.io.session import Session, SessionError, load_session
 from gradviz.core.numerics.results import SPREAD_MAX_N
 from gradviz.core.problem.data import check_fits_memory
+from gradviz.core.problem.kernels import KERNELS
 from gradviz.core.problem.spec import (
-    DEFAULT_X,
+    GRID_FIELDS,
     SOLVERS,
     Problem,
     ProblemError,
@@ -94,12 +96,22 @@ def _problem_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--domain", nargs=2, metavar=("LO", "HI"), help="grid interval, lo < hi (-5 5)"
     )
-    group.add_argument("--length-scale", metavar="L", help="RBF length scale (1.5)")
     group.add_argument("--seed", metavar="S", help="numpy seed, 0..2**32-1 (100)")
     group.add_argument("--mean", metavar="M", help="prior mean of the sample (1)")
+    group.add_argument(
+        "--data",
+        metavar="FILE",
+        help="x and y from a file (CSV or text with two columns, .npy (n, 2), .npz with x "
+        "and y) instead of the grid and its sample; --n, --domain, --seed, --mean do not apply",
+    )
+    group.add_argument("--kernel", metavar="|".join(KERNELS), help="covariance function (rbf)")
+    group.add_argument("--length-scale", metavar="L", help="kernel length scale (1.5)")
+    group.add_argument("--signal-variance", metavar="S", help="kernel signal variance (1)")
+    group.add_argument("--alpha", metavar="A", help="rational-quadratic's alpha (1)")
+    group.add_argument("--period", metavar="P", help="periodic's period (1)")
     group.add_argument("--jitter", metavar="J", help="added to K's diagonal, >= 0 (0)")
     group.add_argument("--solver", metavar="|".join(SOLVERS), help="how K is used (inverse)")
-    group.add_argument("--x", metavar="X", help="probe position (2.0)")
+    group.add_argument("--x", metavar="X", help="probe position (2.0; with --data the middle)")
     group.add_argument(
         "--session", metavar="FILE", help="start from a saved session; options given override it"
     )
@@ -192,8 +204,12 @@ def check_values(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+NAMES = ("domain", "solver", "kernel")  # options whose value is not a number
+
+
 def problem_changes(args: argparse.Namespace) -> dict[str, object]:
-    """The problem fields given on the command line, as typed (validated by Problem)."""
+    """The problem fields given on the command line, as typed (validated by Problem), and
+    with ``--data`` the file's points and y. Raises UsageError or DataFileError."""
     fields = {
         "n": args.n,
         "domain": None if args.domain is None else tuple(parse_number(v) for v in args.domain),
@@ -202,29 +218,44 @@ def problem_changes(args: argparse.Namespace) -> dict[str, object]:
         "mean": args.mean,
         "jitter": args.jitter,
         "solver": args.solver,
+        "kernel": args.kernel,
+        "signal_variance": args.signal_variance,
+        "alpha": args.alpha,
+        "period": args.period,
     }
-    return {
-        name: value if name in ("domain", "solver") else parse_number(value)
+    changes = {
+        name: value if name in NAMES else parse_number(value)
         for name, value in fields.items()
         if value is not None
     }
-
-
-def problem_from_args(args: argparse.Namespace, base: Problem | None = None) -> Problem:
-    """The problem the options describe, on top of ``base``; raises ProblemError."""
-    return (base or Problem()).replace(**problem_changes(args))
+    if args.data is not None:
+        grid = ["--" + name for name in GRID_FIELDS if name in changes]
+        if grid:
+            raise UsageError(
+                f"--data: {', '.join(grid)} cannot be given with it: the data file gives the "
+                "points and y (n, domain, seed and mean describe the generated grid)"
+            )
+        changes["points"], changes["y"] = load_data(Path(args.data))
+    return changes
 
 
 def x_from_args(args: argparse.Namespace, default: float | None) -> float | None:
     return default if args.x is None else check_x(parse_number(args.x))
 
 
-def starting_point(args: argparse.Namespace) -> tuple[Problem, float | None, Session | None]:
-    """Problem and x from ``--session`` (if given) with the options on top, checked to fit
-    in memory. Raises SessionError or ProblemError."""
+def starting_point(
+    args: argparse.Namespace, changes: dict[str, object] | None = None
+) -> tuple[Problem, float | None, Session | None]:
+    """Problem and x from ``--session`` (if given) with the options (or ``changes``, as
+    :func:`problem_changes` gives them) on top, checked to fit in memory; x is None when
+    neither gives it (with ``--data``, the middle of the data). Raises SessionError,
+    DataFileError, UsageError or ProblemError."""
     session = None if args.session is None else load_session(Path(args.session))
-    problem = problem_from_args(args, None if session is None else session.problem)
-    x = x_from_args(args, None if session is None else session.x)
+    changes = problem_changes(args) if changes is None else changes
+    problem = (Problem() if session is None else session.problem).replace(**changes)
+    x = x_from_args(args, None if session is None or args.data else session.x)
+    if x is None and args.data is not None:
+        x = problem.default_x
     check_fits_memory(problem)
     return problem, x, session
 
@@ -242,7 +273,7 @@ def _run_report(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise ProblemError("format", args.format, "one of " + ", ".join(FORMATS))
     problem, x, _ = starting_point(args)
-    x = DEFAULT_X if x is None else x
+    x = problem.default_x if x is None else x
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = _positive_seconds(args.budget, REPORT_BUDGET_SHARES * DEFAULT_BUDGET_S)
@@ -340,7 +371,7 @@ def _run_script(args: argparse.Namespace) -> int:
     printed or written atomically."""
     output = _checked_output(args)
     problem, x, _ = starting_point(args)
-    x = DEFAULT_X if x is None else x
+    x = problem.default_x if x is None else x
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = _positive_seconds(args.budget, REPORT_BUDGET_SHARES * DEFAULT_BUDGET_S)
@@ -383,7 +414,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise UsageError("--solvers: the step sweep uses the problem's solver (--solver)")
     output = _checked_output(args)
     problem, x, _ = starting_point(args)
-    x = DEFAULT_X if x is None else x
+    x = problem.default_x if x is None else x
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = _positive_seconds(args.budget, 3 * DEFAULT_BUDGET_S)
@@ -430,7 +461,10 @@ def curves_text(problem: Problem, points: int, budget: float | None, form: str) 
         references = ReferenceSolver(data, budget).evaluate_many(xs.tolist())
         truth = reference_curve(problem, xs.tolist(), references, complete=True)
         precision = None if truth is None else precision_curves(curves, truth, conditioning(data))
-        export = CurvesExport(curves, references[0], truth, precision)
+        # The status and reason of the problem, not of a kink the grid may hit (its ends are
+        # data points).
+        shown = next((r for r in references if r.one_sided is None), references[0])
+        export = CurvesExport(curves, shown, truth, precision)
     return to_json(export) + "\n" if form == "json" else to_csv(export)
 
 
@@ -462,14 +496,16 @@ def _run_screenshot(args: argparse.Namespace) -> int:
     from gradviz.gui.export_dialog import ExportChoice
 
     view = None if session is None else session.view
+    x = problem.default_x if x is None else x
     return run_screenshot(problem, x, ExportChoice(args.what, out, None), size, view=view)
 
 
 def _run_gui(args: argparse.Namespace) -> int:
-    _, x, session = starting_point(args)  # fail fast, before Qt loads
+    changes = problem_changes(args)  # the data file is read once
+    _, x, session = starting_point(args, changes)  # fail fast, before Qt loads
     from gradviz.gui.app import run_app
 
-    return run_app(problem_changes(args), x, reset=args.reset, session=session)
+    return run_app(changes, x, reset=args.reset, session=session)
 
 
 def printable(text: str) -> str:
@@ -524,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "script": _run_script,
             }
             return runners[args.command](args)
-    except (UsageError, ProblemError, SessionError) as error:
+    except (UsageError, ProblemError, SessionError, DataFileError) as error:
         print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

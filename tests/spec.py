@@ -45,8 +45,15 @@ TOP_KEYS = {
     "advice",
 }
 SPREAD_KEYS = {"samples", "grad_min", "grad_max", "grad_std", "significant_digits"}
-CONFIG_KEYS = {"n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"}
-REFERENCE_KEYS = {"status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit"}
+CONFIG_KEYS = {
+    *("n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"),
+    *("kernel", "signal_variance", "alpha", "period", "data"),
+}
+DATA_KEYS = {"points", "x_sha256", "y_sha256"}  # config.data, null for a sample drawn here
+REFERENCE_KEYS = {
+    *("status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit", "one_sided"),
+}
+ONE_SIDED_KEYS = {"left", "right", "left_radius", "right_radius"}
 LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius"}
 RESULT_KEYS = {
     "dtype",
@@ -166,5 +173,60 @@ def contains(ball: Ball, value: arb) -> bool:
     try:
         lo, hi = arb(ball.mid) - arb(ball.radius), arb(ball.mid) + arb(ball.radius)
         return bool(lo <= value.lower() and value.upper() <= hi)
+    finally:
+        ctx.prec = saved
+
+
+# --- every kernel, written out from the issue's formulas (r = |d|) ------------------------------
+
+
+def arb_kernel(problem: Problem, d: arb) -> arb:
+    """k(d) of ``problem``'s kernel at the current precision, from issue 19's formulas."""
+    length, s = arb(problem.length_scale), arb(problem.signal_variance)
+    r = abs(d)
+    if problem.kernel == "rbf":
+        return s * (-(r * r) / (2 * length * length)).exp()
+    if problem.kernel == "matern12":
+        return s * (-r / length).exp()
+    if problem.kernel == "matern32":
+        u = arb(3).sqrt() * r / length
+        return s * (1 + u) * (-u).exp()
+    if problem.kernel == "matern52":
+        u = arb(5).sqrt() * r / length
+        return s * (1 + u + 5 * r * r / (3 * length * length)) * (-u).exp()
+    if problem.kernel == "rational-quadratic":
+        a = arb(problem.alpha)
+        return s * (1 + r * r / (2 * a * length * length)) ** (-a)
+    if problem.kernel == "periodic":
+        sine = (arb.pi() * r / arb(problem.period)).sin()
+        return s * (-2 * sine * sine / (length * length)).exp()
+    raise KeyError(problem.kernel)
+
+
+def flint_slopes(
+    problem: Problem, points: Sequence[float], y: Sequence[float], x: float, bits: int = 256
+) -> tuple[arb, arb, arb]:
+    """(mu(x), left and right difference quotients of mu at x) for the data (points, y) and
+    ``problem``'s kernel and jitter: explicit K, one certified solve, then mu at x and
+    x -/+ 2^-90 (their quotients are mu'(x) to ~1e-27 where it exists, the one-sided slopes
+    at a kink). Independent of gradviz's kernel forms."""
+    saved = ctx.prec
+    ctx.prec = bits
+    try:
+        p = [arb(v) for v in points]
+        rows = [[arb_kernel(problem, a - b) for b in p] for a in p]
+        for i in range(len(p)):
+            rows[i][i] += arb(problem.jitter)
+        alpha = arb_mat(rows).solve(arb_mat([[v] for v in y]))
+
+        def mu(at: arb) -> arb:
+            return sum(
+                (arb_kernel(problem, at - pi) * alpha[i, 0] for i, pi in enumerate(p)), arb(0)
+            )
+
+        h = arb(2) ** -90
+        at = arb(x)
+        middle = mu(at)
+        return middle, (middle - mu(at - h)) / h, (mu(at + h) - middle) / h
     finally:
         ctx.prec = saved

@@ -269,6 +269,11 @@ def check_json(document: dict, x: float) -> None:
         "mean": 1.0,
         "jitter": 1e-6,
         "solver": "cholesky",
+        "kernel": "rbf",
+        "signal_variance": 1.0,
+        "alpha": None,
+        "period": None,
+        "data": None,
         "x": x,
     }
     assert isinstance(document["condition_number"], float)

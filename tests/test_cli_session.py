@@ -56,7 +56,7 @@ def session_file(tmp_path: Path) -> Path:
 
 
 def config(problem: Problem, x: float) -> dict[str, object]:
-    return {**problem.to_dict(), "x": x}
+    return {**problem.config(), "x": x}
 
 
 # --------------------------------------------------------------- real reports (TensorFlow)
@@ -143,7 +143,7 @@ def broken_sessions(folder: Path) -> dict[str, Path]:
     files = {
         "malformed": '{"format": "gradviz-session",',
         "array": "[1, 2]",
-        "newer": to_json(SESSION).replace('"version": 1', '"version": 2'),
+        "newer": to_json(SESSION).replace('"version": 2', '"version": 3'),
         "bad-n": to_json(SESSION).replace('"n": 20', '"n": 1'),
         "nan": to_json(SESSION).replace('"x": 0.75', '"x": NaN'),
     }

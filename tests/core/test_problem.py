@@ -291,4 +291,9 @@ def test_to_dict_is_plain_data() -> None:
         "mean": 1.0,
         "jitter": 1e-4,
         "solver": "inverse",
+        "kernel": "rbf",
+        "signal_variance": 1.0,
+        "alpha": None,
+        "period": None,
     }
+    assert Problem(**problem.to_dict()) == problem

@@ -159,6 +159,11 @@ def test_json_of_a_real_probe(good: Report) -> None:
         "mean": 1.0,
         "jitter": 1e-6,
         "solver": "cholesky",
+        "kernel": "rbf",
+        "signal_variance": 1.0,
+        "alpha": None,
+        "period": None,
+        "data": None,
         "x": 2.0,
     }
     p = np.linspace(-5.0, 5.0, 20)

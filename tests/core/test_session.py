@@ -35,6 +35,7 @@ from gradviz.core.io.session import (
     to_json,
 )
 from gradviz.core.problem.spec import SOLVERS, Problem
+from gradviz.core.problem.vector import Vector
 
 SAMPLE = Session(
     problem=Problem(
@@ -88,9 +89,10 @@ def test_save_then_load_gives_an_equal_session(tmp_path: Path, session: Session)
     assert load_session(path) == session
     raw = json.loads(path.read_text(encoding="utf-8"))
     assert raw["format"] == "gradviz-session"
-    assert raw["version"] == 1
-    assert set(raw) == {"format", "version", "problem", "x", "view"}
+    assert raw["version"] == 2
+    assert set(raw) == {"format", "version", "problem", "data", "x", "view"}
     assert raw["problem"] == session.problem.to_dict()
+    assert raw["data"] is None  # no y pinned: it is drawn again on load
     assert raw["x"] == session.x
     expected_range = None if session.view.x_range is None else list(session.view.x_range)
     assert raw["view"] == {"show_mu": session.view.show_mu, "x_range": expected_range}
@@ -104,7 +106,7 @@ def test_the_file_is_standard_json() -> None:
     text = to_json(SAMPLE)
     json.loads(text, parse_constant=strict)
     assert parse_session(text) == SAMPLE
-    assert FORMAT == "gradviz-session" and VERSION == 1
+    assert FORMAT == "gradviz-session" and VERSION == 2
 
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
@@ -331,9 +333,9 @@ def test_x_range_null_and_integers_are_accepted() -> None:
 
 def test_a_newer_version_is_named_as_such() -> None:
     doc = document()
-    doc["version"] = 2
+    doc["version"] = 3
     message = rejected_document(doc)
-    assert "newer" in message and "2" in message
+    assert "newer" in message and "3" in message
 
 
 @pytest.mark.parametrize("version", [0, -1, "1", True, 1.0, None, [1]])
@@ -444,7 +446,10 @@ JSON_LIKE = st.recursive(
         st.lists(children, max_size=4)
         | st.dictionaries(
             st.sampled_from(
-                ["format", "version", "problem", "x", "view", "n", "domain", "show_mu", "x_range"]
+                [
+                    *("format", "version", "problem", "data", "x", "view", "n", "domain"),
+                    *("show_mu", "x_range", "y", "kernel"),
+                ]
             )
             | st.text(max_size=6),
             children,
@@ -459,7 +464,7 @@ PATHS = [
     ("problem",),
     ("x",),
     ("view",),
-    *[("problem", key) for key in session_module.PROBLEM_KEYS],
+    *[("problem", key) for key in session_module.PROBLEM_KEYS[VERSION]],
     ("problem", "domain", 0),
     ("problem", "domain", 1),
     ("view", "show_mu"),
@@ -685,3 +690,62 @@ def test_nan_in_a_session_cannot_be_saved(tmp_path: Path) -> None:
     with pytest.raises((SaveError, ValueError)):
         save_session(tmp_path / "nan.json", broken)
     assert listing(tmp_path) == []
+
+
+# ------------------------------------------------------------- data carried exactly (v2)
+DATA_SESSION = Session(
+    problem=Problem(kernel="rational-quadratic", alpha=0.3, jitter=1e-6).replace(
+        points=Vector.of([0.1, -2.0 / 3.0, 5e-324, 1e6]), y=Vector.of([1 / 3, -0.0, 2.5, 7e300])
+    ),
+    x=0.2,
+)
+
+
+def test_data_and_a_pinned_sample_round_trip_bit_for_bit(tmp_path: Path) -> None:
+    pinned = Session(Problem(n=3, kernel="matern32").replace(y=Vector.of([0.1, 0.2, 1e-300])), 1.0)
+    for session in (DATA_SESSION, pinned):
+        path = tmp_path / "data.json"
+        save_session(path, session)
+        loaded = load_session(path)
+        assert loaded == session
+        assert loaded.problem.y.raw == session.problem.y.raw  # type: ignore[union-attr]
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        assert raw["data"]["y"] == [v.hex() for v in session.problem.y.array.tolist()]  # type: ignore[union-attr]
+    assert raw["data"]["x"] is None  # the grid's points are not stored: linspace gives them
+
+
+def test_a_version_1_session_still_opens_and_draws_its_sample() -> None:
+    doc = document()
+    doc["version"] = 1
+    del doc["data"]
+    for key in ("kernel", "signal_variance", "alpha", "period"):
+        del doc["problem"][key]
+    session = parse_session(json.dumps(doc))
+    assert session.problem == SAMPLE.problem and session.problem.y is None
+    doc["data"] = None
+    assert "unknown keys: data" in rejected_document(doc)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ("abc", '"data" must be a JSON object'),
+        ({"y": []}, '"data" lacks the keys: x'),
+        ({"x": None, "y": "0x1p+0"}, "data.y must be a list"),
+        ({"x": None, "y": [1.0]}, "data.y[0] is 1.0, not a float.hex() string"),
+        ({"x": None, "y": ["0x1p+0", "nan"]}, "data.y[1] is 'nan', not a finite number"),
+        ({"x": None, "y": ["0x1p+0", "0x1p+2000"]}, "data.y[1] is '0x1p+2000', not a float.hex()"),
+        ({"x": None, "y": ["0x1p+0"]}, "problem.y: '1 values' is not allowed"),
+        ({"x": ["0x0p+0", "0x1p+0"], "y": ["0x1p+0"]}, "problem.y: '1 values'"),
+    ],
+)
+def test_bad_data_in_a_session(data: object, words: str) -> None:
+    doc = document()
+    doc["data"] = data
+    assert words in rejected_document(doc)
+
+
+def test_a_session_whose_n_disagrees_with_its_data() -> None:
+    doc = json.loads(to_json(DATA_SESSION))
+    doc["problem"]["n"] = 5
+    assert "problem.n is 5 but the data gives 4" in rejected_document(doc)

@@ -163,6 +163,8 @@ def sci(value: float, decimals: int = 0) -> str:
 
 
 def _reference_state(reference: Reference | None, pending: bool) -> ReferenceState:
+    if reference is not None and reference.one_sided is not None:
+        return ReferenceState.NOT_DIFFERENTIABLE
     if reference is not None:
         return ReferenceState(reference.status)
     return ReferenceState.PENDING if pending else ReferenceState.NONE

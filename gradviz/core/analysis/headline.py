@@ -11,17 +11,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from gradviz.core.analysis.advice import Advice, digits_words, point_words
 from gradviz.core.analysis.diagnosis import sci
 from gradviz.core.numerics.results import (
     DTYPES,
     FAILURE_WORDS,
+    Ball,
     Diagnosis,
     DType,
     PathName,
     ProbeResult,
     Reference,
 )
+from gradviz.core.problem.spec import Problem
 
 SEED_PATHS: tuple[PathName, PathName] = ("seed_optimizer", "seed_gradients")
 NOISE_DIGITS = 1.0  # below this not even the first digit holds
@@ -111,9 +115,42 @@ def _trust(result: ProbeResult, diagnosis: Diagnosis) -> str:
     return "; ".join(sentences)
 
 
-def _truth(reference: Reference | None) -> str:
+def _kink(result: ProbeResult, sides: tuple[Ball, Ball]) -> str:
+    """At a data point of a kernel with a kink, there is no slope to be right about."""
+    left, right = (side.mid for side in sides)
+    return (
+        f"mu is not differentiable at x = {result.x:g}: x is a data point and the "
+        f"{result.problem.kernel} kernel has a kink there (|x - p|), so no number is the "
+        f"true slope; from the left it is {left:.6g}, from the right {right:.6g}, and "
+        f"taking sign(0) = 0 at the kink, as TensorFlow's gradients do, gives their mean "
+        f"{(left + right) / 2:.6g}."
+    )
+
+
+def _repeated(problem: Problem) -> str:
+    """Repeated x make K exactly singular: jitter decides the answer."""
+    if problem.points is None:
+        return ""
+    repeats = problem.n - len(np.unique(problem.points.array))
+    if not repeats:
+        return ""
+    where = f"{repeats} x value{'s' if repeats > 1 else ''} repeat{'' if repeats > 1 else 's'}"
+    if problem.jitter == 0:
+        return (
+            f"The data's {where}: K has identical rows and is singular without jitter, so "
+            "the jitter (a noise variance) is what makes this problem well-posed."
+        )
+    return (
+        f"The data's {where}: K alone is singular, so the answer depends on the jitter "
+        f"({sci(problem.jitter)}) that makes K + jitter I invertible."
+    )
+
+
+def _truth(result: ProbeResult, reference: Reference | None) -> str:
     if reference is None:
         return "There is no reference to say what the true value is."
+    if reference.one_sided is not None:
+        return _kink(result, reference.one_sided)
     if reference.status == "exact" and reference.grad is not None:
         grad = reference.grad
         if grad.mid == 0:
@@ -183,7 +220,8 @@ def headline(
     sentences = [
         first + ".",
         _graph_and_eager(result),
-        _truth(reference),
+        _repeated(result.problem),
+        _truth(result, reference),
         advice_sentences(advice, advice_pending),
     ]
     return " ".join(sentence for sentence in sentences if sentence)

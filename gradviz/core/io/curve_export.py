@@ -95,7 +95,7 @@ def to_json(export: CurvesExport) -> str:
     """The documented JSON object of ``gradviz curves --format json``."""
     table = columns(export)
     document: dict[str, Any] = {
-        "config": export.curves.problem.to_dict(),
+        "config": export.curves.problem.config(),
         "reference": _reference_header(export),
         "x": table["x"],
         **{name: table[name] for name in REFERENCE_COLUMNS},

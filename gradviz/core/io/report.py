@@ -62,6 +62,7 @@ def reference_json(reference: Reference | None) -> dict[str, Any] | None:
     def radius(ball: Ball | None) -> float | None:
         return None if ball is None else _number(ball.radius)
 
+    sides = reference.one_sided
     return {
         "status": reference.status,
         "mu": mid(reference.mu),
@@ -78,6 +79,14 @@ def reference_json(reference: Reference | None) -> dict[str, Any] | None:
             "grad": mid(limit.grad),
             "mu_radius": radius(limit.mu),
             "grad_radius": radius(limit.grad),
+        },
+        "one_sided": None
+        if sides is None
+        else {
+            "left": mid(sides[0]),
+            "right": mid(sides[1]),
+            "left_radius": radius(sides[0]),
+            "right_radius": radius(sides[1]),
         },
     }
 
@@ -151,7 +160,7 @@ def to_json(report: Report) -> str:
     """The documented JSON object, indented for people and parseable by machines."""
     result, diagnosis = report.result, report.diagnosis
     document = {
-        "config": {**result.problem.to_dict(), "x": result.x},
+        "config": {**result.problem.config(), "x": result.x},
         "condition_number": _number(diagnosis.condition_number),
         "condition_number_is_lower_bound": diagnosis.condition_saturated,
         "reference": reference_json(report.reference),
@@ -192,6 +201,7 @@ _UNCHECKED: dict[ReferenceState, str] = {
     ReferenceState.NONE: "not checked (no reference)",
     ReferenceState.PENDING: "not checked yet (reference pending)",
     ReferenceState.UNDETERMINED: "not checkable (the exact problem has no certified answer)",
+    ReferenceState.NOT_DIFFERENTIABLE: "not checkable (mu has a kink at x: no slope exists)",
     ReferenceState.EXACT: "no path produced a number",
 }
 
@@ -297,6 +307,10 @@ def reference_words(reference: Reference | None) -> tuple[str, list[str]]:
             f"its jitter {sci(reference.limit.jitter)} limit: d mu/dx = "
             f"{format_ball(reference.limit.grad)}"
         )
+    if reference.one_sided is not None:
+        left, right = reference.one_sided
+        lines.append(f"slope from the left {format_ball(left)}")
+        lines.append(f"slope from the right {format_ball(right)}")
     return ": ", lines
 
 

@@ -1,4 +1,9 @@
-"""Sessions: the problem, the probe x and the view, as a small JSON file.
+"""Sessions: the problem, its data, the probe x and the view, as a small JSON file.
+
+A session carries the problem's y (and its x when the data came from a file) exactly,
+as ``float.hex()`` strings: the sample a grid problem draws depends on the machine's
+BLAS, so without its y a session opened on another machine is another problem. Version
+1 files (without ``data``) still open; their y is drawn again, as before.
 
 A session file is data from somewhere else (a colleague, an old version, a
 hand edit), so loading trusts nothing: only a regular file of at most 1 MB is
@@ -11,6 +16,7 @@ unpickled. Saving is atomic.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from textwrap import shorten
@@ -24,11 +30,28 @@ from gradviz.core.problem.spec import (
     check_coordinate,
     check_x,
 )
+from gradviz.core.problem.vector import Vector
 
 FORMAT = "gradviz-session"
-VERSION = 1
-MAX_BYTES = 1_000_000
-PROBLEM_KEYS = ("n", "domain", "length_scale", "seed", "mean", "jitter", "solver")
+VERSION = 2
+MAX_BYTES = 1_000_000  # 5000 points of x and y as hex strings take about 350 kB
+# The problem's keys in each format version.
+PROBLEM_KEYS: dict[int, tuple[str, ...]] = {
+    1: ("n", "domain", "length_scale", "seed", "mean", "jitter", "solver"),
+    2: (
+        "n",
+        "domain",
+        "length_scale",
+        "seed",
+        "mean",
+        "jitter",
+        "solver",
+        "kernel",
+        "signal_variance",
+        "alpha",
+        "period",
+    ),
+}
 
 
 class SessionError(ValueError):
@@ -45,9 +68,22 @@ class View:
 
 @dataclass(frozen=True)
 class Session:
+    """What a session file holds. Its problem carries y (``Problem.y``) when the file
+    should reopen to the same numbers on any machine: the window pins the sample it drew
+    before saving; a problem without y is saved without it and draws it again on load."""
+
     problem: Problem
     x: float
     view: View = field(default_factory=View)
+
+
+def _data_json(problem: Problem) -> dict[str, Any] | None:
+    if problem.y is None:
+        return None
+    return {
+        "x": None if problem.points is None else problem.points.hex(),
+        "y": problem.y.hex(),
+    }
 
 
 def to_json(session: Session) -> str:
@@ -57,6 +93,7 @@ def to_json(session: Session) -> str:
             "format": FORMAT,
             "version": VERSION,
             "problem": session.problem.to_dict(),
+            "data": _data_json(session.problem),
             "x": session.x,
             "view": {
                 "show_mu": view.show_mu,
@@ -94,7 +131,9 @@ def parse_session(text: str) -> Session:
         raise SessionError(f"it is not valid JSON ({error.msg} at line {error.lineno})") from None
     except ReadError as error:
         raise SessionError(str(error)) from None
-    _expect_keys("the session", document, {"format", "version", "problem", "x", "view"})
+    keys = {"format", "version", "problem", "x", "view"}
+    given = set(document) if isinstance(document, dict) else set()
+    _expect_keys("the session", document, keys | (given & {"data"}))
     if document["format"] != FORMAT:
         raise SessionError(f'"format" is {document["format"]!r}, not {FORMAT!r}')
     version = document["version"]
@@ -105,7 +144,8 @@ def parse_session(text: str) -> Session:
             f"it was written by a newer gradviz (format version {version}); "
             f"this version reads version {VERSION}"
         )
-    problem = _problem(document["problem"])
+    _expect_keys("the session", document, keys if version == 1 else keys | {"data"})
+    problem = _problem(document["problem"], version, document.get("data"))
     try:
         x = check_x(document["x"])
     except ProblemError as error:
@@ -125,14 +165,45 @@ def _expect_keys(where: str, value: object, keys: set[str]) -> dict[str, Any]:
     return value
 
 
-def _problem(value: object) -> Problem:
-    fields = dict(_expect_keys('"problem"', value, set(PROBLEM_KEYS)))
+def _problem(value: object, version: int, data: object) -> Problem:
+    fields = dict(_expect_keys('"problem"', value, set(PROBLEM_KEYS[version])))
     if isinstance(fields["domain"], list):
         fields["domain"] = tuple(fields["domain"])
+    if data is not None:
+        document = _expect_keys('"data"', data, {"x", "y"})
+        fields["y"] = _vector("data.y", document["y"])
+        if document["x"] is not None:
+            fields["points"] = _vector("data.x", document["x"])
     try:
-        return Problem(**fields)
+        problem = Problem(**fields)
     except ProblemError as error:
         raise SessionError(f"problem.{error}") from None
+    for name in ("n", "domain"):  # with data from a file, derived from its x
+        if getattr(problem, name) != fields[name]:
+            raise SessionError(
+                f"problem.{name} is {fields[name]!r} but the data gives {getattr(problem, name)!r}"
+            )
+    return problem
+
+
+def _vector(where: str, value: object) -> Vector:
+    """A list of ``float.hex()`` strings of finite numbers, as a Vector."""
+    if not isinstance(value, list):
+        raise SessionError(f"{where} must be a list of float.hex() strings or null")
+    numbers = []
+    for index, item in enumerate(value):
+        try:
+            if not isinstance(item, str):
+                raise ValueError
+            number = float.fromhex(item)
+        except (ValueError, OverflowError):
+            raise SessionError(
+                f"{where}[{index}] is {shorten(repr(item), 60)}, not a float.hex() string"
+            ) from None
+        if not math.isfinite(number):
+            raise SessionError(f"{where}[{index}] is {item!r}, not a finite number")
+        numbers.append(number)
+    return Vector.of(numbers)
 
 
 def _view(value: object) -> View:

@@ -31,7 +31,7 @@ STEP_COLUMNS = ("h", "dtype", "grad", "abs_error")
 
 
 def _config(sweep: JitterSweep | StepSweep) -> dict[str, Any]:
-    config = sweep.problem.to_dict()
+    config = sweep.problem.config()
     if isinstance(sweep, JitterSweep):
         # The problem's own jitter and solver are swept over, not used.
         del config["jitter"], config["solver"]

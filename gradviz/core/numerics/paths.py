@@ -5,10 +5,12 @@ depend on x (K, its inverse or factor, the v1 graph and Session, the traced
 ``tf.function``) is built once per problem and dtype by :class:`PathSet`; a
 probe only evaluates. Every path computes the seed's
 
-    mu(x) = k(x) K^-1 y,   k_i(x) = exp(-(x - p_i)^2 / (2 l^2)),   K <- K + jitter I
+    mu(x) = k(x) K^-1 y,   k_i(x) = k(x - p_i),   K <- K + jitter I
 
-with the problem's solver; with ``inverse`` the seed's order ``(k(x) @ K^-1) @ y``
-is kept, because in float32 ``k(x) @ (K^-1 @ y)`` gives a different number.
+with the problem's kernel (:mod:`gradviz.core.problem.kernels`, its TensorFlow form
+here; rbf ``exp(-(x - p_i)^2 / (2 l^2))`` with the seed's operations) and solver; with
+``inverse`` the seed's order ``(k(x) @ K^-1) @ y`` is kept, because in float32
+``k(x) @ (K^-1 @ y)`` gives a different number.
 A failure (TensorFlow error, NaN from a non-positive-definite Cholesky, a
 non-finite result) becomes that cell's :class:`~gradviz.core.numerics.results.FailureKind`,
 set where it is detected, and TensorFlow's one-line detail; nothing raises out of
@@ -31,6 +33,7 @@ import numpy as np
 
 from gradviz.core.numerics.results import PATHS, Cell, DType, FailureKind, PathName, Spread
 from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.kernels import Array, FloatMath, Form, Number
 from gradviz.core.problem.spec import Problem, Solver
 
 VERBOSE_ENV = "GRADVIZ_VERBOSE"
@@ -107,46 +110,55 @@ def _const(value: float | list[float] | np.ndarray, dtype: TFDType) -> Tensor:
 
 
 def _grid_column(problem: Problem, dtype: TFDType) -> Tensor:
-    """The seed's ``tf.reshape(tf.linspace(lo, hi, n), (n, 1))``. [n, 1]"""
+    """The points as a column: the seed's ``tf.reshape(tf.linspace(lo, hi, n), (n, 1))``,
+    or the data's x rounded once to ``dtype``. [n, 1]"""
+    if problem.points is not None:
+        return tf.reshape(_const(problem.points.array, dtype), (problem.n, 1))
     lo, hi = problem.domain
     return tf.reshape(tf.linspace(_const(lo, dtype), _const(hi, dtype), problem.n), (problem.n, 1))
 
 
-@dataclass(frozen=True)
-class _Scalars:
-    """The seed's constants ``2`` and ``2 l^2``, and ``l^2`` for the derivative.
+class _TFMath:
+    """TensorFlow's elementwise functions, for the kernels' formulas.
 
-    Inside graphs they stay Python numbers, which TensorFlow turns into Const nodes
-    exactly as in the seed's program (grappler folds those; a captured tensor it would
-    not). Eager code gets them as tensors made once: converting a Python number at
-    every operation costs more than the arithmetic on a [1, 300] row.
+    Without a dtype, the kernel's constants stay Python numbers, which graphs turn into
+    Const nodes exactly as in the seed's program (grappler folds those; a captured tensor
+    it would not). Eager code gets them as tensors made once: converting a Python number
+    at every operation costs more than the arithmetic on a [1, 300] row.
     """
 
-    two: float | Tensor
-    two_l2: float | Tensor
-    l2: float | Tensor
+    exp = staticmethod(tf.exp)
+    log = staticmethod(tf.math.log)
+    sin = staticmethod(tf.sin)
+    cos = staticmethod(tf.cos)
+    abs = staticmethod(tf.abs)  # its gradient at 0 is sign(0) = 0
+    sign = staticmethod(tf.sign)
+    power = staticmethod(tf.pow)
 
-    @classmethod
-    def python(cls, problem: Problem) -> _Scalars:
-        return cls(2, 2 * problem.length_scale**2, problem.length_scale**2)
+    def __init__(self, dtype: TFDType | None) -> None:
+        self._dtype = dtype
 
-    @classmethod
-    def tensors(cls, problem: Problem, dtype: TFDType) -> _Scalars:
-        numbers = cls.python(problem)
-        return cls(*(_const(v, dtype) for v in (numbers.two, numbers.two_l2, numbers.l2)))
+    def constant(self, value: Number) -> Array:
+        return value if self._dtype is None else _const(value, self._dtype)
 
 
-def _kernel_matrix(point: Tensor, problem: Problem, scalars: _Scalars) -> Tensor:
-    """``exp(-(p - p^T)^2 / (2 l^2)) + jitter I`` with the seed's operations. [n, n]"""
-    kernel = tf.exp(-((point - tf.transpose(point)) ** scalars.two) / scalars.two_l2)
+def _kernel_form(problem: Problem, dtype: TFDType | None = None) -> Form:
+    """The problem's kernel in TensorFlow: constants as tensors of ``dtype`` (eager code),
+    or as Python numbers (graphs) when ``dtype`` is None."""
+    return Form(problem.covariance, _TFMath(dtype), FloatMath())
+
+
+def _kernel_matrix(point: Tensor, problem: Problem, form: Form) -> Tensor:
+    """``k(p - p^T) + jitter I`` (rbf: the seed's operations). [n, n]"""
+    kernel = form.value(point - tf.transpose(point))
     if problem.jitter:
         kernel += _const(problem.jitter, point.dtype) * tf.eye(problem.n, dtype=point.dtype)
     return kernel
 
 
-def _kernel_vector(x: Tensor, row: Tensor, scalars: _Scalars) -> Tensor:
-    """``k(x)``: one row per x, the seed's ``exp(-(x - p^T)^2 / (2 l^2))``. [m, n]"""
-    return tf.exp(-((x - row) ** scalars.two) / scalars.two_l2)
+def _kernel_vector(x: Tensor, row: Tensor, form: Form) -> Tensor:
+    """``k(x)``: one row per x, ``k(x - p^T)`` (rbf: the seed's operations). [m, n]"""
+    return form.value(x - row)
 
 
 def _factor(kernel: Tensor, y: Tensor, solver: Solver) -> Tensor:
@@ -219,23 +231,23 @@ class _Eager:
     row: Tensor  # [1, n]
     factor: Tensor  # [n, n] or [n, 1]
     y: Tensor  # [n, 1]
-    scalars: _Scalars
+    form: Form
     solver: Solver
 
     def mu(self, xs: Tensor) -> Tensor:
         """mu at a scalar x or at a column of x. [m, 1]"""
-        return _apply(_kernel_vector(xs, self.row, self.scalars), self.factor, self.y, self.solver)
+        return _apply(_kernel_vector(xs, self.row, self.form), self.factor, self.y, self.solver)
 
 
 def _build_eager(data: ProblemData, dtype: DType) -> _Eager:
     problem, tf_dtype = data.problem, TF_DTYPES[dtype]
-    scalars = _Scalars.tensors(problem, tf_dtype)
+    form = _kernel_form(problem, tf_dtype)
     point = _grid_column(problem, tf_dtype)  # [n, 1]
     y = _const(data.y, tf_dtype)[:, None]  # [n, 1]
     with _pivots_checked(problem.solver):
-        factor = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
+        factor = _factor(_kernel_matrix(point, problem, form), y, problem.solver)
     _check_factor(factor, problem, dtype)
-    return _Eager(tf.transpose(point), factor, y, scalars, problem.solver)
+    return _Eager(tf.transpose(point), factor, y, form, problem.solver)
 
 
 class _SeedGraph:
@@ -247,7 +259,7 @@ class _SeedGraph:
         problem, tf_dtype = data.problem, TF_DTYPES[dtype]
         v1 = tf.compat.v1
         y_np = data.y
-        scalars = _Scalars.python(problem)
+        form = _kernel_form(problem)
         factors = []
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -255,10 +267,10 @@ class _SeedGraph:
             def expectation(x: Tensor) -> Tensor:
                 ref_point = tf.transpose(tf.convert_to_tensor(y_np, dtype=tf_dtype))
                 point = _grid_column(problem, tf_dtype)
-                kernel = _kernel_matrix(point, problem, scalars)
+                kernel = _kernel_matrix(point, problem, form)
                 ref_point = tf.expand_dims(ref_point, axis=1)
                 factors.append(_factor(kernel, ref_point, problem.solver))
-                weights = _kernel_vector(x, tf.transpose(point), scalars)
+                weights = _kernel_vector(x, tf.transpose(point), form)
                 return _apply(weights, factors[-1], ref_point, problem.solver)
 
             self.x = v1.Variable(2.0, dtype=tf_dtype, name="x")
@@ -321,13 +333,13 @@ class _Function:
     def __init__(self, data: ProblemData, dtype: DType) -> None:
         problem, tf_dtype = data.problem, TF_DTYPES[dtype]
         y_np = data.y
-        scalars = _Scalars.python(problem)
+        form = _kernel_form(problem)
 
         @tf.function
         def factor() -> tuple[Tensor, Tensor, Tensor]:
             point = _grid_column(problem, tf_dtype)  # [n, 1]
             y = tf.convert_to_tensor(y_np, dtype=tf_dtype)[:, None]  # [n, 1]
-            weights = _factor(_kernel_matrix(point, problem, scalars), y, problem.solver)
+            weights = _factor(_kernel_matrix(point, problem, form), y, problem.solver)
             return tf.transpose(point), weights, y
 
         with _pivots_checked(problem.solver):
@@ -338,7 +350,7 @@ class _Function:
             """The traced path's operations on a batch of x, in the graph being traced. [m]"""
             with tf.GradientTape() as tape:
                 tape.watch(xs)
-                mu = _apply(_kernel_vector(xs[:, None], row, scalars), weights, y, problem.solver)
+                mu = _apply(_kernel_vector(xs[:, None], row, form), weights, y, problem.solver)
                 mu = mu[:, 0]  # [m]
             # mu_j depends on xs_j only, so the gradient of the sum is the per-x derivative.
             return mu, tape.gradient(mu, xs)
@@ -420,13 +432,12 @@ class _Spread:
             alphas.append(alpha[:, 0])
         self.alphas = tf.stack(alphas)  # [copies, n]
         self.points = _const(data.grid.astype(dtype), tf_dtype)  # [n]
-        self.l2 = _const(problem.length_scale**2, tf_dtype)
-        self.two_l2 = _const(2 * problem.length_scale**2, tf_dtype)
+        self.form = _kernel_form(problem, tf_dtype)
 
     def gradients(self, xs: Tensor) -> np.ndarray:
         """d mu/dx of every copy at every x, in one batched product. [copies, m]"""
         d = xs[None, :] - self.points[:, None]  # [n, m]
-        slopes = -d / self.l2 * tf.exp(-(d * d) / self.two_l2)  # [n, m]
+        slopes = self.form.slope(d, self.form.value(d))  # [n, m]
         return np.asarray((self.alphas @ slopes).numpy(), dtype=np.float64)
 
 
@@ -558,10 +569,11 @@ class PathSet:
         return float(mu), float(grad), {}
 
     def _closed_form(self, x: float) -> PathValue:
-        """mu'(x) = sum_i -(x - p_i) / l^2 k_i(x) alpha_i, in the solver's order."""
+        """mu'(x) = sum_i dk_i(x)/dx alpha_i (rbf: -(x - p_i) / l^2 k_i(x)), in the solver's
+        order."""
         model, xt = self._eager(), self._x(x)
-        weights = _kernel_vector(xt, model.row, model.scalars)  # [1, n]
-        slopes = -(xt - model.row) / model.scalars.l2 * weights  # [1, n]
+        weights = _kernel_vector(xt, model.row, model.form)  # [1, n]
+        slopes = model.form.slope(xt - model.row, weights)  # [1, n]
         both = _apply(tf.concat([weights, slopes], 0), model.factor, model.y, model.solver)
         values = both.numpy()  # [2, 1]
         return float(values[0, 0]), float(values[1, 0]), {}

@@ -1,11 +1,16 @@
 """Rigorous reference values of mu(x) and mu'(x) in ball arithmetic (python-flint).
 
-    K_ij   = exp(-(p_i - p_j)^2 / (2 l^2)) + jitter delta_ij          # [n, n]
+    K_ij   = k(p_i - p_j) + jitter delta_ij                           # [n, n]
     alpha  = K^-1 y                                                   # [n]
-    mu(x)  = sum_i k_i(x) alpha_i,  k_i(x) = exp(-(x - p_i)^2 / (2 l^2))
-    mu'(x) = sum_i dk_i(x) alpha_i, dk_i(x) = -(x - p_i) / l^2 k_i(x)
+    mu(x)  = sum_i k_i(x) alpha_i,  k_i(x) = k(x - p_i)
+    mu'(x) = sum_i dk_i(x) alpha_i, dk_i(x) = dk/da (x - p_i)  (rbf: -(x - p_i) / l^2 k_i(x))
 
-Every input (grid, y, l, jitter, x) is taken as the exact value of its float64,
+with the problem's kernel in its ball form (:mod:`gradviz.core.problem.kernels`, every
+function rigorous in arb). Where x is a data point and the kernel's slope jumps there
+(matern12), mu'(x) does not exist: the reference says so and gives the slopes from the
+left and from the right instead of fixing a number.
+
+Every input (points, y, parameters, jitter, x) is taken as the exact value of its float64,
 so a result is the exact maths of the problem the float paths were given. The
 solve is O(n^3) and runs once per precision, raising the precision until
 ``arb_mat.solve`` certifies K; each x then costs O(n).
@@ -36,6 +41,7 @@ from flint import arb, arb_mat, ctx
 
 from gradviz.core.numerics.results import Ball, Limit, Reference, ReferenceCurve
 from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.kernels import Form, Kernel, NotDifferentiableError
 from gradviz.core.problem.spec import Problem
 
 PRECISIONS: tuple[int, ...] = (128, 256, 512, 1024, 2048)
@@ -91,18 +97,81 @@ class _Budget:
             self.spent += time.process_time() - start
 
 
-def _rbf(d: arb, two_l2: arb) -> arb:
-    return (-(d * d) / two_l2).exp()
+class ArbMath:
+    """python-flint balls for the kernels' formulas, one ball at a time; every function is
+    rigorous. ``sign`` of a ball that may be 0 raises NotDifferentiableError, unless
+    ``zero_sign`` (-1 or +1) names the side from which an exact 0 is approached: the
+    one-sided slopes at a kink."""
+
+    def __init__(self, zero_sign: int | None = None) -> None:
+        self._zero_sign = zero_sign
+
+    def exp(self, a: arb) -> arb:
+        return a.exp()
+
+    def log(self, a: arb) -> arb:
+        return a.log()
+
+    def sin(self, a: arb) -> arb:
+        return a.sin()
+
+    def cos(self, a: arb) -> arb:
+        return a.cos()
+
+    def abs(self, a: arb) -> arb:
+        return abs(a)
+
+    def sign(self, a: arb) -> arb:
+        if not a.contains(0):
+            return a.sgn()
+        if self._zero_sign is None:
+            raise NotDifferentiableError("the slope jumps at d = 0")
+        return arb(self._zero_sign) if a.is_zero() else a.sgn()
+
+    def power(self, a: arb, b: arb) -> arb:
+        return a**b
+
+    def constant(self, value: arb) -> arb:
+        return value
+
+    def number(self, value: float) -> arb:
+        return arb(value)
+
+    def sqrt(self, value: arb) -> arb:
+        return value.sqrt()
+
+    def pi(self) -> arb:
+        return arb.pi()
 
 
-def _kernel(points: Sequence[arb], two_l2: arb) -> arb_mat:
-    """K without jitter at the current precision; symmetric, so half the exps. [n, n]"""
+def ball_form(kernel: Kernel, zero_sign: int | None = None) -> Form:
+    """The kernel in ball arithmetic at the current precision (constants derived exactly
+    from the parameters' float64 values); with ``zero_sign``, its one-sided slopes."""
+    math_ = ArbMath(zero_sign)
+    return Form(kernel, math_, math_)
+
+
+def _kernel(points: Sequence[arb], form: Form) -> arb_mat:
+    """K without jitter at the current precision; symmetric, so half the values. [n, n]"""
     n = len(points)
     rows: list[list[arb]] = [[arb(0)] * n for _ in range(n)]
     for i in range(n):
         for j in range(i, n):
-            rows[i][j] = rows[j][i] = _rbf(points[i] - points[j], two_l2)
+            rows[i][j] = rows[j][i] = form.value(points[i] - points[j])
     return arb_mat(rows)
+
+
+def has_kink(kernel: Kernel) -> bool:
+    """The kernel's slope jumps at d = 0 (matern12): mu is not differentiable at a data
+    point. Any other x differs from every point by at least an ulp, which no ball at
+    PRECISIONS[0] bits blurs, so there the slope exists."""
+    with _precision(PRECISIONS[0]):
+        form, zero = ball_form(kernel), arb(0)
+        try:
+            form.slope(zero, form.value(zero))
+        except NotDifferentiableError:
+            return True
+    return False
 
 
 def _norm(values: Sequence[arb]) -> arb:
@@ -213,6 +282,9 @@ class ReferenceSolver:
         self._budget_s = budget_s
         self._on_progress = on_progress
         self._points = [arb(p) for p in data.grid.tolist()]  # [n]; exact: arb(float) never rounds
+        # The x where mu is not differentiable: the data points, if the kernel has a kink.
+        kinked = has_kink(self._problem.covariance)
+        self._kinks = frozenset(data.grid.tolist() if kinked else ())
         self._y: list[float] = data.y.tolist()  # [n]
         self._kernels: dict[int, arb_mat] = {}  # bits -> K without jitter, reused per jitter
         self._build_s: dict[int, float] = {}  # bits -> measured CPU seconds to build K
@@ -300,7 +372,7 @@ class ReferenceSolver:
         """Build K without jitter at ``bits`` (the current precision) once, timed."""
         if bits not in self._kernels:
             start = time.process_time()
-            self._kernels[bits] = _kernel(self._points, 2 * self._l2())  # [n, n]
+            self._kernels[bits] = _kernel(self._points, self._form())  # [n, n]
             self._build_s[bits] = time.process_time() - start
 
     def _predict(self, bits: int) -> float:
@@ -322,15 +394,15 @@ class ReferenceSolver:
         points = self._points[:: max(1, n // m)][:m]
         with _precision(bits):
             start = time.process_time()
-            kernel = _kernel(points, 2 * self._l2()) + arb(1)  # [m, m], cond <= m + 1
+            kernel = _kernel(points, self._form()) + arb(1)  # [m, m], cond <= m + 1
             built = time.process_time()
             kernel.solve(arb_mat([[1.0]] * m))  # [m, 1]
             done = time.process_time()
         return (built - start) * (n / m) ** 2 + (done - built) * (n / m) ** 3
 
-    def _l2(self) -> arb:
-        """l^2 at the current precision, from l's exact float64 value."""
-        return arb(self._problem.length_scale) ** 2
+    def _form(self, zero_sign: int | None = None) -> Form:
+        """The kernel at the current precision, from the parameters' exact float64 values."""
+        return ball_form(self._problem.covariance, zero_sign)
 
     def evaluate(self, x: float) -> Reference:
         """The reference at one x; solves first if needed."""
@@ -339,8 +411,42 @@ class ReferenceSolver:
     def evaluate_many(self, xs: Sequence[float]) -> list[Reference]:
         """The reference at every x, from the lowest precision whose balls fix the value
         there; where none does, undetermined, with the jitter limit at that x when the
-        problem has no jitter and a limit fixes it."""
+        problem has no jitter and a limit fixes it. At a kink (a data point, for a kernel
+        whose slope jumps there) undetermined, with the slopes from either side."""
         self.solve()
+        smooth = [i for i, x in enumerate(xs) if x not in self._kinks]
+        found = dict(zip(smooth, self._smooth([xs[i] for i in smooth]), strict=True))
+        return [found[i] if i in found else self._kink(x) for i, x in enumerate(xs)]
+
+    def _kink(self, x: float) -> Reference:
+        """mu is not differentiable at x: the slopes from the left and from the right, of
+        K itself or (when no precision fixes them and there is no jitter) of its jitter
+        limit, and mu where K itself fixes it."""
+        reason = (
+            f"not differentiable at x = {float(x)!r}: x is a data point, where the "
+            f"{self._problem.kernel} kernel's slope jumps"
+        )
+        ladder: _Ladder | None = self._main
+        sides = [self._fixed(self._main, [x], sign)[0] for sign in (-1, +1)]
+        if None in sides and self._main.jitter == 0:
+            ladder = self._choose_limit()
+            if ladder is not None:
+                sides = [self._fixed(ladder, [x], sign)[0] for sign in (-1, +1)]
+                reason += f" (slopes of K + {ladder.jitter:g} I: K alone is not fixed)"
+        left, right = sides
+        if left is None or right is None or ladder is None:
+            why = self._main.why_not(x) if ladder is None else ladder.why_not(x)
+            return Reference("undetermined", reason=f"{reason}; {why}")
+        return Reference(
+            "undetermined",
+            mu=left[1] if ladder is self._main else None,
+            precision_bits=max(left[0], right[0]),
+            reason=reason,
+            one_sided=(left[2], right[2]),
+        )
+
+    def _smooth(self, xs: Sequence[float]) -> list[Reference]:
+        """:meth:`evaluate_many` at x where mu is differentiable."""
         main = self._fixed(self._main, xs)
         references: list[Reference | None] = [
             None
@@ -363,10 +469,13 @@ class ReferenceSolver:
             references[i] = Reference("undetermined", reason=reason, limit=found)
         return [reference for reference in references if reference is not None]
 
-    def _fixed(self, ladder: _Ladder, xs: Sequence[float]) -> list[_Fixed | None]:
+    def _fixed(
+        self, ladder: _Ladder, xs: Sequence[float], zero_sign: int | None = None
+    ) -> list[_Fixed | None]:
         """Per x, (bits, mu, mu') at the lowest precision of ``ladder`` whose balls are
         tight, climbing to higher precisions (within its budget) while some x is not;
-        None for an x that no affordable precision fixes."""
+        None for an x that no affordable precision fixes. With ``zero_sign``, mu' is the
+        slope from that side (-1 left, +1 right) at a kink."""
         found: list[_Fixed | None] = [None] * len(xs)
         pending = list(range(len(xs)))
         index = 0
@@ -375,32 +484,36 @@ class ReferenceSolver:
                 break
             solved = ladder.rungs[index]
             index += 1
-            balls = self._balls(solved, [xs[i] for i in pending])
+            balls = self._balls(solved, [xs[i] for i in pending], zero_sign)
             for i, pair in zip(pending, balls, strict=True):
                 if pair is not None:
                     found[i] = (solved.bits, *pair)
             pending = [i for i in pending if found[i] is None]
         return found
 
-    def _rows(self, xs: Sequence[float]) -> list[list[arb]]:
-        """k(x) rows for every x, then dk(x) rows, at the current precision. [2m, n]"""
-        l2 = self._l2()
+    def _rows(self, xs: Sequence[float], zero_sign: int | None = None) -> list[list[arb]]:
+        """k(x) rows for every x, then dk(x) rows (from the side ``zero_sign`` at a kink),
+        at the current precision; raises NotDifferentiableError at a kink without a side.
+        [2m, n]"""
+        form = self._form(zero_sign)
         k_rows, dk_rows = [], []
         for x in xs:
             d = [arb(x) - p for p in self._points]  # [n], x - p_i
-            k = [_rbf(di, 2 * l2) for di in d]  # [n]
+            k = [form.value(di) for di in d]  # [n]
             k_rows.append(k)
-            dk_rows.append([-di / l2 * ki for di, ki in zip(d, k, strict=True)])  # [n]
+            dk_rows.append([form.slope(di, ki) for di, ki in zip(d, k, strict=True)])  # [n]
         return k_rows + dk_rows
 
-    def _balls(self, solved: _Solved, xs: Sequence[float]) -> list[tuple[Ball, Ball] | None]:
+    def _balls(
+        self, solved: _Solved, xs: Sequence[float], zero_sign: int | None = None
+    ) -> list[tuple[Ball, Ball] | None]:
         """(mu, mu') balls at each x, None where either is not tight: stack k(x) and dk(x)
         rows, one product with alpha."""
         m = len(xs)
         if m == 0:
             return []
         with _precision(solved.bits):
-            values = arb_mat(self._rows(xs)) * solved.alpha  # [2m, n] @ [n, 1] -> [2m, 1]
+            values = arb_mat(self._rows(xs, zero_sign)) * solved.alpha  # [2m, n] @ [n, 1]
             pairs = [(values[i, 0], values[m + i, 0]) for i in range(m)]
             return [
                 (_to_ball(mu), _to_ball(grad)) if _tight(mu) and _tight(grad) else None
@@ -424,6 +537,11 @@ class ReferenceSolver:
         to ``on_reference`` as it is found; one that does not fit the budget is
         undetermined.
         """
+        if x in self._kinks:
+            kink = Reference("undetermined", reason=f"not differentiable at x = {float(x)!r}")
+            for jitter in jitters:
+                on_reference(jitter, kink)
+            return dict.fromkeys(jitters, kink)
         budget = _Budget(self._budget_s if budget_s is None else budget_s)
         found: dict[float, Reference] = {}
         start = 0

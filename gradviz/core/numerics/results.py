@@ -225,7 +225,12 @@ class Limit:
 
 @dataclass(frozen=True)
 class Reference:
-    """Ball-arithmetic value of mu and mu' at x, or why it could not be certified."""
+    """Ball-arithmetic value of mu and mu' at x, or why it could not be certified.
+
+    Where mu is not differentiable at x (a data point of the matern12 kernel) the status is
+    undetermined, ``grad`` is None and ``one_sided`` holds the slopes from the left and from
+    the right (``mu`` too, when K itself is certified).
+    """
 
     status: Literal["exact", "undetermined"]
     mu: Ball | None = None
@@ -233,6 +238,7 @@ class Reference:
     precision_bits: int | None = None
     reason: str | None = None
     limit: Limit | None = None
+    one_sided: tuple[Ball, Ball] | None = None
 
 
 # What correct digits were counted against: the exact value, or (the exact answer being
@@ -246,6 +252,7 @@ class ReferenceState(StrEnum):
     NONE = "no_reference"  # off, or failed
     PENDING = "pending"  # still being computed
     UNDETERMINED = "undetermined"  # the exact problem has no certified answer
+    NOT_DIFFERENTIABLE = "not_differentiable"  # mu has a kink at x: no slope exists
     EXACT = "exact"
 
 

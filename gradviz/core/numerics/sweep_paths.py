@@ -4,7 +4,7 @@
 number but traces two graphs per jitter (~0.1 s each at n = 300, 20 s for a sweep of 34
 jitters, 3 solvers and 2 dtypes). Here the jitter is an input of one traced function:
 
-    K_j   = exp(-(p - p^T)^2 / (2 l^2)) + j I                  # [n, n], j a tensor
+    K_j   = k(p - p^T) + j I                                    # [n, n], j a tensor
     W     = K_j^-1 (inverse) or alpha = K_j^-1 y (solve, cholesky)
     mu(x) = (k(x) @ K_j^-1) @ y  or  k(x) @ alpha,  mu'(x) by a tape, as the path does
 
@@ -31,10 +31,10 @@ from gradviz.core.numerics.paths import (
     _const,
     _factor,
     _grid_column,
+    _kernel_form,
     _kernel_matrix,
     _kernel_vector,
     _pivots_checked,
-    _Scalars,
     path_error,
     tf,
 )
@@ -52,13 +52,13 @@ class JitterFunction:
         self._dtype = dtype
         problem, tf_dtype = self._problem, TF_DTYPES[dtype]
         y_np = data.y
-        scalars = _Scalars.python(problem)
+        form = _kernel_form(problem)
 
         @tf.function(input_signature=[tf.TensorSpec([], tf_dtype)])
         def factor(jitter: Tensor) -> tuple[Tensor, Tensor, Tensor]:
             point = _grid_column(problem, tf_dtype)  # [n, 1]
             y = tf.convert_to_tensor(y_np, dtype=tf_dtype)[:, None]  # [n, 1]
-            kernel = _kernel_matrix(point, problem, scalars)  # [n, n], no jitter
+            kernel = _kernel_matrix(point, problem, form)  # [n, n], no jitter
             kernel += jitter * tf.eye(problem.n, dtype=tf_dtype)
             return tf.transpose(point), _factor(kernel, y, solver), y
 
@@ -73,7 +73,7 @@ class JitterFunction:
         def gradient(xs: Tensor, row: Tensor, weights: Tensor, y: Tensor) -> Tensor:
             with tf.GradientTape() as tape:
                 tape.watch(xs)
-                mu = _apply(_kernel_vector(xs[:, None], row, scalars), weights, y, solver)
+                mu = _apply(_kernel_vector(xs[:, None], row, form), weights, y, solver)
                 mu = mu[:, 0]  # [m]
             return tape.gradient(mu, xs)  # [m]
 

@@ -1,15 +1,17 @@
-"""Grid, kernel matrix and the seed-faithful GP sample, in numpy float64.
+"""Points, kernel matrix and the seed-faithful GP sample, in numpy float64.
 
-Everything here reproduces Stack Overflow 51006474 bit for bit:
+For the grid problem everything here reproduces Stack Overflow 51006474 bit for bit
+(with the rbf kernel; another kernel changes K and so the sample):
 
     p    = linspace(lo, hi, n)                              # [n]
-    K_ij = exp(-(p_i - p_j)^2 / (2 l^2))                    # [n, n]
+    K_ij = k(p_i - p_j), rbf: exp(-(p_i - p_j)^2 / (2 l^2))  # [n, n]
     y    = RandomState(seed).multivariate_normal(mean * ones(n), K)   # [n]
 
 ``RandomState(seed)`` draws the same stream as the seed's global
 ``np.random.seed(seed)`` without touching global state. numpy draws the sample
 through an SVD of K, so ``y`` depends on the machine's LAPACK: on another CPU
-the same seed can give a slightly different ``y`` (and a different limit).
+the same seed can give a slightly different ``y`` (and a different limit). A
+problem that carries its y (a session's, or data from a file) draws nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradviz.core.problem.kernels import kernel_matrix
 from gradviz.core.problem.spec import Problem, ProblemError
 
 
@@ -32,7 +35,7 @@ class ProblemData:
     """
 
     problem: Problem
-    grid: np.ndarray  # [n]
+    grid: np.ndarray  # [n], the points: the grid, or the data's x (in file order)
     kernel: np.ndarray  # [n, n], without jitter
     y: np.ndarray  # [n]
 
@@ -41,17 +44,19 @@ CURVE_POINTS = 1000
 
 
 def curve_grid(problem: Problem, points: int = CURVE_POINTS) -> np.ndarray:
-    """The x at which curves are drawn: ``points`` evenly spaced over the domain. [points]"""
+    """The x at which curves are drawn: ``points`` evenly spaced over the domain (for data,
+    the range of its x). [points]"""
     return np.linspace(*problem.domain, points)
 
 
-def rbf(a: np.ndarray, b: np.ndarray, length_scale: float) -> np.ndarray:
-    """``exp(-(a_i - b_j)^2 / (2 l^2))`` with the seed's order of operations. [len(a), len(b)]"""
-    kernel: np.ndarray = np.exp(-((a[:, None] - b[None, :]) ** 2) / (2 * length_scale**2))
-    return kernel
+def problem_points(problem: Problem) -> np.ndarray:
+    """The points p: the data's x, or ``linspace(lo, hi, n)``. [n]"""
+    if problem.points is not None:
+        return problem.points.array
+    return np.linspace(problem.domain[0], problem.domain[1], problem.n)
 
 
-_Key = tuple[int, tuple[float, float], float, int, float]
+_Key = tuple[object, ...]
 
 
 class _SampleCache:
@@ -84,12 +89,12 @@ _CACHE = _SampleCache()
 
 
 def _key(problem: Problem) -> _Key:
-    return (problem.n, problem.domain, problem.length_scale, problem.seed, problem.mean)
+    return (problem.n, problem.domain, problem.seed, problem.mean, problem.covariance)
 
 
 def _grid_and_kernel(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    grid = np.linspace(problem.domain[0], problem.domain[1], problem.n)  # [n]
-    return grid, rbf(grid, grid, problem.length_scale)  # [n], [n, n]
+    grid = problem_points(problem)  # [n]
+    return grid, kernel_matrix(problem.covariance, grid, grid)  # [n], [n, n]
 
 
 def _draw(problem: Problem, kernel: np.ndarray) -> np.ndarray:
@@ -118,8 +123,10 @@ def data_from_sample(problem: Problem, y: np.ndarray) -> ProblemData:
 
 
 def problem_data(problem: Problem) -> ProblemData:
-    """Draw the sample of ``problem`` and return its data."""
+    """The data of ``problem``: its own y, or the sample drawn from its seed."""
     grid, kernel = _grid_and_kernel(problem)
+    if problem.y is not None:
+        return _frozen(problem, grid, kernel, problem.y.array)
     y = _CACHE.get(_key(problem))
     if y is None:
         y = _draw(problem, kernel)
