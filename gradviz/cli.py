@@ -371,6 +371,12 @@ def _run_script(args: argparse.Namespace) -> int:
     printed or written atomically."""
     output = _checked_output(args)
     problem, x, _ = starting_point(args)
+    if problem.from_file or problem.kernel != "rbf" or problem.signal_variance != 1.0:
+        raise UsageError(
+            "script: the standalone program is written for the seed's kernel (rbf, signal "
+            "variance 1) on the generated grid only; use report for data files and other "
+            "kernels"
+        )
     x = problem.default_x if x is None else x
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 

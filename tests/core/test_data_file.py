@@ -204,7 +204,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     return status, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [["report"], ["curves"], ["sweep", "jitter"], ["gui"]])
+@pytest.mark.parametrize(
+    "command", [["report"], ["curves"], ["sweep", "jitter"], ["gui"], ["script"]]
+)
 def test_every_command_reads_data_and_refuses_a_bad_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
@@ -239,3 +241,15 @@ def test_options_that_do_not_apply_exit_2(
     status, err = run(["report", "--data", str(files["d.csv"]), *extra], capsys)
     assert status == 2
     assert err.startswith("gradviz: error: ") and words in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "extra", [["--kernel", "matern32"], ["--signal-variance", "2"], ["--data"]]
+)
+def test_script_refuses_what_its_program_cannot_reproduce(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    if extra == ["--data"]:
+        extra = ["--data", str(write_all(tmp_path)["d.npz"])]
+    status, err = run(["script", *extra], capsys)
+    assert status == 2 and "only" in err and err.count("\n") == 1
