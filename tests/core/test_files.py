@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from gradviz.core.io.files import (
     check_target,
     parse_json,
     read_regular,
+    save_text,
     write_atomically,
 )
 from gradviz.core.io.presets import load_presets
@@ -216,3 +218,86 @@ def test_the_temporary_is_short_ascii_in_the_target_folder(tmp_path: Path) -> No
     name = Path(temporary).name
     assert Path(temporary).parent == tmp_path
     assert name.isascii() and name.startswith(".") and len(name) <= 20
+
+
+# ------------------------------------------------------------------ targets that are not files
+def test_a_private_device_node_is_written_through_not_replaced(tmp_path: Path) -> None:
+    """As root (containers, CI) os.replace onto /dev/null would make it a regular file."""
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    save_text(node, "x,y\n1,2\n")
+    assert stat.S_ISCHR(node.stat().st_mode) and node.stat().st_rdev == os.makedev(1, 3)
+    assert names(tmp_path) == [b"null"]  # no temporary left beside it either
+
+
+def test_a_fifo_is_written_through_to_its_reader(fifo: Path) -> None:
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    save_text(fifo, "seen through the pipe\n", wait_for_reader=True)
+    reader.join(5)
+    assert received == [b"seen through the pipe\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_fifo_without_a_reader_is_refused_at_once_unless_told_to_wait(fifo: Path) -> None:
+    raised = finishes(lambda: save_text(fifo, "nobody reads this"))
+    assert isinstance(raised, SaveError) and "no program is reading" in str(raised)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_dev_full_is_an_error_not_a_success() -> None:
+    with pytest.raises(SaveError, match="no space left on device"):
+        save_text(Path("/dev/full"), "x" * 100_000)
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_a_symlink_is_followed_and_its_target_replaced(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "real.csv"
+    real.parent.mkdir()
+    real.write_text("old")
+    os.chmod(real, 0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    save_text(link, "new")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == "new" and stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert names(real.parent) == [b"real.csv"]  # the temporary lived in the target's folder
+
+
+def test_a_dangling_symlink_creates_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "link.json"
+    link.symlink_to("made.json")
+    save_session(link, SAMPLE)
+    assert link.is_symlink() and load_session(tmp_path / "made.json") == SAMPLE
+
+
+@pytest.mark.parametrize("kind", ["socket", "block device"])
+def test_a_socket_or_block_device_is_refused_before_any_work(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "target"
+    if kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(target))
+        server.close()
+    else:
+        try:
+            os.mknod(target, 0o600 | stat.S_IFBLK, os.makedev(7, 0))  # a loop device
+        except PermissionError:
+            pytest.skip("creating a device node needs CAP_MKNOD")
+    with pytest.raises(SaveError, match=f"it is a {kind}"):
+        check_target(target)
+
+
+def test_a_name_with_a_nul_byte_is_a_clear_error_everywhere(tmp_path: Path) -> None:
+    """A remembered recent session (settings) can hold one; the OS raises ValueError."""
+    named = tmp_path / "lab\0.json"
+    with pytest.raises(SessionError, match="NUL byte"):
+        load_session(named)
+    with pytest.raises(SaveError, match="NUL byte"):
+        check_target(named)
+    with pytest.raises(SaveError, match="NUL byte"):
+        write_atomically(named, lambda temporary: Path(temporary).write_text("x"))
+    assert names(tmp_path) == []

@@ -7,6 +7,7 @@ import errno
 import importlib
 import os
 import shutil
+import stat
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -121,6 +122,28 @@ def test_export_replaces_an_existing_file(stack: PlotStack, tmp_path: Path) -> N
     assert QImage(str(target)).width() == 300
     assert target.stat().st_mode & 0o777 == 0o640
     assert_only(tmp_path, "plots.png")
+
+
+def test_an_export_goes_through_a_device_and_a_symlink_and_fails_on_a_full_one(
+    stack: PlotStack, tmp_path: Path
+) -> None:
+    """As root, os.replace onto a device node made it a regular file."""
+    node, full = tmp_path / "null.png", tmp_path / "full.png"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))  # and /dev/full
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    export_plots(stack, node, width=300)
+    assert stat.S_ISCHR(node.stat().st_mode)
+    real, link = tmp_path / "real.png", tmp_path / "link.png"
+    link.symlink_to(real)
+    export_window(stack, link, width=200)
+    assert link.is_symlink() and QImage(str(real)).width() == 200
+    with pytest.raises(ExportError, match="no space left on device"):
+        export_plots(stack, full)
+    assert stat.S_ISCHR(full.stat().st_mode)
+    assert_only(tmp_path, "full.png", "link.png", "null.png", "real.png")
 
 
 # --------------------------------------------------------------------- rejected

@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QDialog,
     QFileDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTextBrowser,
     QWidget,
@@ -742,6 +743,24 @@ def test_open_recent_lists_the_last_sessions_newest_first_and_opens_them(
     oldest.trigger()
     assert model.x == pytest.approx(first_x - 7 * model.grid_step())
     assert window.statusBar().currentMessage() == f"Opened {saved[2]}"
+
+
+def test_a_recent_name_with_a_nul_byte_is_a_message_not_a_traceback(
+    lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand-edited settings file can remember a name no file can have (issue 22.5)."""
+    window, model = lab.window, lab.model
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    lab.settings.add_recent_session(tmp_path / "lab\0.json")
+    recent = menu_actions(window, "&File")["Open &Recent"].menu()
+    recent.aboutToShow.emit()
+    problem, x = model.problem, model.x
+    [entry] = [a for a in recent.actions() if "\0" in a.toolTip()]
+    entry.trigger()
+    [message] = shown
+    assert "NUL byte" in message and "\0" not in message
+    assert (model.problem, model.x) == (problem, x)
 
 
 def test_view_menu_resets_the_view_and_switches_the_theme(qtbot, lab: Lab) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from textwrap import shorten
 from typing import Any
 
-from gradviz.core.io.files import ReadError, parse_json, read_regular, save_text
+from gradviz.core.io.files import ReadError, parse_json, read_regular, save_text, shown
 from gradviz.core.problem.spec import (
     COORDINATE_LIMIT,
     Problem,
@@ -113,14 +113,15 @@ def save_session(path: Path, session: Session) -> None:
 def load_session(path: Path) -> Session:
     """Read and validate a session file; raises SessionError naming the file."""
     path = Path(path)
+    name = shown(path)
     try:
         return parse_session(read_regular(path, MAX_BYTES).decode("utf-8"))
     except (SessionError, ReadError) as error:
-        raise SessionError(f"Cannot open session {path}: {error}") from None
+        raise SessionError(f"Cannot open session {name}: {error}") from None
     except UnicodeDecodeError:
-        raise SessionError(f"Cannot open session {path}: it is not UTF-8 text") from None
+        raise SessionError(f"Cannot open session {name}: it is not UTF-8 text") from None
     except OSError as error:
-        raise SessionError(f"Cannot open session {path}: {error.strerror or error}") from None
+        raise SessionError(f"Cannot open session {name}: {error.strerror or error}") from None
 
 
 def parse_session(text: str) -> Session:
