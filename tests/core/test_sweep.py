@@ -172,3 +172,15 @@ def test_the_references_share_one_budget() -> None:
     late = [j for j, r in references.items() if r.status != "exact"]
     assert late and all("out of time" in references[j].reason for j in late if j > 0)
     assert elapsed < 2.0  # the budget, plus at most one step's overrun on a busy machine
+
+
+def test_a_sweep_whose_budget_resolves_nothing_says_so_in_words() -> None:
+    """sweep jitter --budget 5e-324 printed "the reference at none resolved"."""
+    from gradviz.core.analysis.sweep import JitterSweep, SweepRow
+    from gradviz.core.io.sweep_export import jitter_table
+
+    row = SweepRow(1e-6, "solve", "float64", -0.73, None, None, None, None, 6.0)
+    sweep = JitterSweep(ILL, X, (row,), (), None, {"float32": None, "float64": None}, 0.0)
+    table = jitter_table(sweep)
+    assert "jitter-free answer: none: no jitter's reference was fixed within the budget" in table
+    assert "none resolved" not in table and "best float64: no digits" in table

@@ -209,6 +209,24 @@ def _check_factor(factor: np.ndarray | Tensor, problem: Problem, dtype: DType) -
     )
 
 
+def unrepresentable(data: ProblemData, dtype: DType, jitter: float | None = None) -> str | None:
+    """Why the problem cannot even be written in ``dtype`` (its jitter, default the
+    problem's, or its sample y beyond the dtype's largest number, 3.4e38 for float32), or
+    None. Converted, such a value is Inf (with numpy's overflow warning): nothing a solver
+    could be blamed for."""
+    largest = float(np.finfo(dtype).max)
+    jitter = data.problem.jitter if jitter is None else jitter
+    if jitter > largest:
+        return f"jitter {jitter:g} overflows {dtype}, whose largest number is {largest:.3g}"
+    peak = float(np.max(np.abs(data.y)))
+    if peak > largest:
+        return (
+            f"the sample y (up to {peak:.3g}) overflows {dtype}, whose largest number is "
+            f"{largest:.3g}"
+        )
+    return None
+
+
 def path_error(error: Exception) -> PathError:
     """Any exception a path raises, as a PathError of the right kind."""
     if isinstance(error, PathError):
@@ -489,6 +507,9 @@ class PathSet:
             raise self._failed[key]
         if key not in self._built:
             try:
+                overflow = unrepresentable(self.data, self.dtype)
+                if overflow is not None:
+                    raise PathError(FailureKind.NON_FINITE, overflow)
                 self._built[key] = build()
             except (PathError, tf.errors.OpError, ValueError) as error:
                 self._failed[key] = path_error(error)

@@ -37,6 +37,7 @@ from gradviz.core.numerics.paths import (
     _pivots_checked,
     path_error,
     tf,
+    unrepresentable,
 )
 from gradviz.core.numerics.results import DType, FailureKind, JitterGradient
 from gradviz.core.problem.data import ProblemData
@@ -49,6 +50,7 @@ class JitterFunction:
 
     def __init__(self, data: ProblemData, solver: Solver, dtype: DType) -> None:
         self._problem = data.problem.replace(jitter=0.0, solver=solver)
+        self._data = data
         self._dtype = dtype
         problem, tf_dtype = self._problem, TF_DTYPES[dtype]
         y_np = data.y
@@ -84,6 +86,9 @@ class JitterFunction:
         """d mu/dx at x for K + jitter I; a failed factor or a non-finite result is a failure."""
         tf_dtype = TF_DTYPES[self._dtype]
         problem = self._problem.replace(jitter=jitter)
+        overflow = unrepresentable(self._data, self._dtype, jitter)
+        if overflow is not None:
+            return JitterGradient(jitter, None, FailureKind.NON_FINITE, overflow)
         try:
             with _pivots_checked(problem.solver):
                 row, weights, y = self._factor(_const(jitter, tf_dtype))

@@ -1,0 +1,84 @@
+"""Nothing on stderr but intended messages (issue 21.5): the commands on the seed and every
+preset run with warnings turned into errors. PYTHONWARNINGS=error reaches the compute child
+processes too, so a numpy RuntimeWarning anywhere fails the run.
+
+By default (a minute here): ``report`` on every preset, a plots SVG screenshot of the seed,
+and the values a dtype cannot hold (``--jitter 1e308``, ``--mean
+1e308``: numpy's overflow warnings once); ``pytest -m faults`` adds every command on every
+preset.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from spec import gradviz_runs
+
+from gradviz.core.io.presets import load_presets
+from gradviz.core.problem.spec import Problem
+
+PRESETS = {preset.name: preset.problem for preset in load_presets()}
+SEED = next(name for name, problem in PRESETS.items() if problem == Problem())
+COMMANDS = {
+    "report": ["report"],
+    "curves": ["curves", "--points", "200", "--output", "OUT.csv"],
+    "sweep step": ["sweep", "step", "--output", "OUT.csv"],
+    "sweep jitter": ["sweep", "jitter", "--output", "OUT.csv"],
+    "window png": ["screenshot", "OUT.png"],
+    "plots png": ["screenshot", "OUT.png", "--what", "plots"],
+    "plots svg": ["screenshot", "OUT.svg", "--what", "plots"],
+}
+QUICK = [(name, "report") for name in PRESETS]
+QUICK += [(SEED, "plots svg")]
+EVERYTHING = [(name, command) for name in PRESETS for command in COMMANDS]
+BATCH = 4
+
+
+def options(problem: Problem) -> list[str]:
+    """``problem`` as the command line's problem options."""
+    lo, hi = problem.domain
+    return [
+        *("--n", str(problem.n), "--domain", repr(lo), repr(hi)),
+        *("--length-scale", repr(problem.length_scale), "--seed", str(problem.seed)),
+        *("--mean", repr(problem.mean), "--jitter", repr(problem.jitter)),
+        *("--solver", problem.solver),
+    ]
+
+
+HOSTILE = {
+    "jitter 1e308": ["report", "--n", "20", "--jitter", "1e308"],
+    "mean 1e308": ["curves", "--n", "20", "--mean", "1e308", "--points", "50"],
+}
+
+
+def strict_runs(
+    pairs: list[tuple[str, str]], folder: os.PathLike[str], extra: dict[str, list[str]]
+) -> Iterator[str]:
+    """Run every (preset, command), BATCH at a time (each holds TensorFlow: ~0.7 GB), with
+    warnings as errors; yield a complaint per run that failed or wrote to stderr."""
+    env = {**os.environ, "PYTHONWARNINGS": "error", "QT_QPA_PLATFORM": "offscreen"}
+    runs = {}
+    for index, (name, command) in enumerate(pairs):
+        argv = [part.replace("OUT", f"{folder}/out{index}") for part in COMMANDS[command]]
+        runs[f"{command} on {name}"] = [*argv, *options(PRESETS[name])]
+    runs |= extra
+    labels = list(runs)
+    for start in range(0, len(labels), BATCH):
+        batch = {label: runs[label] for label in labels[start : start + BATCH]}
+        with gradviz_runs(batch, env, timeout=900) as done:
+            for label, result in done.items():
+                if result.returncode != 0 or result.stderr:
+                    yield f"{label}: {result.returncode}, stderr {result.stderr[-1500:]!r}"
+
+
+@pytest.mark.timeout(900)
+def test_the_seed_and_every_preset_print_no_warning(tmp_path: os.PathLike[str]) -> None:
+    assert list(strict_runs(QUICK, tmp_path, HOSTILE)) == []
+
+
+@pytest.mark.faults
+@pytest.mark.timeout(3600)
+def test_every_command_on_every_preset_prints_no_warning(tmp_path: os.PathLike[str]) -> None:
+    assert list(strict_runs(EVERYTHING, tmp_path, {})) == []
