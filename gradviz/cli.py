@@ -5,9 +5,11 @@ typo costs milliseconds and ``gradviz --help`` never loads TensorFlow or Qt.
 Bad input exits with status 2 and one line on stderr naming the field, the
 value and the allowed range: every value goes through one check (a string of
 sane length, numbers in ASCII digits) before the field's own validation, and no
-option may be abbreviated. ``report`` and ``screenshot`` turn SIGINT and SIGTERM
-into exceptions, so temporaries are removed on the way out, and exit with one
-line and status 130 / 143.
+option may be abbreviated. Every command turns SIGINT and SIGTERM into exceptions,
+so temporaries are removed on the way out, and exits with one line and status
+130 / 143. ``report``, ``curves`` and ``sweep`` compute in a child process and only
+wait for it here, so a signal stops them at once in any phase (ball arithmetic
+included), and their output exists exactly when they exit 0.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, NoReturn
 
 from gradviz import __version__
 from gradviz.core.io.data_file import DataFileError, load_data
-from gradviz.core.io.files import SaveError, check_target
+from gradviz.core.io.files import SaveError, check_target, is_stream
 from gradviz.core.io.session import Session, SessionError, load_session
 from gradviz.core.numerics.results import SPREAD_MAX_N
 from gradviz.core.problem.data import check_fits_memory
@@ -39,6 +41,7 @@ from gradviz.core.problem.spec import (
     check_x,
     parse_number,
 )
+from gradviz.worker.stoppable import ComputeError
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -143,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--budget",
         metavar="SECONDS",
-        help="ball-arithmetic time budget (30): the reference takes at most a third of it, "
-        "the measured advice the rest",
+        help="ball-arithmetic budget, CPU seconds (30): the reference takes at most a third "
+        "of it, the measured advice the rest",
     )
     report.add_argument("--format", default="table", metavar="|".join(FORMATS))
     report.add_argument("--verbose", action="store_true", help="show TensorFlow's log")
@@ -157,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"x evenly over the domain (1000), {POINTS_RANGE[0]}..{POINTS_RANGE[1]}",
     )
     curves.add_argument("--no-reference", action="store_true", help="skip the ball arithmetic")
-    curves.add_argument("--budget", metavar="SECONDS", help="reference time budget (10)")
+    curves.add_argument("--budget", metavar="SECONDS", help="reference budget, CPU seconds (10)")
     curves.add_argument("--format", default="csv", metavar="|".join(CURVE_FORMATS))
     curves.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     curves.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
@@ -178,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--solvers", metavar=",".join(SOLVERS), help="jitter sweep: solvers to compare (all)"
     )
-    sweep.add_argument("--budget", metavar="SECONDS", help="reference time budget (30)")
+    sweep.add_argument("--budget", metavar="SECONDS", help="reference budget, CPU seconds (30)")
     sweep.add_argument("--format", default="table", metavar="|".join(SWEEP_FORMATS))
     sweep.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     sweep.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
@@ -283,41 +286,53 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def print_report(problem: Problem, x: float, budget: float | None, form: str) -> int:
-    """Compute every path (and, unless ``budget`` is None, the reference and then the
-    measured advice, whose ball arithmetic shares ``budget`` seconds: the reference at
-    most a third) and print."""
-    from gradviz.core.analysis.advice import measure_advice
+    """Compute the report in a child process (stoppable at any moment) and print it."""
+    from gradviz.worker.stoppable import run_stoppable
+
+    print(run_stoppable(report_text, problem, x, budget, form))
+    return 0
+
+
+def report_text(problem: Problem, x: float, budget: float | None, form: str) -> str:
+    """Unless ``budget`` is None, the reference within a third of ``budget`` CPU seconds;
+    then every path and, with the rest of the budget, the measured advice: the table or
+    JSON. The reference comes first: it needs no TensorFlow."""
     from gradviz.core.analysis.diagnosis import conditioning, diagnose
-    from gradviz.core.io.report import Report, to_json, to_table
-    from gradviz.core.numerics.probe import ProbeEngine
     from gradviz.core.numerics.reference import ReferenceSolver
     from gradviz.core.problem.data import problem_data
 
     data = problem_data(problem)
-    result = ProbeEngine().probe(data, x, spread=problem.n <= SPREAD_MAX_N)
-    reference, advice = None, None
+    reference, solver, spent = None, None, 0.0
     if budget is not None:
         start = time.process_time()  # CPU seconds, as ReferenceSolver's budget counts them
         solver = ReferenceSolver(data, budget / REPORT_BUDGET_SHARES)
         reference = solver.evaluate(x)
-        left = max(0.0, budget - (time.process_time() - start))
+        spent = time.process_time() - start
+    from gradviz.core.analysis.advice import measure_advice
+    from gradviz.core.io.report import Report, to_json, to_table
+    from gradviz.core.numerics.probe import ProbeEngine
+
+    result = ProbeEngine().probe(data, x, spread=problem.n <= SPREAD_MAX_N)
+    advice = None
+    if solver is not None and budget is not None:
         known = {problem.jitter: reference}
+        left = max(0.0, budget - spent)
         advice = measure_advice(data, x, budget_s=left, reference_solver=solver, known=known)
     diagnosis = diagnose(result, reference, conditioning(data))
     report = Report(result=result, reference=reference, diagnosis=diagnosis, advice=advice)
-    print(to_json(report) if form == "json" else to_table(report))
-    return 0
+    return to_json(report) if form == "json" else to_table(report)
 
 
 def writable_target(text: str, force: bool) -> Path:
     """An output file that can be written (its folder exists and takes files, it is not a
-    folder, its name fits) and may be (absent, or ``force``), before any work starts."""
+    folder, its name fits) and may be (absent, ``force``, or a device or named pipe, which
+    is written through and replaces nothing), before any work starts."""
     path = Path(text).expanduser()
     try:
         check_target(path)
     except SaveError as error:
         raise UsageError(str(error)) from None
-    if path.exists() and not force:
+    if path.exists() and not force and not is_stream(path):
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     return path
 
@@ -343,7 +358,9 @@ def _run_curves(args: argparse.Namespace) -> int:
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = None if args.no_reference else _positive_seconds(args.budget, DEFAULT_BUDGET_S)
-    return _emit(curves_text(problem, points, budget, args.format), output)
+    from gradviz.worker.stoppable import run_stoppable
+
+    return _emit(run_stoppable(curves_text, problem, points, budget, args.format), output)
 
 
 def _checked_output(args: argparse.Namespace) -> Path | None:
@@ -352,14 +369,16 @@ def _checked_output(args: argparse.Namespace) -> Path | None:
 
 
 def _emit(text: str, output: Path | None) -> int:
-    """Print ``text``, or write it to ``output`` atomically."""
+    """Print ``text``, or write it to ``output`` atomically (through it, for a device or a
+    named pipe, waiting for a reader). Once the output is complete a stop signal no longer
+    turns it into a failure: the file exists exactly when the status is 0."""
     if output is None:
         sys.stdout.write(text)
         return 0
     from gradviz.core.io.files import save_text
 
     try:
-        save_text(output, text)
+        save_text(output, text, on_commit=_ignore_stop_signals, wait_for_reader=True)
     except SaveError as error:
         print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
@@ -424,7 +443,11 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
     budget = _positive_seconds(args.budget, 3 * DEFAULT_BUDGET_S)
-    text = sweep_text(problem, x, args.kind, solvers=solvers, budget=budget, form=args.format)
+    from gradviz.worker.stoppable import run_stoppable
+
+    text = run_stoppable(
+        sweep_text, problem, x, args.kind, solvers=solvers, budget=budget, form=args.format
+    )
     return _emit(text, output)
 
 
@@ -452,19 +475,23 @@ def sweep_text(
 
 def curves_text(problem: Problem, points: int, budget: float | None, form: str) -> str:
     """The curves at ``points`` x over the domain, with the reference unless ``budget`` is
-    None, as CSV or JSON (see gradviz.core.io.curve_export)."""
+    None, as CSV or JSON (see gradviz.core.io.curve_export). The reference comes first: it
+    needs no TensorFlow."""
     from gradviz.core.analysis.diagnosis import conditioning, precision_curves
-    from gradviz.core.io.curve_export import CurvesExport, to_csv, to_json
-    from gradviz.core.numerics.probe import ProbeEngine
     from gradviz.core.numerics.reference import ReferenceSolver, reference_curve
     from gradviz.core.problem.data import curve_grid, problem_data
 
     data = problem_data(problem)
     xs = curve_grid(problem, points)
+    references = (
+        None if budget is None else ReferenceSolver(data, budget).evaluate_many(xs.tolist())
+    )
+    from gradviz.core.io.curve_export import CurvesExport, to_csv, to_json
+    from gradviz.core.numerics.probe import ProbeEngine
+
     curves = ProbeEngine().curves(data, xs, spread=problem.n <= SPREAD_MAX_N)
     export = CurvesExport(curves, None, None, None)
-    if budget is not None:
-        references = ReferenceSolver(data, budget).evaluate_many(xs.tolist())
+    if references is not None:
         truth = reference_curve(problem, xs.tolist(), references, complete=True)
         precision = None if truth is None else precision_curves(curves, truth, conditioning(data))
         # The status and reason of the problem, not of a kink the grid may hit (its ends are
@@ -520,6 +547,12 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
+def _ignore_stop_signals() -> None:
+    """The output is complete: a stop signal from now on is too late to stop anything."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
 def _stop_exception(number: int) -> BaseException:
     return KeyboardInterrupt() if number == signal.SIGINT else Terminated()
 
@@ -569,6 +602,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ProblemError, SessionError, DataFileError) as error:
         print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
+    except ComputeError as error:
+        print(f"gradviz: error: {printable(str(error))}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("gradviz: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

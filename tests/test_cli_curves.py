@@ -6,11 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from spec import DTYPES, contains, flint_reference
+from spec import DTYPES, contains, flint_reference, gradviz_runs
 
 from gradviz.cli import main
 from gradviz.core.numerics.results import Ball
@@ -79,3 +82,29 @@ def test_an_existing_output_needs_force(tmp_path: Path, capsys) -> None:
     out.write_text("keep")
     assert main(["curves", "--output", str(out)]) == 2
     assert "--force" in capsys.readouterr().err and out.read_text() == "keep"
+
+
+@pytest.mark.timeout(240)
+def test_outputs_go_through_a_device_and_a_pipe_and_a_full_disk_fails(tmp_path: Path) -> None:
+    """As root, os.replace onto /dev/null made it a regular file and /dev/full took the CSV
+    without a word. (Symlinks and the rest: tests/core/test_files.py.)"""
+    device, pipe = tmp_path / "null", tmp_path / "pipe"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    small = ["curves", "--n", "5", "--points", "3", "--no-reference", "--output"]
+    runs = {"device": [*small, str(device)], "pipe": [*small, str(pipe)]}
+    with gradviz_runs(runs | {"full": [*small, "/dev/full"]}) as done:
+        reader.join(10)
+    assert [done[name].returncode for name in ("device", "pipe", "full")] == [0, 0, 1]
+    full = "gradviz: error: Cannot save /dev/full: no space left on device.\n"
+    assert done["full"].stderr == full
+    assert stat.S_ISCHR(device.stat().st_mode) and stat.S_ISFIFO(pipe.stat().st_mode)
+    rows = list(csv.DictReader(io.StringIO(received[0].decode())))
+    assert [float(row["x"]) for row in rows] == [-5.0, 0.0, 5.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null", "pipe"]

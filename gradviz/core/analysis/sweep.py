@@ -362,14 +362,14 @@ def step_sweep(
 ) -> StepSweep:
     """The central difference of the ``function`` path's mu at x for every h on
     :func:`step_grid` and each dtype, against the reference of the problem (or its
-    jitter limit)."""
-    from gradviz.core.numerics.sweep_paths import function_mu
-
+    jitter limit). The references come first: they need no TensorFlow."""
     start = time.perf_counter()
     steps = step_grid(x)
     spacing = THIRD_DERIVATIVE_SPACING * max(1.0, abs(x))
     solver = ReferenceSolver(data, budget_s, on_progress)
     around = solver.evaluate_many([x - spacing, x, x + spacing])
+    from gradviz.core.numerics.sweep_paths import function_mu
+
     reference = around[1]
     truth, reference_jitter = _grad(reference), data.problem.jitter if _grad(reference) else None
     if reference.limit is not None:
