@@ -358,15 +358,28 @@ def mapped(pid: int) -> str:
         return ""
 
 
-def in_reference_phase(parent: int, timeout_s: float = 60.0) -> int:
-    """The compute child of ``parent`` once it has loaded python-flint, plus a second (the
-    seed's sample takes ~0.5 s): it is then in the ball arithmetic, TensorFlow not loaded."""
+def compute_child(parent: int) -> int | None:
+    """The child ``parent`` computes in (multiprocessing's spawn; not its resource tracker)."""
+    for child in children_of(parent):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            return child
+    return None
+
+
+def in_reference_phase(parent: int, timeout_s: float = 60.0) -> str:
+    """Once the compute child of ``parent`` has loaded python-flint, a second later (the
+    seed's sample takes ~0.5 s): what it has mapped then, python-flint and not TensorFlow
+    when it is in the ball arithmetic."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for child in children_of(parent):
-            if "flint" in mapped(child):
-                time.sleep(1.0)
-                return child
+        child = compute_child(parent)
+        if child is not None and "flint" in mapped(child):
+            time.sleep(1.0)
+            return mapped(child)
         time.sleep(0.05)
     raise AssertionError("no child ever loaded python-flint")
 
@@ -380,10 +393,9 @@ def test_a_signal_stops_the_ball_arithmetic_at_once(
     env = environment(GRADVIZ_TEST_TOKEN=token)
     process = gradviz_process(*REFERENCE_FIRST[command], env=env, cwd=tmp_path)
     loaded: list[str] = []
-    collected = signalled(
-        process, number, lambda: loaded.append(mapped(in_reference_phase(process.pid)))
-    )
-    assert "flint" in loaded[0] and "tensorflow" not in loaded[0], "not in the reference phase"
+    collected = signalled(process, number, lambda: loaded.append(in_reference_phase(process.pid)))
+    phase = "flint" in loaded[0] and "tensorflow" not in loaded[0]
+    assert phase, f"not in the reference phase; exit {process.returncode}: {collected[1][-800:]}"
     assert_stopped_cleanly(process, number, collected, tmp_path, token)
 
 
