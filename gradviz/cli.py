@@ -314,7 +314,7 @@ def report_text(problem: Problem, x: float, budget: float | None, form: str) -> 
 
     result = ProbeEngine().probe(data, x, spread=problem.n <= SPREAD_MAX_N)
     advice = None
-    if solver is not None and budget is not None:
+    if solver is not None and reference is not None and budget is not None:
         known = {problem.jitter: reference}
         left = max(0.0, budget - spent)
         advice = measure_advice(data, x, budget_s=left, reference_solver=solver, known=known)

@@ -45,11 +45,12 @@ def run_stoppable(function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     with _started_deaf_to_ctrl_c():
         child = Child("gradviz compute", _serve, function, args, kwargs)
     try:
-        alive, answer = child.receive()
-        if not alive:
+        try:  # this module's own answer types, not the window's protocol: the raw pipe
+            answer = child.conn.recv()
+        except (EOFError, OSError):
             code = child.exit_code()
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
-            raise ComputeError(f"the computation ended without an answer ({how})")
+            raise ComputeError(f"the computation ended without an answer ({how})") from None
         if isinstance(answer, _Failed):
             raise ComputeError(answer.words)
         if not isinstance(answer, _Done):
