@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gradviz.core.io.presets import Preset, load_presets
@@ -69,3 +70,33 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
     path.write_text("[{", encoding="utf-8")
     with pytest.raises(ValueError, match=r"presets\.json: not valid JSON"):
         load_presets(path)
+
+
+def test_a_preset_can_bring_the_mauna_loa_data(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [{"name": "CO2", "data": "co2_mauna_loa.csv", "problem": {"kernel": "matern52"}}],
+    )
+    (preset,) = load_presets(path)
+    problem = preset.problem
+    assert problem.from_file and problem.n == 264 and problem.kernel == "matern52"
+    x, y = problem.points.array, problem.y.array  # type: ignore[union-attr]
+    assert np.allclose(np.diff(x), 1 / 12) and x[0] == 0.5 / 12
+    assert abs(y.mean()) < 1e-6 and abs(y.std() - 1) < 1e-6  # standardised
+    assert y[-12:].mean() - y[:12].mean() > 3  # 2001 is ~34 ppm (3.4 sd) above 1980
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ("../presets.json", "must name a file of resources/"),
+        (3, "must name a file"),
+        ("missing.csv", "not found"),
+        ("guide.html", "Cannot read data"),
+    ],
+)
+def test_a_preset_with_bad_data_names_the_preset(tmp_path: Path, data: object, words: str) -> None:
+    path = write(tmp_path, [{"name": "bad", "data": data}])
+    with pytest.raises(ValueError, match="preset 'bad'") as info:
+        load_presets(path)
+    assert words in str(info.value)

@@ -2,8 +2,10 @@
 
 The file is a JSON list of ``{"name": ..., "problem": {field: value, ...}}``;
 fields left out take :class:`~gradviz.core.problem.spec.Problem`'s defaults (the
-seed's). Every entry is validated by ``Problem`` itself, so a broken file fails
-at load with a ValueError naming the preset, never later in a worker.
+seed's). An entry may name a data file of ``resources/`` (``"data": "co2.csv"``, read as
+``--data`` reads any file) whose points and y replace the grid. Every entry is validated
+by ``Problem`` itself, so a broken file fails at load with a ValueError naming the
+preset, never later in a worker.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gradviz.core.io.data_file import DataFileError, load_data
 from gradviz.core.io.files import ReadError, parse_json, read_regular
 from gradviz.core.problem.spec import Problem, ProblemError
 from gradviz.resources import resource_path
@@ -38,9 +41,15 @@ def _preset(index: int, entry: Any) -> Preset:
         raise ValueError(f"preset {name!r}: 'problem' must be an object, got {fields!r}")
     if "domain" in fields and isinstance(fields["domain"], list):
         fields = {**fields, "domain": tuple(fields["domain"])}
+    data = entry.get("data")
+    if data is not None and (not isinstance(data, str) or Path(data).name != data):
+        raise ValueError(f"preset {name!r}: 'data' must name a file of resources/, got {data!r}")
     try:
         problem = Problem(**fields)
-    except ProblemError as error:
+        if data is not None:
+            points, y = load_data(resource_path(data))
+            problem = problem.replace(points=points, y=y)
+    except (ProblemError, DataFileError, FileNotFoundError) as error:
         raise ValueError(f"preset {name!r}: {error}") from error
     except TypeError as error:  # an unknown field name
         raise ValueError(f"preset {name!r}: {error}") from error
