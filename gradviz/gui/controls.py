@@ -1,5 +1,8 @@
 """The problem editor: one field per :class:`Problem` field, a log slider for the
-jitter, the solver, presets and Apply.
+jitter, the kernel (showing only the parameters it has), the solver, presets and Apply.
+
+With data from a file, n and domain show the data's and seed and mean do not apply; changing
+one of them goes back to the generated grid (and its sample).
 
 Invalid values are flagged, never applied: applying validates every field
 against the last valid problem (so all bad fields are flagged at once, each with
@@ -30,10 +33,12 @@ from PyQt6.QtWidgets import (
 
 from gradviz.core.io.presets import Preset, load_presets
 from gradviz.core.problem.data import check_fits_memory
+from gradviz.core.problem.kernels import KERNEL_CLASSES, KERNELS, OPTIONAL_DEFAULTS, parameters_of
 from gradviz.core.problem.spec import (
     COORDINATE_LIMIT,
-    LENGTH_SCALE_RANGE,
+    GRID_FIELDS,
     N_RANGE,
+    PARAMETER_RANGE,
     SEED_RANGE,
     SOLVER_HELP,
     SOLVERS,
@@ -44,7 +49,14 @@ from gradviz.core.problem.spec import (
 )
 from gradviz.gui import style
 
-FIELDS: tuple[str, ...] = ("n", "domain_lo", "domain_hi", "length_scale", "seed", "mean", "jitter")
+FIELDS: tuple[str, ...] = (
+    *("n", "domain_lo", "domain_hi", "length_scale", "signal_variance", "alpha", "period"),
+    *("seed", "mean", "jitter"),
+)
+# Line edits that describe the generated grid: changing one leaves data from a file.
+GRID_EDITS = ("n", "domain_lo", "domain_hi", "seed", "mean")
+OPTIONAL = tuple(OPTIONAL_DEFAULTS)  # alpha, period: shown only for the kernels that have them
+_RANGE = f"{PARAMETER_RANGE[0]:g}..{PARAMETER_RANGE[1]:g}"
 CUSTOM = "Custom"
 
 PENDING_TEXT = (
@@ -70,10 +82,13 @@ _HINTS: dict[str, tuple[str, str]] = {  # field -> (placeholder, tooltip)
         "hi",
         f"Grid end hi: a finite number, |hi| <= {COORDINATE_LIMIT:g}, hi > lo",
     ),
-    "length_scale": (
-        f"{LENGTH_SCALE_RANGE[0]:g}..{LENGTH_SCALE_RANGE[1]:g}",
-        f"RBF length scale l: from {LENGTH_SCALE_RANGE[0]:g} to {LENGTH_SCALE_RANGE[1]:g}",
+    "length_scale": (_RANGE, f"Kernel length scale L: from {_RANGE.replace('..', ' to ')}"),
+    "signal_variance": (
+        _RANGE,
+        f"Kernel signal variance S (k(x, x) = S): from {_RANGE.replace('..', ' to ')}",
     ),
+    "alpha": (_RANGE, f"Rational-quadratic alpha A: from {_RANGE.replace('..', ' to ')}"),
+    "period": (_RANGE, f"Periodic kernel's period P: from {_RANGE.replace('..', ' to ')}"),
     "seed": (
         f"{SEED_RANGE[0]}..{SEED_RANGE[1]}",
         f"numpy seed of the data y: an integer from {SEED_RANGE[0]} to {SEED_RANGE[1]}",
@@ -115,10 +130,26 @@ def jitter_to_position(jitter: float) -> int:
 
 
 def field_texts(problem: Problem) -> dict[str, str]:
-    """What each line edit shows for ``problem`` (keys as in FIELDS)."""
+    """What each line edit shows for ``problem`` (keys as in FIELDS; "" for a parameter
+    the kernel does not have)."""
     lo, hi = problem.domain
-    values = (problem.n, lo, hi, problem.length_scale, problem.seed, problem.mean, problem.jitter)
-    return {name: format_number(value) for name, value in zip(FIELDS, values, strict=True)}
+    values: dict[str, float | None] = {
+        "n": problem.n,
+        "domain_lo": lo,
+        "domain_hi": hi,
+        "length_scale": problem.length_scale,
+        "signal_variance": problem.signal_variance,
+        "alpha": problem.alpha,
+        "period": problem.period,
+        "seed": problem.seed,
+        "mean": problem.mean,
+        "jitter": problem.jitter,
+    }
+    return {name: _text(values[name]) for name in FIELDS}
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else format_number(value)
 
 
 class ProblemEditor(QWidget):
@@ -160,7 +191,12 @@ class ProblemEditor(QWidget):
         self._slider.sliderReleased.connect(self.apply)
 
         self._solver = self._build_solver_box()
+        self._kernel = self._build_kernel_box()
         self._preset_box = self._build_preset_box()
+        self._form = QFormLayout()
+        self._source = QLabel()
+        self._source.setObjectName("source")
+        self._source.setWordWrap(True)
 
         self._error_label = QLabel()
         self._error_label.setObjectName("error")
@@ -199,6 +235,18 @@ class ProblemEditor(QWidget):
         box.currentIndexChanged.connect(self._on_solver_changed)
         return box
 
+    def _build_kernel_box(self) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName("kernel")
+        for name in KERNELS:
+            box.addItem(name, name)
+            box.setItemData(
+                box.count() - 1, KERNEL_CLASSES[name].label, Qt.ItemDataRole.ToolTipRole
+            )
+        box.setToolTip("Covariance function k(a, b), r = |a - b|; hover an entry for its formula")
+        box.currentIndexChanged.connect(self._on_kernel_changed)
+        return box
+
     def _build_preset_box(self) -> QComboBox:
         box = QComboBox()
         box.setObjectName("presets")
@@ -218,7 +266,7 @@ class ProblemEditor(QWidget):
         return box
 
     def _build_layout(self) -> None:
-        form = QFormLayout()
+        form = self._form
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.addRow("Preset", self._preset_box)
@@ -226,13 +274,18 @@ class ProblemEditor(QWidget):
         rule.setFrameShape(QFrame.Shape.HLine)
         rule.setFrameShadow(QFrame.Shadow.Sunken)
         form.addRow(rule)
+        form.addRow(self._source)
         form.addRow("Grid points n", self._edits["n"])
         domain = QHBoxLayout()
         domain.addWidget(self._edits["domain_lo"])
         domain.addWidget(QLabel("to"))
         domain.addWidget(self._edits["domain_hi"])
         form.addRow("Domain", domain)
-        form.addRow("Length scale l", self._edits["length_scale"])
+        form.addRow("Kernel", self._kernel)
+        form.addRow("Length scale L", self._edits["length_scale"])
+        form.addRow("Signal variance S", self._edits["signal_variance"])
+        form.addRow("Alpha A", self._edits["alpha"])
+        form.addRow("Period P", self._edits["period"])
         form.addRow("Seed", self._edits["seed"])
         form.addRow("Prior mean", self._edits["mean"])
         jitter = QHBoxLayout()
@@ -279,28 +332,45 @@ class ProblemEditor(QWidget):
         return self._edits[field]
 
     def apply(self) -> bool:
-        """Validate the form; emit ``problem_applied`` and return True if it is valid,
-        otherwise flag every invalid field and keep the last valid problem."""
+        """Validate the form on top of the last valid problem (its data stays); emit
+        ``problem_applied`` and return True if it is valid, otherwise flag every invalid
+        field and keep the last valid problem."""
+        return self._apply_on(self._problem)
+
+    def _apply_on(self, base: Problem) -> bool:
+        """:meth:`apply` with the form's fields on top of ``base``."""
         values = {name: parse_number(edit.text()) for name, edit in self._edits.items()}
+        kernel = self._kernel.currentData()
         changes: dict[str, object] = {
             "n": values["n"],
             "domain": (values["domain_lo"], values["domain_hi"]),
             "length_scale": values["length_scale"],
+            "signal_variance": values["signal_variance"],
             "seed": values["seed"],
             "mean": values["mean"],
             "jitter": values["jitter"],
             "solver": self._solver.currentData(),
         }
+        for name in OPTIONAL:  # only the kernel's own; the others are left unset
+            changes[name] = values[name] if name in parameters_of(kernel) else None
+        if base.from_file:
+            applied = field_texts(base)
+            if any(self._edits[name].text() != applied[name] for name in GRID_EDITS):
+                base = base.replace(points=None, y=None)  # a grid field typed: the grid again
+            else:  # n, domain, seed and mean come from the data
+                changes = {k: v for k, v in changes.items() if k not in GRID_FIELDS}
         errors: dict[str, str] = {}
         for field, value in changes.items():
             try:
-                self._problem.replace(**{field: value})
+                base.replace(kernel=kernel, **{field: value})
             except ProblemError as error:
                 errors.update(self._flags_for(error, values))
         problem = None
         if not errors:
             try:
-                problem = Problem(**changes)  # type: ignore[arg-type]
+                # On top of the last valid problem: its data (or pinned sample) stays
+                # unless a field the sample depends on changed.
+                problem = base.replace(kernel=kernel, **changes)
                 check_fits_memory(problem)
             except ProblemError as error:
                 problem = None
@@ -358,11 +428,22 @@ class ProblemEditor(QWidget):
     def _on_solver_changed(self, _index: int) -> None:
         self.apply()
 
+    def _on_kernel_changed(self, _index: int) -> None:
+        """Show the new kernel's parameters (its defaults where none is typed), then apply."""
+        kernel = self._kernel.currentData()
+        for name in OPTIONAL:
+            edit = self._edits[name]
+            if name in parameters_of(kernel) and not edit.text():
+                with QSignalBlocker(edit):
+                    edit.setText(format_number(OPTIONAL_DEFAULTS[name]))
+        self._show_rows(kernel)
+        self.apply()
+
     def _on_preset_changed(self, index: int) -> None:
         problem = self._preset_box.itemData(index)
         if isinstance(problem, Problem):
             self._fill(problem)
-            self.apply()
+            self._apply_on(problem)  # the preset's own data, if it has any
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -370,8 +451,10 @@ class ProblemEditor(QWidget):
         """Line edits to flag for ``error``: for the domain, the end that is out of range,
         or both when each end is fine but lo >= hi."""
         message = str(error)
-        if error.field == "solver":
-            return {"solver": message}
+        if error.field in ("solver", "kernel"):
+            return {error.field: message}
+        if error.field in ("points", "y"):  # the data's, not an edit's: shown all the same
+            return {"n": message}
         if error.field != "domain":
             return {error.field: message}
         flagged = {}
@@ -392,11 +475,27 @@ class ProblemEditor(QWidget):
             self._slider.setValue(jitter_to_position(problem.jitter))
         with QSignalBlocker(self._solver):
             self._solver.setCurrentIndex(SOLVERS.index(problem.solver))
+        with QSignalBlocker(self._kernel):
+            self._kernel.setCurrentIndex(KERNELS.index(problem.kernel))
+        self._show_rows(problem.kernel)
+        self._source.setText(
+            f"Data from a file: {problem.n} points, x from {problem.domain[0]:g} to "
+            f"{problem.domain[1]:g} (File > Open data…). n, domain, seed and mean describe "
+            "the generated grid: change one to go back to it."
+            if problem.from_file
+            else ""
+        )
+        self._source.setVisible(problem.from_file)
         matching = [i for i, preset in enumerate(self._presets) if preset.problem == problem]
         with QSignalBlocker(self._preset_box):
             self._preset_box.setCurrentIndex(
                 matching[0] if matching else self._preset_box.count() - 1
             )
+
+    def _show_rows(self, kernel: str) -> None:
+        """Only the parameters the kernel has are shown."""
+        for name in OPTIONAL:
+            self._form.setRowVisible(self._edits[name], name in parameters_of(kernel))  # type: ignore[arg-type]
 
     def _set_errors(self, errors: dict[str, str]) -> None:
         self._errors = dict(errors)

@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
                          QKeySequence(QKeySequence.StandardKey.Open)),
             self._action("&Save session…", files.ask_save_session,
                          QKeySequence(QKeySequence.StandardKey.Save)),
+            self._action("Open &data…", files.ask_open_data, "Ctrl+Shift+O"),
         ])  # fmt: skip
         self._recent_menu = menu.addMenu("Open &Recent")
         assert self._recent_menu is not None

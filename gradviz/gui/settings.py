@@ -19,11 +19,15 @@ from pathlib import Path
 from PyQt6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from gradviz.core.io.files import ReadError, parse_json, read_regular, shown
+from gradviz.core.io.session import MAX_BYTES as SESSION_BYTES
+from gradviz.core.io.session import data_json, with_data
 from gradviz.core.problem.spec import DEFAULT_X, Problem, ProblemError, check_x, parse_number
 
 ORGANIZATION = "gradviz"
 APPLICATION = "gradviz"
-MAX_BYTES = 1_000_000  # the settings file; what gradviz writes is well under 10 kB
+# The settings file: what gradviz writes is well under 10 kB, plus the data of a problem
+# from a file (5000 points take ~350 kB).
+MAX_BYTES = 2 * SESSION_BYTES
 RECENT_SESSIONS = 8
 MAX_TEXT = 10_000  # characters of one stored value
 
@@ -76,14 +80,14 @@ class WindowSettings:
     def clear(self) -> None:
         self._settings.clear()
 
-    def _text(self, key: str) -> str | None:
+    def _text(self, key: str, limit: int = MAX_TEXT) -> str | None:
         """A stored string, or None (and one warning) when it is missing or unusable."""
         value = self._settings.value(key)
         if value is None:
             return None
-        if isinstance(value, str) and len(value) <= MAX_TEXT:
+        if isinstance(value, str) and len(value) <= limit:
             return value
-        log.warning("ignoring the stored %s: not a string of at most %d characters", key, MAX_TEXT)
+        log.warning("ignoring the stored %s: not a string of at most %d characters", key, limit)
         return None
 
     def problem(self) -> Problem:
@@ -96,7 +100,9 @@ class WindowSettings:
                 raise TypeError("not a JSON object")
             if isinstance(fields.get("domain"), list):
                 fields["domain"] = tuple(fields["domain"])
-            return Problem(**fields)
+            problem = Problem(**fields)
+            data = self._text("data", SESSION_BYTES)  # the points and y, exactly
+            return problem if not data else with_data(problem, parse_json(data))
         except (ValueError, TypeError, ProblemError) as error:
             log.warning("ignoring the stored problem: %s", shown(str(error)))
             return Problem()
@@ -113,6 +119,11 @@ class WindowSettings:
 
     def save_state(self, problem: Problem, x: float) -> None:
         self._settings.setValue("problem", json.dumps(problem.to_dict()))
+        data = data_json(problem)
+        if data is None:
+            self._settings.remove("data")
+        else:
+            self._settings.setValue("data", json.dumps(data, separators=(",", ":")))
         self._settings.setValue("x", x)
 
     def _bytes(self, key: str) -> QByteArray | None:

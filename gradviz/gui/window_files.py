@@ -1,4 +1,5 @@
-"""The window's File menu: sessions (open, save, recent), screenshots and the curves as CSV.
+"""The window's File menu: sessions (open, save, recent), data files, screenshots and the
+curves as CSV.
 
 Every dialog is asked here; what is written comes from the model (the problem, x and the
 results on screen) and the views (what the user looks at). Failures are message boxes
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +18,11 @@ import numpy as np
 from PyQt6.QtWidgets import QApplication, QDialog, QFileDialog, QMenu, QMessageBox
 
 from gradviz.core.io.curve_export import CurvesExport, to_csv
+from gradviz.core.io.data_file import DataFileError, load_data
 from gradviz.core.io.files import SaveError, save_text
 from gradviz.core.io.session import Session, SessionError, View, load_session, save_session
 from gradviz.core.problem.spec import COORDINATE_LIMIT
+from gradviz.core.problem.vector import Vector
 from gradviz.gui.export import ExportError, export_plots, export_window, window_image
 from gradviz.gui.export_dialog import ExportChoice, ExportDialog, default_name
 
@@ -27,6 +31,10 @@ if TYPE_CHECKING:
 
 SESSION_FILTER = "gradviz session (*.json)"
 DATA_FILTER = "CSV, one row per x (*.csv)"
+POINTS_FILTER = (
+    "Data: x, y columns, .npy (n, 2), .npz with x and y (*.csv *.txt *.dat *.npy *.npz);;"
+    "Any file (*)"
+)
 
 
 class WindowFiles:
@@ -42,13 +50,17 @@ class WindowFiles:
     # --- sessions ------------------------------------------------------------------------
 
     def session(self) -> Session:
-        """What a session file keeps: the problem, x and the view."""
+        """What a session file keeps: the problem with its y (the sample drawn here, pinned
+        so that the file is the same problem on any machine), x and the view."""
         window = self._window
         x_range: tuple[float, float] | None = window.plots.view_x_range()
         if not all(math.isfinite(v) and abs(v) <= COORDINATE_LIMIT for v in x_range or ()):
             x_range = None  # a view zoomed out of any meaning is not worth keeping
         view = View(show_mu=window.panel.shows_mu(), x_range=x_range)
-        return Session(problem=window.model.problem, x=window.model.x, view=view)
+        problem, data = window.model.problem, window.model.results.data
+        if problem.y is None and data is not None and data.problem == problem:
+            problem = problem.replace(y=Vector.of(data.y))
+        return Session(problem=problem, x=window.model.x, view=view)
 
     def apply_session(self, session: Session) -> None:
         """Show a loaded (already validated) session: problem, x, then the view."""
@@ -68,12 +80,32 @@ class WindowFiles:
         self._window.model.say(f"Opened {path}")
         return True
 
-    def ask_open_session(self) -> None:
+    def _ask_open(self, title: str, file_filter: str, open_: Callable[[Path], bool]) -> None:
         chosen, _ = QFileDialog.getOpenFileName(
-            self._window, "Open session", str(self._folder()), SESSION_FILTER
+            self._window, title, str(self._folder()), file_filter
         )
         if chosen:
-            self.open_session(Path(chosen))
+            open_(Path(chosen))
+
+    def ask_open_session(self) -> None:
+        self._ask_open("Open session", SESSION_FILTER, self.open_session)
+
+    def open_data(self, path: Path) -> bool:
+        """Put the points of a data file under the current kernel, jitter and solver, the
+        probe in the middle of their range; or say why not (nothing changes)."""
+        window = self._window
+        try:
+            points, y = load_data(path)
+        except DataFileError as error:
+            QMessageBox.warning(window, "Cannot open data", str(error))
+            return False
+        problem = window.model.problem.replace(points=points, y=y)
+        window.controller.apply_session(Session(problem, problem.default_x))
+        window.model.say(f"Opened {path}: {problem.n} points")
+        return True
+
+    def ask_open_data(self) -> None:
+        self._ask_open("Open data", POINTS_FILTER, self.open_data)
 
     def ask_save_session(self) -> None:
         path = self._ask_save_path("Save session", ".json", SESSION_FILTER)

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gradviz.core.io.data_file import load_data
 from gradviz.core.io.presets import Preset, load_presets
 from gradviz.core.problem.spec import Problem
+from gradviz.resources import resource_path
 
 EXPECTED = {
     "Stack Overflow 51006474 (the seed)": Problem(),
@@ -17,6 +19,12 @@ EXPECTED = {
     "GPyTorch float64 (cholesky, 1e-8)": Problem(jitter=1e-8, solver="cholesky"),
     "scikit-learn (cholesky, alpha 1e-10)": Problem(jitter=1e-10, solver="cholesky"),
     "Well conditioned (n 40, cholesky, 1e-6)": Problem(n=40, jitter=1e-6, solver="cholesky"),
+    "Mauna Loa CO2 (264 months 1980-2001, matern52, l 0.5 years, jitter 1e-3)": Problem(
+        kernel="matern52", length_scale=0.5, jitter=1e-3, solver="cholesky"
+    ).replace(
+        points=load_data(resource_path("co2_mauna_loa.csv"))[0],
+        y=load_data(resource_path("co2_mauna_loa.csv"))[1],
+    ),
 }
 
 

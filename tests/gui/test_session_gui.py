@@ -14,6 +14,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QCheckBox
 
 from gradviz.core.io.session import Session, View, load_session, save_session
+from gradviz.core.problem.spec import Problem
+from gradviz.core.problem.vector import Vector
 from gradviz.gui.main_window import MainWindow
 from gradviz.gui.panel_text import TSV_HEADER
 
@@ -37,10 +39,17 @@ def assert_range(actual: tuple[float, float] | None, expected: tuple[float, floa
     assert actual == pytest.approx(expected, abs=1e-9 * (expected[1] - expected[0]))
 
 
+def pinned(lab: Lab, problem: Problem) -> Problem:
+    """``problem`` with the sample the window drew for it, as a saved session holds it."""
+    data = lab.model.results.data
+    assert data is not None and data.problem == problem
+    return problem.replace(y=Vector.of(data.y))
+
+
 def test_session_reflects_what_the_window_shows(qtbot, lab: Lab, tmp_path: Path) -> None:
     window = lab.window
     session = window.files.session()
-    assert session.problem == FAST
+    assert session.problem == pinned(lab, FAST)
     assert session.x == START_X
     assert session.view.show_mu is True and window.panel.shows_mu()
     assert session.view.x_range == window.plots.view_x_range()
@@ -56,7 +65,7 @@ def test_session_reflects_what_the_window_shows(qtbot, lab: Lab, tmp_path: Path)
     assert session.view.show_mu is False
     assert_range(session.view.x_range, (-1.0, 1.5))
     assert session.x == START_X + 3 * window.model.grid_step() == window.model.x
-    assert session.problem == FAST
+    assert session.problem == pinned(lab, FAST)
 
     # Through a file and back: the same session.
     path = tmp_path / "lab.json"
@@ -93,7 +102,7 @@ def test_apply_session_shows_another_problem_x_and_view(qtbot, lab: Lab) -> None
     assert "stale" not in rows
 
     session = window.files.session()
-    assert session.problem == other.problem and session.x == other.x
+    assert session.problem == pinned(lab, other.problem) and session.x == other.x
     assert session.view.show_mu is False
     assert_range(session.view.x_range, (-3.0, 0.5))
 

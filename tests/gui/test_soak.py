@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import QApplication, QComboBox, QWidget
 
 from gradviz.core.io.presets import load_presets
 from gradviz.core.numerics.results import ProbeReport
+from gradviz.core.problem.kernels import KERNELS
 from gradviz.core.problem.spec import SOLVERS, Problem
 from gradviz.gui.app import open_window
 from gradviz.gui.controls import FIELDS, field_texts
@@ -218,6 +219,9 @@ def enter_problem(qtbot, window: MainWindow, problem: Problem, typed: str) -> No
         if name != typed:
             editor.line_edit(name).setText(text)
     type_into(qtbot, editor.line_edit(typed), texts[typed], enter=False)
+    kernel = editor.findChild(QComboBox, "kernel")
+    assert kernel is not None
+    kernel.setCurrentIndex(KERNELS.index(problem.kernel))  # a change applies at once
     solver = editor.findChild(QComboBox, "solver")
     assert solver is not None
     solver.setCurrentIndex(SOLVERS.index(problem.solver))  # a change applies at once
@@ -232,7 +236,8 @@ def change_problem(qtbot, window: MainWindow, plan: Plan, index: int, rng) -> No
     plan.changes[kind] = plan.changes.get(kind, 0) + 1
     if kind == "typed":
         problem = random_problem(rng, small=index == CHANGES - 1)
-        enter_problem(qtbot, window, problem, typed=str(rng.choice(FIELDS)))
+        typed = [name for name in FIELDS if field_texts(problem)[name]]  # the kernel's own
+        enter_problem(qtbot, window, problem, typed=str(rng.choice(typed)))
         plan.problem = problem
     elif kind == "invalid":
         name, text = INVALID[(index // 3) % len(INVALID)]

@@ -77,7 +77,9 @@ class Session:
     view: View = field(default_factory=View)
 
 
-def _data_json(problem: Problem) -> dict[str, Any] | None:
+def data_json(problem: Problem) -> dict[str, Any] | None:
+    """The ``data`` object of a session: x (None for the grid) and y as ``float.hex()``
+    strings; None when the problem draws its sample."""
     if problem.y is None:
         return None
     return {
@@ -93,7 +95,7 @@ def to_json(session: Session) -> str:
             "format": FORMAT,
             "version": VERSION,
             "problem": session.problem.to_dict(),
-            "data": _data_json(session.problem),
+            "data": data_json(session.problem),
             "x": session.x,
             "view": {
                 "show_mu": view.show_mu,
@@ -185,6 +187,19 @@ def _problem(value: object, version: int, data: object) -> Problem:
                 f"problem.{name} is {fields[name]!r} but the data gives {getattr(problem, name)!r}"
             )
     return problem
+
+
+def with_data(problem: Problem, value: object) -> Problem:
+    """``problem`` with the points and y of a :func:`data_json` object (the settings keep
+    the last problem this way); raises SessionError."""
+    document = _expect_keys('"data"', value, {"x", "y"})
+    changes = {"y": _vector("data.y", document["y"])}
+    if document["x"] is not None:
+        changes["points"] = _vector("data.x", document["x"])
+    try:
+        return problem.replace(**changes)
+    except ProblemError as error:
+        raise SessionError(f"problem.{error}") from None
 
 
 def _vector(where: str, value: object) -> Vector:
