@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--what", default="window", metavar="|".join(WHATS), help="(window)")
     shot.add_argument("--size", metavar="WxH", help=f"window size in pixels ({DEFAULT_SIZE})")
     shot.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    shot.add_argument(
+        "--no-advice",
+        action="store_true",
+        help="do not wait for the measured advice (what to change): ~10 s sooner",
+    )
 
     report = commands.add_parser("report", help="print every path's gradient and a diagnosis")
     _problem_options(report)
@@ -388,14 +393,13 @@ def _emit(text: str, output: Path | None) -> int:
 def _run_script(args: argparse.Namespace) -> int:
     """``gradviz script``: every check first, then the measured advice, then the program,
     printed or written atomically."""
+    from gradviz.core.io.script import script_unsupported
+
     output = _checked_output(args)
     problem, x, _ = starting_point(args)
-    if problem.from_file or problem.kernel != "rbf" or problem.signal_variance != 1.0:
-        raise UsageError(
-            "script: the standalone program is written for the seed's kernel (rbf, signal "
-            "variance 1) on the generated grid only; use report for data files and other "
-            "kernels"
-        )
+    unsupported = script_unsupported(problem)
+    if unsupported is not None:
+        raise UsageError(f"script: {unsupported}")
     x = problem.default_x if x is None else x
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
@@ -413,7 +417,7 @@ def script_source(problem: Problem, x: float, budget: float, name: str | None) -
 
     data = problem_data(problem)
     advice = measure_advice(data, x, budget_s=budget)
-    return script_text(data, x, advice, environment(), name)
+    return script_text(problem, data.y, x, advice, environment=environment(), name=name)
 
 
 def _solvers(text: str | None) -> tuple[Solver, ...]:
@@ -530,7 +534,8 @@ def _run_screenshot(args: argparse.Namespace) -> int:
 
     view = None if session is None else session.view
     x = problem.default_x if x is None else x
-    return run_screenshot(problem, x, ExportChoice(args.what, out, None), size, view=view)
+    choice = ExportChoice(args.what, out, None)
+    return run_screenshot(problem, x, choice, size, view=view, advice=not args.no_advice)
 
 
 def _run_gui(args: argparse.Namespace) -> int:

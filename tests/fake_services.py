@@ -14,7 +14,9 @@ from multiprocessing.connection import Connection
 
 from records import make_curves, make_jitter_sweep, make_result, make_step_sweep
 
+from gradviz.core.analysis.advice import advice_from
 from gradviz.worker.messages import (
+    AdviceDone,
     CurvesDone,
     CurvesRequest,
     LoadData,
@@ -66,6 +68,15 @@ def serve_recorded_sweep(conn: Connection) -> None:
             assert isinstance(request, SweepRequest)
             serial, problem, x = request.serial, request.problem, request.x
             started = time.monotonic()
+            if not request.full:  # the advice alone
+                if not _wait(conn, SWEEP_STEP_S):
+                    sweep = make_jitter_sweep(problem, x)
+                    advice = advice_from(sweep, problem.solver, problem.jitter)
+                    conn.send(AdviceDone(serial, advice))
+                request = None
+                while conn.poll():
+                    request = conn.recv()
+                continue
             steps = (
                 SweepProgress(serial, "gradients in float32"),
                 SweepPartial(serial, make_jitter_sweep(problem, x, references_from=1e-4)),

@@ -5,7 +5,8 @@ turn of the event loop (as the real worker's queued signals arrive): the data, t
 the reference over x and the precision for a new problem, then the report at x, all
 built by ``records.py`` with numpy. A test can hold the answers back (``hold``), send any
 record itself (``emit``), and read what the controller asked for. :class:`RecordedSweeps`
-does the same for the Sweeps tab; its sweeps are answered when the test says so.
+does the same for the Sweeps tab and the measured advice; its sweeps are answered when the
+test says so.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from records import (
     sample,
 )
 
+from gradviz.core.analysis.advice import Advice, advice_from
 from gradviz.core.analysis.diagnosis import conditioning, diagnose, precision_curves
 from gradviz.core.analysis.sweep import StepSweep
 from gradviz.core.numerics.results import (
@@ -37,9 +39,11 @@ from gradviz.worker.messages import DataReady, Failure, Progress, SweepNote, Swe
 
 @dataclass
 class Asked:
-    """What the controller asked a recorded worker for, in order."""
+    """What the controller asked a recorded worker for, in order (``full``: per sweep
+    request, whether it was a whole sweep or only the advice)."""
 
     submitted: list[tuple[Problem, float]] = field(default_factory=list)
+    full: list[bool] = field(default_factory=list)
     dragging: list[bool] = field(default_factory=list)
     retries: int = 0
     cancels: int = 0
@@ -154,12 +158,14 @@ class RecordedSweeps(QObject):
     note = pyqtSignal(SweepNote)
     result = pyqtSignal(SweepResult)
     step_ready = pyqtSignal(StepSweep)
+    advice = pyqtSignal(Advice)
 
     def __init__(self) -> None:
         super().__init__()
         self.asked = Asked()
         self._running = False
         self.current: tuple[Problem, float] | None = None
+        self.full = True
 
     def isRunning(self) -> bool:
         return self._running
@@ -167,9 +173,11 @@ class RecordedSweeps(QObject):
     def start(self) -> None:
         self._running = True
 
-    def submit(self, problem: Problem, x: float) -> None:
+    def submit(self, problem: Problem, x: float, *, full: bool = True) -> None:
         self.asked.submitted.append((problem, x))
+        self.asked.full.append(full)
         self.current = (problem, x)
+        self.full = full
 
     def cancel(self) -> None:
         self.asked.cancels += 1
@@ -189,8 +197,13 @@ class RecordedSweeps(QObject):
         assert self.current is not None
         problem, x = self.current
         if final:
+            sweep = make_jitter_sweep(problem, x)
+            self.advice.emit(advice_from(sweep, problem.solver, problem.jitter))
+            if not self.full:
+                self.note.emit(SweepNote(problem, x, "done", "advice in 2 s", advice_only=True))
+                return
             self.step_ready.emit(make_step_sweep(problem, x))
-            self.result.emit(SweepResult(make_jitter_sweep(problem, x), final=True))
+            self.result.emit(SweepResult(sweep, final=True))
             self.note.emit(SweepNote(problem, x, "done", "done in 3 s"))
         else:
             partial = make_jitter_sweep(problem, x, references_from=1e-4)

@@ -266,7 +266,11 @@ VALUE_OPTIONS = {
     "gui": [*PROBLEM_OPTIONS, "--session"],
     "screenshot": [*PROBLEM_OPTIONS, "--size", "--what", "--session"],
 }
-FLAGS = {"report": ["--no-reference", "--verbose"], "gui": ["--reset"], "screenshot": ["--force"]}
+FLAGS = {
+    "report": ["--no-reference", "--verbose"],
+    "gui": ["--reset"],
+    "screenshot": ["--force", "--no-advice"],
+}
 # Mistakes: unknown or misplaced options, an ambiguous abbreviation, "--" (everything after
 # it positional), and options of another command.
 NOISE = ["--bogus", "-z", "--", "--s", "--len", "--size", "--format", "--reset", "--what"]

@@ -193,13 +193,18 @@ def dispose(window: MainWindow) -> None:
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
-def wait_until_complete(window: MainWindow, timeout_s: float, caught: Sequence[int] = ()) -> bool:
-    """Run the event loop until the model's results are complete, the time is up or a
-    signal was caught (see :func:`deferred_signals`)."""
-    if window.model.is_complete():
+def wait_until_complete(
+    window: MainWindow, timeout_s: float, caught: Sequence[int] = (), *, settled: bool = False
+) -> bool:
+    """Run the event loop until the model's results are complete (with ``settled``, the
+    measured advice too, unless the model measures none), the time is up or a signal was
+    caught (see :func:`deferred_signals`)."""
+    model = window.model
+    done = model.is_settled if settled else model.is_complete
+    if done():
         return True
     loop = QEventLoop()
-    window.model.completed.connect(loop.quit)
+    (model.settled if settled else model.completed).connect(loop.quit)
     timer = QTimer()
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
@@ -217,7 +222,7 @@ def wait_until_complete(window: MainWindow, timeout_s: float, caught: Sequence[i
         loop.exec()
     finally:
         ticker.stop()
-    return window.model.is_complete()
+    return done()
 
 
 @contextlib.contextmanager
@@ -249,8 +254,10 @@ def run_screenshot(
     *,
     view: View | None = None,
     timeout_s: float = SCREENSHOT_TIMEOUT_S,
+    advice: bool = True,
 ) -> int:
-    """Render the window without a screen, wait for every result, write one file."""
+    """Render the window without a screen, wait for every result (the measured advice
+    too, unless ``advice`` is False), write one file."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # whatever DISPLAY says: no screen needed
     qInstallMessageHandler(_drop_offscreen_notice)
     app = application()  # keep the reference: a collected QApplication takes the widgets down
@@ -258,7 +265,8 @@ def run_screenshot(
     try:
         # A signal here is raised when the block is left: no file is written.
         with deferred_signals() as caught:
-            window = open_window(WindowModel(problem, DEFAULT_X if x is None else x))
+            model = WindowModel(problem, DEFAULT_X if x is None else x, advice=advice)
+            window = open_window(model)
             shown = _render_when_complete(
                 app, window, size=size, view=view, timeout_s=timeout_s, caught=caught
             )
@@ -296,7 +304,7 @@ def _render_when_complete(
             f"the window cannot be {size[0]}x{size[1]}: its content needs at least "
             f"{window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
         )
-    if not wait_until_complete(window, timeout_s, caught):
+    if not wait_until_complete(window, timeout_s, caught, settled=True):
         if not caught:
             print(f"gradviz: error: results not ready after {timeout_s:g} s", file=sys.stderr)
         return False

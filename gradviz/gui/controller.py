@@ -26,6 +26,7 @@ from gradviz.worker.messages import Failure
 STOP_TIMEOUT_MS = 2000
 LONG_WORK_S = 5.0  # a problem expected to take longer is announced, with Cancel
 SWEEP_DEBOUNCE_MS = 400
+ADVICE_DEBOUNCE_MS = 400  # after the panel completes: a probe that keeps moving asks none
 
 
 class ComputeService(Protocol):
@@ -63,10 +64,12 @@ class SweepService(Protocol):
     def result(self) -> pyqtBoundSignal: ...
     @property
     def step_ready(self) -> pyqtBoundSignal: ...
+    @property
+    def advice(self) -> pyqtBoundSignal: ...
 
     def isRunning(self) -> bool: ...
     def start(self) -> None: ...
-    def submit(self, problem: Problem, x: float) -> None: ...
+    def submit(self, problem: Problem, x: float, *, full: bool = True) -> None: ...
     def cancel(self) -> None: ...
     def retry(self) -> None: ...
     def set_paused(self, paused: bool) -> None: ...
@@ -94,7 +97,12 @@ class WindowController(QObject):
         self._sweep_debounce = QTimer(self)
         self._sweep_debounce.setSingleShot(True)
         self._sweep_debounce.setInterval(SWEEP_DEBOUNCE_MS)
-        self._sweep_debounce.timeout.connect(self.sweep_again)
+        self._sweep_debounce.timeout.connect(self._sweep_if_needed)
+        self._advice_debounce = QTimer(self)
+        self._advice_debounce.setSingleShot(True)
+        self._advice_debounce.setInterval(ADVICE_DEBOUNCE_MS)
+        self._advice_debounce.timeout.connect(self.measure_advice)
+        model.completed.connect(self._advice_debounce.start)
         # Bound methods, not lambdas: PyQt drops a bound method's connection when its
         # QObject is destroyed, but would still call a lambda into a half-deleted object.
         compute.data_ready.connect(model.receive_data)
@@ -107,6 +115,7 @@ class WindowController(QObject):
         sweeps.note.connect(model.receive_sweep_note)
         sweeps.result.connect(model.receive_sweep_result)
         sweeps.step_ready.connect(model.receive_step)
+        sweeps.advice.connect(model.receive_advice)
 
     @property
     def undo_stack(self) -> QUndoStack:
@@ -120,6 +129,7 @@ class WindowController(QObject):
     def stop(self) -> None:
         """End both workers and their processes (the window closes)."""
         self._sweep_debounce.stop()
+        self._advice_debounce.stop()
         self._compute.stop()
         self._compute.wait(STOP_TIMEOUT_MS)
         self._sweeps.stop()
@@ -146,10 +156,14 @@ class WindowController(QObject):
         self.move_to(self._model.x + steps * self._model.grid_step())
 
     def set_dragging(self, dragging: bool) -> None:
-        """While the user drags, background work yields: only the probe's paths run."""
+        """While the user drags, background work yields: only the probe's paths run. On
+        release the advice of where the probe rests is asked for (its panel may have
+        completed during the drag)."""
         self._model.set_dragging(dragging)
         self._compute.set_dragging(dragging)
         self._sweeps.set_paused(dragging)
+        if not dragging:
+            self._advice_debounce.start()
 
     # --- the problem -------------------------------------------------------------------
 
@@ -172,7 +186,8 @@ class WindowController(QObject):
         self._submit()
 
     def choose_sweep_point(self, jitter: float, solver: Solver) -> None:
-        """A point of the jitter sweep: apply its jitter and solver (one undo step)."""
+        """A point of the jitter sweep or the advised configuration: apply its jitter and
+        solver (one undo step)."""
         self.apply_problem(self._model.problem.replace(jitter=jitter, solver=solver))
 
     def cancel_problem(self) -> None:
@@ -223,13 +238,40 @@ class WindowController(QObject):
             self._sweep_debounce.start()
 
     def sweep_again(self) -> None:
-        """Sweep the current (problem, x), superseding any sweep that runs."""
+        """Sweep the current (problem, x), superseding any sweep that runs; the advice is
+        read from the sweep."""
         model = self._model
         model.start_sweep()
-        # Started by the first sweep: a window whose tab is never shown runs no thread for it.
-        if not self._sweeps.isRunning():
-            self._sweeps.start()
+        if model.advice.phase != "done":
+            model.measure_advice()
+        self._start_sweeps()
         self._sweeps.submit(model.problem, model.x)
+
+    def _sweep_if_needed(self) -> None:
+        """Sweep the current (problem, x) unless its sweep already runs or is done."""
+        sweep, model = self._model.sweep, self._model
+        if sweep.key != model.key or sweep.phase not in ("running", "done"):
+            self.sweep_again()
+
+    def measure_advice(self) -> None:
+        """Measure what to change for the current (problem, x), once its panel is
+        complete and the probe rests: by the Sweeps tab's sweep when the tab is shown (or
+        its sweep of this key runs), else on the advice's lighter grid."""
+        model = self._model
+        if model.dragging or model.advice.phase != "waiting" or not model.is_complete():
+            return
+        sweep = model.sweep
+        if sweep.key == model.key and sweep.phase == "running":
+            model.measure_advice()  # that sweep gives the advice
+            return
+        if self._sweeps_shown:
+            self.sweep_again()
+            return
+        if sweep.phase == "running":
+            model.cancel_sweep()  # superseded: the tab re-sweeps when shown again
+        model.measure_advice()
+        self._start_sweeps()
+        self._sweeps.submit(model.problem, model.x, full=False)
 
     def cancel_sweep(self) -> None:
         self._sweep_debounce.stop()
@@ -243,6 +285,12 @@ class WindowController(QObject):
         self._compute.submit(model.problem, model.x)
         if self._sweeps_shown:
             self._sweep_debounce.start()
+
+    def _start_sweeps(self) -> None:
+        """The sweep worker starts with the first sweep or advice (after a complete panel,
+        so its TensorFlow import never competes with the first results)."""
+        if not self._sweeps.isRunning():
+            self._sweeps.start()
 
     def _remember(self, after: ProbeKey, text: str, merge: bool) -> None:
         """Push the change from the current (problem, x) to ``after`` onto the undo stack."""

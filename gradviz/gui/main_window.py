@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self.panel.x_requested.connect(controller.move_to)
         self.panel.nudge_requested.connect(controller.nudge)
         self.panel.copied.connect(model.say)
+        self.panel.point_chosen.connect(controller.choose_sweep_point)
         self.editor.problem_applied.connect(controller.apply_problem)
         self.sweeps.jitter_chosen.connect(controller.choose_sweep_point)
         self.sweeps.sweep_requested.connect(controller.sweep_again)
@@ -210,6 +211,11 @@ class MainWindow(QMainWindow):
             self._action("&Export screenshot…", files.ask_export, "Ctrl+Shift+S"),
             self._action("&Copy screenshot", files.copy_screenshot),
             self._action("Export &data…", files.ask_export_data),
+        ])  # fmt: skip
+        menu.addSeparator()
+        menu.addActions([
+            self._action("Copy as scrip&t", files.copy_script),
+            self._action("Save as scr&ipt…", files.ask_save_script),
         ])  # fmt: skip
         menu.addSeparator()
         # The platform's Quit key, or Ctrl+Q where the platform has none (offscreen, some WMs).

@@ -20,6 +20,7 @@ from typing import Literal
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from gradviz.core.analysis.advice import Advice
 from gradviz.core.analysis.sweep import JitterSweep, StepSweep
 from gradviz.core.numerics.results import Curves, PrecisionCurves, ProbeReport, ReferenceCurve
 from gradviz.core.problem.spec import Problem
@@ -119,6 +120,22 @@ class SweepState:
     retry: bool = False
 
 
+AdvicePhase = Literal["off", "waiting", "measuring", "done", "failed"]
+
+
+@dataclass(frozen=True)
+class AdviceState:
+    """The measured advice (what to change) for one (problem, x): ``waiting`` until the
+    panel is complete (it is measured afterwards, never during a drag), ``measuring``,
+    ``done`` with the record, or ``failed`` with why in ``text``; ``off`` in a model that
+    measures none (``gradviz screenshot --no-advice``)."""
+
+    key: ProbeKey
+    phase: AdvicePhase = "waiting"
+    advice: Advice | None = None
+    text: str = ""
+
+
 @dataclass
 class _ReportStore:
     """Reports by (problem, x), the most recent REPORTS_KEPT."""
@@ -157,8 +174,10 @@ class WindowModel(QObject):
     dragging_changed = pyqtSignal(bool)
     tasks_changed = pyqtSignal(Tasks)
     sweep_changed = pyqtSignal(SweepState)
+    advice_changed = pyqtSignal(AdviceState)  # the current key's advice state
     notice = pyqtSignal(str)  # a sentence for the status bar, said once
     completed = pyqtSignal()  # data, curves and a final report of the current key are in
+    settled = pyqtSignal()  # ... and its advice is measured (or failed, or off)
 
     def __init__(
         self,
@@ -166,8 +185,12 @@ class WindowModel(QObject):
         x: float,
         parent: QObject | None = None,
         stale_after_ms: int = STALE_AFTER_MS,
+        *,
+        advice: bool = True,
     ) -> None:
+        """``advice``: whether what to change is measured for each (problem, x)."""
         super().__init__(parent)
+        self._advice_on = advice
         self._problem = problem
         self._x = clamped(problem, x)
         self._results = ProblemResults(problem)
@@ -177,6 +200,7 @@ class WindowModel(QObject):
         self._dragging = False
         self._tasks = Tasks()
         self._sweep = SweepState()
+        self._advice: OrderedDict[ProbeKey, AdviceState] = OrderedDict()
         self._cancel_to: Problem | None = None
         self._stale_timer = QTimer(self)
         self._stale_timer.setSingleShot(True)
@@ -233,6 +257,13 @@ class WindowModel(QObject):
         return self._sweep
 
     @property
+    def advice(self) -> AdviceState:
+        """The advice state of the current (problem, x)."""
+        return self._advice.get(self.key) or AdviceState(
+            self.key, "waiting" if self._advice_on else "off"
+        )
+
+    @property
     def cancel_to(self) -> Problem | None:
         """The problem that Cancel returns to while a new one is set up, if any."""
         return self._cancel_to
@@ -247,6 +278,11 @@ class WindowModel(QObject):
             and self.report_is_current()
             and not report.reference_pending
         )
+
+    def is_settled(self) -> bool:
+        """Complete, and the advice of the current (problem, x) is in (or failed, or off):
+        nothing more will arrive for what is shown."""
+        return self.is_complete() and self.advice.phase in ("off", "done", "failed")
 
     def grid_step(self) -> float:
         lo, hi = self._problem.domain
@@ -328,8 +364,9 @@ class WindowModel(QObject):
     def receive_sweep_note(self, note: SweepNote) -> None:
         """The sweep's state in words. A sweep that failed, or whose process was replaced,
         keeps no provisional result: only a final one stays on screen."""
+        self._advice_note(note)
         old = self._sweep
-        if ProbeKey(note.problem, note.x) != old.key:
+        if note.advice_only or ProbeKey(note.problem, note.x) != old.key:
             return
         since = old.since if note.phase == "running" else None
         sweep = replace(old, phase=note.phase, text=note.text, since=since, retry=note.retry)
@@ -348,6 +385,22 @@ class WindowModel(QObject):
         sweep = self._sweep
         if ProbeKey(step.problem, step.x) == sweep.key:
             self._set_sweep(replace(sweep, step=step))
+
+    def measure_advice(self) -> None:
+        """The advice of the current (problem, x) was asked for."""
+        self._set_advice(AdviceState(self.key, "measuring"))
+
+    def receive_advice(self, advice: Advice) -> None:
+        self._set_advice(AdviceState(ProbeKey(advice.problem, advice.x), "done", advice))
+
+    def _advice_note(self, note: SweepNote) -> None:
+        """A failure of the request that was to measure the advice of (problem, x)."""
+        key = ProbeKey(note.problem, note.x)
+        state = self._advice.get(key)
+        if state is None or state.phase != "measuring":
+            return
+        if note.phase in ("failed", "cancelled", "waiting"):
+            self._set_advice(AdviceState(key, "failed", text=note.text))
 
     def set_cancel_to(self, problem: Problem | None) -> None:
         if problem != self._cancel_to:
@@ -380,6 +433,16 @@ class WindowModel(QObject):
             self._sweep = sweep
             self.sweep_changed.emit(sweep)
 
+    def _set_advice(self, state: AdviceState) -> None:
+        self._advice[state.key] = state
+        self._advice.move_to_end(state.key)
+        while len(self._advice) > REPORTS_KEPT:
+            self._advice.popitem(last=False)
+        if self.is_current(state.key):
+            self.advice_changed.emit(state)
+            if self.is_settled():
+                self.settled.emit()
+
     def _set_tasks(self, tasks: Tasks) -> None:
         if tasks != self._tasks:
             self._tasks = tasks
@@ -388,3 +451,5 @@ class WindowModel(QObject):
     def _check_complete(self) -> None:
         if self.is_complete():
             self.completed.emit()
+            if self.is_settled():
+                self.settled.emit()

@@ -38,11 +38,13 @@ class ResultsPanel(QWidget):
     """The model's report: a row per path, a column per dtype, then the reference, the
     conditioning and the verdicts. ``x_requested`` carries an x the user typed,
     ``nudge_requested`` a step of grid points (Up/Down in the x box), ``copied`` what went
-    to the clipboard in words."""
+    to the clipboard in words, ``point_chosen`` an advised (jitter, solver) clicked in the
+    answer."""
 
     x_requested = pyqtSignal(float)
     nudge_requested = pyqtSignal(int)
     copied = pyqtSignal(str)
+    point_chosen = pyqtSignal(float, str)  # jitter, solver of an advised configuration
 
     def __init__(self, model: WindowModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +66,8 @@ class ResultsPanel(QWidget):
         model.probe_moved.connect(self._on_probe_moved)
         model.report_changed.connect(self._render)
         model.stale_changed.connect(self._render)
+        model.advice_changed.connect(self._render)
+        self._footer.point_chosen.connect(self.point_chosen)
         self._on_problem_changed()
 
     # --- construction ----------------------------------------------------------------
@@ -185,7 +189,7 @@ class ResultsPanel(QWidget):
         stale = self._model.stale
         self._render_header(report)
         self._table.show_report(report, stale, self._show_mu.isChecked())
-        self._footer.show_report(report, stale)
+        self._footer.show_report(report, stale, self._model.advice)
 
     def _render_header(self, report: ProbeReport | None) -> None:
         muted = style.muted_text()

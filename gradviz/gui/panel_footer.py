@@ -12,17 +12,19 @@ import html
 import math
 import time
 
-from PyQt6.QtCore import QObject, Qt, QTimer
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QFont, QFontInfo
 from PyQt6.QtWidgets import QLabel, QVBoxLayout
 
 from gradviz.core.io.report import condition_line, reference_words, verdict_words
 from gradviz.core.numerics.results import DTYPES, ProbeReport
 from gradviz.gui import style
+from gradviz.gui.model import AdviceState
 from gradviz.gui.panel_table import PLACEHOLDER
-from gradviz.gui.panel_text import answer_text, mono_numbers, spread_text
+from gradviz.gui.panel_text import advised_points, answer_text, mono_numbers, spread_text
 
 FOOTER_INTERVAL_MS = 150
+ADVISED_LINK = "advised:"  # the href of an advised configuration, then its index
 GLOSSARY_TIP = (
     "The answer in one paragraph, from the numbers below. "
     "Every term is in Help > Guide (F1), Glossary."
@@ -40,13 +42,18 @@ def footer_label(name: str) -> QLabel:
 
 class Footer(QObject):
     """The answer label (placed above the table by the panel) and the footer's labels in
-    ``column``; :meth:`show_report` renders them at most every FOOTER_INTERVAL_MS."""
+    ``column``; :meth:`show_report` renders them at most every FOOTER_INTERVAL_MS. Each
+    advised configuration named in the answer is a link; a click emits ``point_chosen``
+    (jitter, solver)."""
+
+    point_chosen = pyqtSignal(float, str)
 
     def __init__(self, mono: QFont, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._mono = mono
         self._report: ProbeReport | None = None
         self._stale = False
+        self._advice: AdviceState | None = None
         self._rendered_at = -math.inf  # monotonic
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -54,6 +61,12 @@ class Footer(QObject):
         self._timer.timeout.connect(self._on_due)
         self.answer = footer_label("answer")
         self.answer.setToolTip(GLOSSARY_TIP)
+        self.answer.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.answer.linkActivated.connect(self._on_link_activated)
         self.reference = footer_label("reference")
         self.condition = footer_label("condition")
         self.carried = footer_label("carried")
@@ -77,9 +90,11 @@ class Footer(QObject):
         for label in (*self.spreads.values(), *self.verdicts.values()):
             self.column.addWidget(label)
 
-    def show_report(self, report: ProbeReport | None, stale: bool) -> None:
+    def show_report(
+        self, report: ProbeReport | None, stale: bool, advice: AdviceState | None = None
+    ) -> None:
         """Render now, or at the end of the interval when the last render was recent."""
-        self._report, self._stale = report, stale
+        self._report, self._stale, self._advice = report, stale, advice
         now = time.monotonic()
         if now - self._rendered_at >= FOOTER_INTERVAL_MS / 1000:
             self._timer.stop()
@@ -87,6 +102,14 @@ class Footer(QObject):
             self._render()
         elif not self._timer.isActive():
             self._timer.start()
+
+    def _on_link_activated(self, link: str) -> None:
+        """An advised configuration in the answer was clicked: ask for it."""
+        points = list(advised_points(self._advice).values())
+        index = int(link.removeprefix(ADVISED_LINK)) if link.startswith(ADVISED_LINK) else -1
+        if 0 <= index < len(points):
+            solver, jitter = points[index]
+            self.point_chosen.emit(jitter, solver)
 
     def flush(self) -> None:
         """Render a footer still waiting for its interval now (before a screenshot, or for
@@ -138,7 +161,11 @@ class Footer(QObject):
             if dtype in carried
         ]
         self.carried.setText(f"digits carried (-log10 eps): {', '.join(parts)}")
-        self.answer.setText(f"{opening}{html.escape(answer_text(report))}{closing}")
+        answer = html.escape(answer_text(report, self._advice))
+        for index, named in enumerate(advised_points(self._advice)):
+            link = f"<a href='{ADVISED_LINK}{index}'>{html.escape(named)}</a>"
+            answer = answer.replace(html.escape(named), link)
+        self.answer.setText(f"{opening}{answer}{closing}")
         for dtype, label in self.spreads.items():
             spread = html.escape(spread_text(report.result.spread, dtype))
             label.setText(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from gradviz.core.analysis.advice import point_words
 from gradviz.core.analysis.headline import headline
 from gradviz.core.io.report import condition_words, format_value, reference_words, verdict_words
 from gradviz.core.numerics.results import (
@@ -20,6 +21,8 @@ from gradviz.core.numerics.results import (
     ProbeReport,
     Spread,
 )
+from gradviz.core.problem.spec import Solver
+from gradviz.gui.model import AdviceState, ProbeKey
 
 # Significant digits a cell shows: what float32 carries; for float64 two past the correct
 # ones, 7..12. The tooltip and Copy keep every digit.
@@ -105,10 +108,36 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def answer_text(report: ProbeReport | None) -> str:
+def answer_text(report: ProbeReport | None, advice: AdviceState | None = None) -> str:
+    """The answer paragraph: the advice's sentences when ``advice`` is for the report's
+    (problem, x), "measuring..." while it is waited for, why when it failed."""
     if report is None:
         return ""
-    return headline(report.result, report.reference, report.diagnosis)
+    measured, pending, failed = None, False, ""
+    current = ProbeKey(report.result.problem, report.result.x)
+    if advice is not None and advice.phase != "off" and advice.key == current:
+        measured = advice.advice
+        pending = advice.phase in ("waiting", "measuring")
+        failed = (
+            f" What to change: not measured ({advice.text})." if advice.phase == "failed" else ""
+        )
+    words = headline(
+        report.result, report.reference, report.diagnosis, measured, advice_pending=pending
+    )
+    return words + failed
+
+
+def advised_points(advice: AdviceState | None) -> dict[str, tuple[Solver, float]]:
+    """The advised configurations named in the answer, by the words that name them
+    (``point_words``), for links that apply them."""
+    if advice is None or advice.advice is None:
+        return {}
+    found = advice.advice
+    return {
+        point_words(measured): (measured.solver, measured.jitter)
+        for dtype in DTYPES
+        if (measured := found.advised[dtype]) is not None and found.changes(dtype)
+    }
 
 
 def carried_text(report: ProbeReport | None) -> str:

@@ -1,5 +1,5 @@
-"""The window's File menu: sessions (open, save, recent), data files, screenshots and the
-curves as CSV.
+"""The window's File menu: sessions (open, save, recent), data files, the problem as a
+script, screenshots and the curves as CSV.
 
 Every dialog is asked here; what is written comes from the model (the problem, x and the
 results on screen) and the views (what the user looks at). Failures are message boxes
@@ -19,7 +19,9 @@ from PyQt6.QtWidgets import QApplication, QDialog, QFileDialog, QMenu, QMessageB
 
 from gradviz.core.io.curve_export import CurvesExport, to_csv
 from gradviz.core.io.data_file import DataFileError, load_data
+from gradviz.core.io.environment import environment
 from gradviz.core.io.files import SaveError, save_text
+from gradviz.core.io.script import script_text, script_unsupported
 from gradviz.core.io.session import Session, SessionError, View, load_session, save_session
 from gradviz.core.problem.spec import COORDINATE_LIMIT
 from gradviz.core.problem.vector import Vector
@@ -35,6 +37,7 @@ POINTS_FILTER = (
     "Data: x, y columns, .npy (n, 2), .npz with x and y (*.csv *.txt *.dat *.npy *.npz);;"
     "Any file (*)"
 )
+SCRIPT_FILTER = "Python program, numpy and TensorFlow only (*.py)"
 
 
 class WindowFiles:
@@ -181,6 +184,58 @@ class WindowFiles:
             return
         missing = "" if export.reference_curve else " (the reference over x is not ready yet)"
         model.say(f"Exported {len(export.curves.x)} rows to {path}{missing}")
+
+    # --- the problem as a program ----------------------------------------------------------
+
+    def script(self, name: str | None = None) -> str | None:
+        """The standalone program (``gradviz script``) for what is shown, once the sample
+        and the measured advice of the current (problem, x) are in; None before."""
+        model = self._window.model
+        data, advice = model.results.data, model.advice.advice
+        if data is None or advice is None or not model.is_current(model.advice.key):
+            return None
+        if script_unsupported(model.problem) is not None:
+            return None
+        return script_text(
+            model.problem, data.y, model.x, advice, environment=environment(), name=name
+        )
+
+    def _script_missing(self) -> str:
+        model = self._window.model
+        unsupported = script_unsupported(model.problem)
+        if unsupported is not None:
+            return f"No script for this problem: {unsupported}"
+        why = "it failed" if model.advice.phase == "failed" else "it is still being measured"
+        return f"No script yet: it needs the measured advice, and {why}"
+
+    def copy_script(self) -> None:
+        text = self.script()
+        clipboard = QApplication.clipboard()
+        if text is None or clipboard is None:
+            self._window.model.say(self._script_missing())
+            return
+        clipboard.setText(text)
+        self._window.model.say(
+            f"Copied the problem as a script ({text.count(chr(10))} lines; run it with python)"
+        )
+
+    def ask_save_script(self) -> None:
+        if self.script() is None:
+            self._window.model.say(self._script_missing())
+            return
+        path = self._ask_save_path("Save as script", ".py", SCRIPT_FILTER)
+        if path is None:
+            return
+        text = self.script(path.name)
+        if text is None:  # the problem or x changed while the dialog was open
+            self._window.model.say(self._script_missing())
+            return
+        try:
+            save_text(path, text)
+        except SaveError as error:
+            QMessageBox.warning(self._window, "Cannot save the script", str(error))
+            return
+        self._window.model.say(f"Saved {path}: run it with python {path.name}")
 
     # --- screenshots ---------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from gradviz.core.analysis.advice import Advice
 from gradviz.core.analysis.diagnosis import Conditioning
 from gradviz.core.analysis.sweep import JitterSweep, StepSweep
 from gradviz.core.numerics.results import Curves, ProbeResult, Reference, ReferenceCurve
@@ -175,13 +176,16 @@ SWEEP_BUDGET_S = 30.0
 
 @dataclass(frozen=True)
 class SweepRequest:
-    """The jitter sweep and then the step sweep of ``problem`` at ``x``."""
+    """The jitter sweep of ``problem`` at ``x`` (its own jitter included), the measured
+    advice read from it, then the step sweep; without ``full``, only the measured advice
+    on its lighter grid (``gradviz.core.analysis.advice``), for the answer."""
 
     serial: int
     problem: Problem
     x: float
     solvers: tuple[Solver, ...] = SOLVERS
     budget_s: float = SWEEP_BUDGET_S
+    full: bool = True
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,14 @@ class SweepDone:
 
 
 @dataclass(frozen=True)
+class AdviceDone:
+    """The measured advice for the request's problem and x (final)."""
+
+    serial: int
+    advice: Advice
+
+
+@dataclass(frozen=True)
 class SweepFailed:
     """The sweep raised; ``detail`` is one line."""
 
@@ -225,7 +237,7 @@ class SweepFailed:
     detail: str
 
 
-SweepReply = SweepProgress | SweepPartial | SweepStepDone | SweepDone | SweepFailed
+SweepReply = SweepProgress | SweepPartial | SweepStepDone | SweepDone | AdviceDone | SweepFailed
 
 # What a child process is sent, and what it may answer (``child.Child`` checks the type).
 ChildRequest = LoadData | PathsRequest | ReferenceRequest | SweepRequest
@@ -279,7 +291,8 @@ class SweepNote:
     """The sweep of ``problem`` at ``x`` in words: running (``text`` says what), failed,
     cancelled, or waiting to restart its process (``retry``: after repeated failures, until
     the user asks). ``restarted`` when its process was replaced and its partial results
-    are gone."""
+    are gone. ``advice_only`` when the request measured only the advice (the Sweeps tab
+    has nothing to show for it)."""
 
     problem: Problem
     x: float
@@ -287,3 +300,4 @@ class SweepNote:
     text: str
     retry: bool = False
     restarted: bool = False
+    advice_only: bool = False

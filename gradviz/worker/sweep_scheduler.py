@@ -12,7 +12,9 @@ policy (:mod:`gradviz.worker.restarts`):
 - **pause**: while the user drags the probe the process is stopped by the driver and
   its silence does not count; nothing is started or sent until it resumes;
 - results are provisional until the sweep is done; a restart says that the partial
-  results are gone, so the tab never keeps a provisional mark of a sweep that died.
+  results are gone, so the tab never keeps a provisional mark of a sweep that died;
+- a request that is not ``full`` measures only the advice (the answer's "what to
+  change"); its notes say so, so that the Sweeps tab ignores them.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gradviz.core.analysis.advice import Advice
 from gradviz.core.analysis.sweep import StepSweep
 from gradviz.core.problem.spec import SOLVERS, Problem, Solver
 from gradviz.worker.messages import (
     SWEEP_BUDGET_S,
+    AdviceDone,
     SweepDone,
     SweepFailed,
     SweepNote,
@@ -57,7 +61,7 @@ class SendSweep:
     request: SweepRequest
 
 
-SweepRecord = SweepNote | SweepResult | StepSweep
+SweepRecord = SweepNote | SweepResult | StepSweep | Advice
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,18 @@ class SweepScheduler:
     # --- events ------------------------------------------------------------------------
 
     def submit(
-        self, problem: Problem, x: float, now: float, solvers: Sequence[Solver] = SOLVERS
+        self,
+        problem: Problem,
+        x: float,
+        now: float,
+        solvers: Sequence[Solver] = SOLVERS,
+        *,
+        full: bool = True,
     ) -> list[SweepAction]:
-        """Sweep ``problem`` at ``x`` instead of anything earlier."""
+        """Sweep ``problem`` at ``x`` (or, without ``full``, measure only its advice)
+        instead of anything earlier."""
         self._serial += 1
-        self._wanted = SweepRequest(self._serial, problem, x, tuple(solvers))
+        self._wanted = SweepRequest(self._serial, problem, x, tuple(solvers), full=full)
         self._asked_at = now
         self._restarts.try_now(now)  # a new request is worth a fresh try
         self._note("running", "starting…")
@@ -105,7 +116,15 @@ class SweepScheduler:
         if self._sent is not None:
             self._stop()
         if wanted is not None:
-            self._emit(SweepNote(wanted.problem, wanted.x, "cancelled", "cancelled"))
+            self._emit(
+                SweepNote(
+                    wanted.problem,
+                    wanted.x,
+                    "cancelled",
+                    "cancelled",
+                    advice_only=not wanted.full,
+                )
+            )
         return self._flush(now)
 
     def message(self, reply: SweepReply, now: float) -> list[SweepAction]:
@@ -120,6 +139,11 @@ class SweepScheduler:
                 self._emit(SweepResult(sweep, final=False))
             case SweepStepDone(sweep=step):
                 self._emit(step)
+            case AdviceDone(advice=advice):
+                self._emit(advice)
+                if not wanted.full:
+                    self._note("done", f"advice measured in {now - self._asked_at:.0f} s")
+                    self._finished()
             case SweepDone(sweep=sweep):
                 self._emit(SweepResult(sweep, final=True))
                 self._note("done", f"done in {now - self._asked_at:.0f} s")
@@ -181,7 +205,16 @@ class SweepScheduler:
                 crashes, wait = self._restarts.crashes, self._restarts.wait_s()
                 text = f"the sweep process failed {crashes} times in a row; "
                 text += f"retrying in {wait:.0f} s"
-                self._emit(SweepNote(wanted.problem, wanted.x, "waiting", text, retry=True))
+                self._emit(
+                    SweepNote(
+                        wanted.problem,
+                        wanted.x,
+                        "waiting",
+                        text,
+                        retry=True,
+                        advice_only=not wanted.full,
+                    )
+                )
             if verdict != "start":
                 return
             self._running = True
@@ -207,7 +240,16 @@ class SweepScheduler:
         wanted = self._wanted
         if wanted is not None:
             text = f"{why}; restarting it"
-            self._emit(SweepNote(wanted.problem, wanted.x, "running", text, restarted=True))
+            self._emit(
+                SweepNote(
+                    wanted.problem,
+                    wanted.x,
+                    "running",
+                    text,
+                    restarted=True,
+                    advice_only=not wanted.full,
+                )
+            )
 
     def _stop(self) -> None:
         if self._running:
@@ -217,7 +259,9 @@ class SweepScheduler:
     def _note(self, phase: SweepPhase, text: str) -> None:
         wanted = self._wanted
         if wanted is not None:
-            self._emit(SweepNote(wanted.problem, wanted.x, phase, text))
+            self._emit(
+                SweepNote(wanted.problem, wanted.x, phase, text, advice_only=not wanted.full)
+            )
 
     def _emit(self, record: SweepRecord) -> None:
         self._actions.append(EmitSweep(record))

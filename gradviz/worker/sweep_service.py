@@ -2,7 +2,9 @@
 
 A sweep holds the GIL for seconds (TensorFlow, python-flint's solves), so it runs in a
 spawned child, which imports TensorFlow once and then sweeps request after request. Each
-request gives the jitter sweep (streamed: provisional until done) and then the step sweep.
+request gives the jitter sweep (streamed: provisional until done), the measured advice
+read from it and then the step sweep; a request that is not ``full`` gives only the
+measured advice, on its lighter grid.
 Between the steps of a sweep (each gradient set, each jitter's reference) the child looks
 for a newer request and drops the stale one. Nothing here imports Qt.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 from multiprocessing.connection import Connection
 
 from gradviz.worker.messages import (
+    AdviceDone,
     SweepDone,
     SweepFailed,
     SweepPartial,
@@ -53,7 +56,8 @@ def _sweep_loop(conn: Connection) -> None:
 
 
 def _sweep(conn: Connection, request: SweepRequest) -> None:
-    from gradviz.core.analysis.sweep import jitter_sweep, step_sweep
+    from gradviz.core.analysis.advice import advice_from, measure_advice
+    from gradviz.core.analysis.sweep import jitter_grid, jitter_sweep, step_sweep
     from gradviz.core.problem.data import problem_data
 
     def send(reply: SweepReply) -> None:
@@ -65,13 +69,21 @@ def _sweep(conn: Connection, request: SweepRequest) -> None:
         send(SweepProgress(request.serial, text))
 
     data = problem_data(request.problem)
+    problem = request.problem
+    if not request.full:
+        advice = measure_advice(data, request.x, budget_s=request.budget_s, on_progress=progress)
+        conn.send(AdviceDone(request.serial, advice))
+        return
     sweep = jitter_sweep(
         data,
         request.x,
         solvers=request.solvers,
+        jitters=sorted({*jitter_grid(), problem.jitter}),
         budget_s=request.budget_s,
         on_progress=progress,
         on_partial=lambda partial: send(SweepPartial(request.serial, partial)),
     )
+    if problem.solver in request.solvers:
+        send(AdviceDone(request.serial, advice_from(sweep, problem.solver, problem.jitter)))
     send(SweepStepDone(request.serial, step_sweep(data, request.x, on_progress=progress)))
     conn.send(SweepDone(request.serial, sweep))

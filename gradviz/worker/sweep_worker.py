@@ -1,4 +1,5 @@
-"""The Sweeps tab's worker: a thin driver of the :class:`SweepScheduler`.
+"""The Sweeps tab's and the measured advice's worker: a thin driver of the
+:class:`SweepScheduler`.
 
 The GUI thread only calls :meth:`SweepWorker.submit`, :meth:`~SweepWorker.cancel`,
 :meth:`~SweepWorker.retry`, :meth:`~SweepWorker.set_paused` and
@@ -19,6 +20,7 @@ from multiprocessing.connection import Connection
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from gradviz.core.analysis.advice import Advice
 from gradviz.core.analysis.sweep import StepSweep
 from gradviz.core.problem.spec import SOLVERS, Problem, Solver
 from gradviz.worker.driver import ProcessDriver
@@ -43,6 +45,7 @@ class _Submit:
     problem: Problem
     x: float
     solvers: tuple[Solver, ...]
+    full: bool
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class SweepWorker(ProcessDriver):
     note = pyqtSignal(SweepNote)
     result = pyqtSignal(SweepResult)
     step_ready = pyqtSignal(StepSweep)
+    advice = pyqtSignal(Advice)
 
     def __init__(
         self,
@@ -74,10 +78,18 @@ class SweepWorker(ProcessDriver):
 
     # --- GUI thread --------------------------------------------------------------------
 
-    def submit(self, problem: Problem, x: float, solvers: Sequence[Solver] = SOLVERS) -> None:
-        """Sweep (problem, x) instead of anything running or waiting. Never blocks."""
+    def submit(
+        self,
+        problem: Problem,
+        x: float,
+        solvers: Sequence[Solver] = SOLVERS,
+        *,
+        full: bool = True,
+    ) -> None:
+        """Sweep (problem, x), or without ``full`` only measure its advice, instead of
+        anything running or waiting. Never blocks."""
         with self._lock:
-            self._inbox.append(_Submit(problem, x, tuple(solvers)))
+            self._inbox.append(_Submit(problem, x, tuple(solvers), full))
         self._wake()
 
     def cancel(self) -> None:
@@ -122,8 +134,8 @@ class SweepWorker(ProcessDriver):
         scheduler = self._scheduler
         for request in inbox:
             match request:
-                case _Submit(problem=problem, x=x, solvers=solvers):
-                    self._carry_out(scheduler.submit(problem, x, now, solvers))
+                case _Submit(problem=problem, x=x, solvers=solvers, full=full):
+                    self._carry_out(scheduler.submit(problem, x, now, solvers, full=full))
                 case _Cancel():
                     self._carry_out(scheduler.cancel(now))
         if paused != self._paused_seen:
@@ -154,3 +166,5 @@ class SweepWorker(ProcessDriver):
                     self.result.emit(result)
                 case EmitSweep(record=StepSweep() as step):
                     self.step_ready.emit(step)
+                case EmitSweep(record=Advice() as advice):
+                    self.advice.emit(advice)

@@ -641,9 +641,11 @@ def test_a_drag_of_reports_updates_the_footer_at_most_every_interval(
         show(panel, report)
     first = answer.text()
     assert first == html.escape(
-        headline(reports[0].result, reports[0].reference, reports[0].diagnosis)
+        headline(reports[0].result, reports[0].reference, reports[0].diagnosis, advice_pending=True)
     )
     assert lines(panel, "tape", "float64")[0] != ""  # cells are current
     last = reports[-1]
-    expected = html.escape(headline(last.result, last.reference, last.diagnosis))
+    expected = html.escape(
+        headline(last.result, last.reference, last.diagnosis, advice_pending=True)
+    )
     qtbot.waitUntil(lambda: answer.text() == expected, timeout=FOOTER_INTERVAL_MS * 4)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import FAST, Lab
+from fake_workers import RecordedSweeps
 from PyQt6.QtCore import QEvent, QLocale, QPoint, QPointF, QRect, QSettings, Qt
 from PyQt6.QtGui import QAction, QImage, QKeySequence, QMouseEvent, QPalette, QTextDocument
 from PyQt6.QtWidgets import (
@@ -516,12 +517,18 @@ def test_undo_and_redo_walk_back_through_probe_moves_and_problem_changes(lab: La
 
 
 # ------------------------------------------------------------- the Sweeps tab
+def full_sweeps(sweeps: RecordedSweeps) -> list[tuple[Problem, float]]:
+    """The whole sweeps asked for (not the requests for the advice alone)."""
+    asked = sweeps.asked
+    return [key for key, full in zip(asked.submitted, asked.full, strict=True) if full]
+
+
 def test_the_sweeps_tab_sweeps_while_shown_and_stars_only_final_results(qtbot, lab: Lab) -> None:
     window, sweeps = lab.window, lab.sweeps
     view = window.sweeps
-    assert sweeps.asked.submitted == []  # never shown: nothing swept
+    assert full_sweeps(sweeps) == []  # never shown: nothing swept
     window.tabs.setCurrentWidget(view)
-    qtbot.waitUntil(lambda: sweeps.asked.submitted == [(FAST, DEFAULT_X)], timeout=3000)
+    qtbot.waitUntil(lambda: full_sweeps(sweeps) == [(FAST, DEFAULT_X)], timeout=3000)
     assert "sweeping: starting" in view.status.text()
     sweeps.answer(final=False)
     assert all(xy(plot.best)[0].size == 0 for plot in view.plots.values())
@@ -533,9 +540,9 @@ def test_the_sweeps_tab_sweeps_while_shown_and_stars_only_final_results(qtbot, l
     window.tabs.setCurrentWidget(window.plots)
     window.controller.nudge(1)
     qtbot.wait(600)
-    assert len(sweeps.asked.submitted) == 1  # hidden: no new sweep
+    assert len(full_sweeps(sweeps)) == 1  # hidden: no new sweep
     window.tabs.setCurrentWidget(view)
-    qtbot.waitUntil(lambda: len(sweeps.asked.submitted) == 2, timeout=3000)
+    qtbot.waitUntil(lambda: len(full_sweeps(sweeps)) == 2, timeout=3000)
     assert all(xy(plot.best)[0].size == 0 for plot in view.plots.values())  # another x's
 
 

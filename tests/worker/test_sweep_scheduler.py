@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from gradviz.core.analysis.advice import Advice, Cause, Measured
 from gradviz.core.analysis.sweep import JitterSweep
 from gradviz.core.problem.spec import Problem
 from gradviz.worker.messages import (
+    AdviceDone,
     SweepDone,
     SweepFailed,
     SweepNote,
@@ -145,3 +147,45 @@ def test_cancel_ends_a_running_sweep_and_a_failure_is_a_result() -> None:
     assert run.notes()[-1].phase == "failed" and "ValueError" in run.notes()[-1].text
     run.do("exited", 0)  # an idle process that ends owes nothing: no restart
     assert run.count(StartSweeper) == 2
+
+
+def advice_record(x: float = 1.0) -> Advice:
+    given = Measured("inverse", 0.0, 0.0)
+    return Advice(
+        problem=SMALL,
+        x=x,
+        as_given={"float32": given, "float64": given},
+        same_jitter={"float32": None, "float64": None},
+        best={"float32": None, "float64": None},
+        advised={"float32": given, "float64": given},
+        cause=Cause("none", None, "nothing to change"),
+        truth_jitter=None,
+        truth=None,
+        seconds=1.0,
+    )
+
+
+def test_an_advice_request_ends_with_its_advice_and_its_notes_say_so() -> None:
+    run = Run()
+    run.actions += run.scheduler.submit(SMALL, 1.0, run.now, full=False)
+    (request,) = run.sent()
+    assert not request.full
+    assert run.notes() and all(note.advice_only for note in run.notes())
+    run.do("message", AdviceDone(request.serial, advice_record()))
+    assert advice_record() in run.records()
+    assert run.notes()[-1].phase == "done" and run.notes()[-1].advice_only
+    run.later(SILENT * 3)
+    assert run.count(StopSweeper) == 0  # done: nothing owed, no watchdog
+    run.do("submit", SMALL, 1.0)  # then a whole sweep of the same x
+    assert run.sent()[-1].full
+
+
+def test_a_whole_sweep_brings_its_advice_and_goes_on_to_the_end() -> None:
+    run = Run()
+    run.do("submit", SMALL, 1.0)
+    (request,) = run.sent()
+    run.do("message", AdviceDone(request.serial, advice_record()))
+    assert advice_record() in run.records()
+    assert run.notes()[-1].phase == "running"  # the step sweep is still to come
+    run.do("message", SweepDone(request.serial, sweep()))
+    assert run.notes()[-1].phase == "done" and not run.notes()[-1].advice_only

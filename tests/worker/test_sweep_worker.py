@@ -168,6 +168,16 @@ def test_the_sweep_process_sweeps_with_tensorflow(qtbot) -> None:
         assert [(s.problem, s.x) for s in steps] == [(SMALL, X)]  # the step sweep came first
         partials = [r for r in heard.results if not r.final]
         assert partials and all(row.digits is None for row in partials[0].sweep.rows)
+        # The measured advice alone, in the same process (TensorFlow already imported).
+        advices = []
+        worker.advice.connect(advices.append)
+        worker.submit(SMALL, X, full=False)
+        qtbot.waitUntil(lambda: len(advices) == 1, timeout=120_000)
+        [advice] = advices
+        assert (advice.problem, advice.x) == (SMALL, X)
+        assert advice.as_given["float64"].solver == SMALL.solver
+        assert heard.notes[-1].advice_only and heard.notes[-1].phase == "done"
+        assert len(heard.finals()) == 1  # no sweep result for the advice
     finally:
         worker.stop()
     assert not multiprocessing.active_children()

@@ -25,9 +25,11 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from gradviz import __version__
 from gradviz.core.analysis.advice import Advice, digits_words, point_words
-from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.spec import Problem
 
 HEX_PER_LINE = 3  # float.hex strings of y per line of the program
 WIDTH = 92  # the program's docstring lines
@@ -234,6 +236,17 @@ if __name__ == "__main__":
 '''
 
 
+def script_unsupported(problem: Problem) -> str | None:
+    """Why the program cannot reproduce ``problem`` (None when it can): it is written for
+    the seed's kernel on the generated grid."""
+    if problem.from_file or problem.kernel != "rbf" or problem.signal_variance != 1.0:
+        return (
+            "the standalone program is written for the seed's kernel (rbf, signal variance "
+            "1) on the generated grid only; use report for data files and other kernels"
+        )
+    return None
+
+
 def _onednn() -> str:
     """TensorFlow's oneDNN switch as this process has it: oneDNN kernels round differently,
     so the program pins the same setting (TensorFlow's default when unset here)."""
@@ -278,18 +291,20 @@ def _advice_words(advice: Advice) -> str:
 
 
 def script_text(
-    data: ProblemData,
+    problem: Problem,
+    y: np.ndarray,
     x: float,
     advice: Advice,
+    *,
     environment: Mapping[str, Any],
     name: str | None = None,
 ) -> str:
-    """The program for ``data``'s problem at x with the measured ``advice``; ``name`` is
-    the file name its docstring tells the user to run (None: printed, not saved yet)."""
-    problem = data.problem
+    """The program for ``problem`` with its sample ``y`` [n] at x with the measured
+    ``advice``; ``name`` is the file name its docstring tells the user to run (None:
+    printed, not saved yet). Formatting only: the window calls it on its GUI thread."""
     lo, hi = problem.domain
-    hexes = [_hex(value) for value in data.y.tolist()]
-    y = "\n".join(" ".join(hexes[i : i + HEX_PER_LINE]) for i in range(0, len(hexes), HEX_PER_LINE))
+    hexes = [_hex(value) for value in y.tolist()]
+    lines = (" ".join(hexes[i : i + HEX_PER_LINE]) for i in range(0, len(hexes), HEX_PER_LINE))
     blas = environment.get("blas") or {}
     header = textwrap.fill(
         f"Written by gradviz {__version__} on Python {environment.get('python')}, numpy "
@@ -324,5 +339,5 @@ def script_text(
         jitter_value=problem.jitter,
         solver=problem.solver,
         advised=_advised_literal(advice),
-        y=y,
+        y="\n".join(lines),
     )
