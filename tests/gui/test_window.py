@@ -552,7 +552,7 @@ def test_a_failed_or_restarted_sweep_keeps_no_provisional_mark(qtbot, lab: Lab, 
 
     window, sweeps = lab.window, lab.sweeps
     window.tabs.setCurrentWidget(window.sweeps)
-    qtbot.waitUntil(lambda: sweeps.current is not None, timeout=3000)
+    qtbot.waitUntil(lambda: sweeps.current is not None and sweeps.full, timeout=3000)
     sweeps.answer(final=False)
     curves = window.sweeps.plots["float64"].curves
     assert any(xy(curve)[0].size for curve in curves.values())
