@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from spec import gradviz_runs
@@ -36,14 +37,33 @@ EVERYTHING = [(name, command) for name in PRESETS for command in COMMANDS]
 BATCH = 4
 
 
-def options(problem: Problem) -> list[str]:
-    """``problem`` as the command line's problem options."""
+def options(problem: Problem, folder: os.PathLike[str]) -> list[str]:
+    """``problem`` as the command line's problem options (its data, if it has any, written
+    to a CSV in ``folder``)."""
     lo, hi = problem.domain
+    if problem.points is not None and problem.y is not None:
+        path = Path(folder) / f"data-{problem.points.digest[:12]}.csv"
+        rows = zip(problem.points.array.tolist(), problem.y.array.tolist(), strict=True)
+        path.write_text("".join(f"{a!r},{b!r}\n" for a, b in rows), encoding="utf-8")
+        source = ["--data", str(path)]
+    else:
+        source = [
+            "--n",
+            str(problem.n),
+            "--domain",
+            repr(lo),
+            repr(hi),
+            "--seed",
+            str(problem.seed),
+        ]
+        source += ["--mean", repr(problem.mean)]
+    kernel = [f"--{name.replace('_', '-')}" for name in problem.covariance.parameters]
+    values = [repr(getattr(problem, name)) for name in problem.covariance.parameters]
     return [
-        *("--n", str(problem.n), "--domain", repr(lo), repr(hi)),
-        *("--length-scale", repr(problem.length_scale), "--seed", str(problem.seed)),
-        *("--mean", repr(problem.mean), "--jitter", repr(problem.jitter)),
-        *("--solver", problem.solver),
+        *source,
+        *("--kernel", problem.kernel),
+        *(part for pair in zip(kernel, values, strict=True) for part in pair),
+        *("--jitter", repr(problem.jitter), "--solver", problem.solver),
     ]
 
 
@@ -62,7 +82,7 @@ def strict_runs(
     runs = {}
     for index, (name, command) in enumerate(pairs):
         argv = [part.replace("OUT", f"{folder}/out{index}") for part in COMMANDS[command]]
-        runs[f"{command} on {name}"] = [*argv, *options(PRESETS[name])]
+        runs[f"{command} on {name}"] = [*argv, *options(PRESETS[name], folder)]
     runs |= extra
     labels = list(runs)
     for start in range(0, len(labels), BATCH):
