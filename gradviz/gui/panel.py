@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
 from gradviz.core.io.report import format_value
 from gradviz.core.numerics.results import PATH_SPEC, DType, PathName, ProbeReport
 from gradviz.gui import style
+from gradviz.gui.fixed_text import FixedText
 from gradviz.gui.model import WindowModel
 from gradviz.gui.panel_footer import Footer
 from gradviz.gui.panel_table import ResultsTable
@@ -73,12 +74,11 @@ class ResultsPanel(QWidget):
     # --- construction ----------------------------------------------------------------
 
     def _build_header(self) -> QHBoxLayout:
-        self._title = QLabel()
+        # Two lines: it wraps rather than widening the side column (and moving the
+        # splitter) when a dragged x has 17 digits or a computing x is shown beside the
+        # current one; it changes on every drag step, so it never asks for a new layout.
+        self._title = FixedText(lines=2)
         self._title.setObjectName("title")
-        self._title.setTextFormat(Qt.TextFormat.RichText)
-        # It wraps rather than widening the side column (and moving the splitter) when a
-        # dragged x has 17 digits or a computing x is shown beside the current one.
-        self._title.setWordWrap(True)
         self._title.setMinimumWidth(TITLE_MIN_WIDTH)
         self._summary = QLabel()
         self._summary.setObjectName("summary")
@@ -172,6 +172,7 @@ class ResultsPanel(QWidget):
         self._summary.setStyleSheet(f"color: {style.muted_text()};")
         self._x_box.show_x(self._model.x)
         self._show_x_error()
+        self._table.refit(self._show_mu.isChecked())
         self._render()
 
     def _on_probe_moved(self, x: float) -> None:
@@ -205,7 +206,8 @@ class ResultsPanel(QWidget):
             text = f"<b>Gradients at x = {shown}</b>"
         self._title.setText(text)
 
-    def _on_show_mu_changed(self, _checked: bool) -> None:
+    def _on_show_mu_changed(self, checked: bool) -> None:
+        self._table.refit(checked)
         self._render()
 
     def _on_x_text_edited(self, _text: str) -> None:

@@ -167,7 +167,7 @@ class Footer(QObject):
             answer = answer.replace(html.escape(named), link)
         self.answer.setText(f"{opening}{answer}{closing}")
         for dtype, label in self.spreads.items():
-            spread = html.escape(spread_text(report.result.spread, dtype))
+            spread = html.escape(spread_text(report.result.spread, dtype, report.result.problem.n))
             label.setText(
                 f"{opening}<b style='color:{style.DTYPE_COLORS[dtype]}'>{dtype}:</b> "
                 f"{spread}{closing}"

@@ -29,6 +29,8 @@ from gradviz.gui import style
 from gradviz.gui.panel_text import FAILURE_WORDS, integer_width, seed_print, shown_value
 
 PLACEHOLDER = "…"
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: no maximum
+_LONGEST = "longest_text"  # a cell's property: the longest text it was measured for
 # Widest shown text per dtype, e.g. "-1.234568e-07" and "-1.23456789012e-07".
 VALUE_CHARS = (13, 18)
 
@@ -145,6 +147,10 @@ class ResultsTable(QFrame):
     # --- rendering -------------------------------------------------------------------
 
     def show_report(self, report: ProbeReport | None, stale: bool, show_mu: bool) -> None:
+        """Every cell of ``report`` (placeholders for None). A cell keeps a fixed size, the
+        one :meth:`refit` gave it, grown when a longer text needs more: a label of fixed
+        size changes its text without asking the side column for a new layout, which
+        would cost more than the text (a drag sends a report every frame)."""
         muted = style.muted_text()  # once per render: it blends two palette colours
         widths = dict.fromkeys(DTYPES, 0)
         if report is not None:
@@ -163,19 +169,34 @@ class ResultsTable(QFrame):
                 continue
             cell = report.result.cell(path, dtype)
             digits = report.diagnosis.correct_digits.get((path, dtype))
-            label.setText(
-                self._cell_html(
-                    cell, digits, widths[dtype], stale=stale, muted=muted, show_mu=show_mu
-                )
+            html_text = self._cell_html(
+                cell, digits, widths[dtype], stale=stale, muted=muted, show_mu=show_mu
             )
+            _show(label, html_text)
             label.setToolTip(_cell_tooltip(cell, digits))
-            badge.setText(self._badge_html(cell, digits, stale, muted))
+            _show(badge, self._badge_html(cell, digits, stale, muted))
             badge.setToolTip(
                 ""
                 if digits is None
                 else f"{digits:.1f} correct significant digits against the reference "
                 f"({dtype} carries {report.diagnosis.carried_digits.get(dtype, math.nan):.1f})"
             )
+
+    def refit(self, show_mu: bool) -> None:
+        """Size every cell for a typical text: a value with every digit a cell shows, mu
+        under it (``show_mu``) and the seed's print where the path has one (the seed's
+        gradient at a dragged x of 17 digits, as the side column's width was measured)."""
+        muted = style.muted_text()
+        for (path, dtype), label in self.cells.items():
+            index = DTYPES.index(dtype)
+            widest = "-" + "8" * (VALUE_CHARS[index] - 6) + "e-100"
+            extra = {extra.key: -1.0044950708191074 for extra in PATH_SPEC[path].extras}
+            cell = Cell(path, dtype, -0.6999544453493307, -19.5, extra=extra)
+            template = self._cell_html(cell, None, 0, stale=False, muted=muted, show_mu=show_mu)
+            shown = shown_value(cell.grad, dtype, None)
+            _fix(label, template.replace(shown, widest, 1))
+        for badge in self.badges.values():
+            _fix(badge, self._badge_html(Cell("tape", "float64", 1.0, 1.0), 17.0, False, muted))
 
     def _small_pt(self) -> float:
         size = self._mono.pointSizeF()
@@ -232,6 +253,31 @@ class ResultsTable(QFrame):
         colour = muted if stale else (style.ERROR_COLOR if count == 0 else "")
         colour_css = f"; color:{colour}" if colour else ""
         return f"<span style='{small}{colour_css}'>{count}&nbsp;ok</span>"
+
+
+def _show(label: QLabel, text: str) -> None:
+    """Set ``text``; a text longer than any before (a proxy for wider, in a monospace
+    font) is measured, and the label's fixed size grows if it needs more room."""
+    if text == label.text():
+        return
+    label.setText(text)
+    longest = label.property(_LONGEST)
+    if not isinstance(longest, int) or len(text) > longest:
+        label.setProperty(_LONGEST, len(text))
+        hint = label.sizeHint()
+        if hint.width() > label.width() or hint.height() > label.height():
+            label.setFixedSize(hint.expandedTo(label.size()))
+
+
+def _fix(label: QLabel, typical: str) -> None:
+    """Fix ``label`` at the size ``typical`` needs; its own text comes back."""
+    text = label.text()
+    label.setMinimumSize(0, 0)
+    label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
+    label.setText(typical)
+    label.setFixedSize(label.sizeHint())
+    label.setProperty(_LONGEST, len(typical))
+    label.setText(text)
 
 
 def _cell_tooltip(cell: Cell, digits: float | None) -> str:

@@ -50,10 +50,12 @@ FAILURE_WORDS: dict[FailureKind, str] = {
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.])")
 
 
-def spread_text(spreads: Mapping[DType, Spread | None], dtype: DType) -> str:
-    """One dtype's spread in the panel's words."""
-    if dtype not in spreads:
+def spread_text(spreads: Mapping[DType, Spread | None], dtype: DType, n: int) -> str:
+    """One dtype's spread in the panel's words (``n``: the problem's points)."""
+    if dtype not in spreads and n > SPREAD_MAX_N:
         return f"spread not computed (only up to n = {SPREAD_MAX_N}: 16 more solves per dtype)"
+    if dtype not in spreads:
+        return "spread: computed once the probe stops (not while it is dragged)"
     spread = spreads[dtype]
     if spread is None:
         return "no spread: its perturbed copies gave no number"
@@ -183,7 +185,8 @@ def table_text(report: ProbeReport | None, computing_x: float | None) -> str:
         rows.append(["cond(K + jitter I)", condition_words(diagnosis)[1]])
         rows.append(["digits carried", carried_text(report)])
         for dtype in DTYPES:
-            rows.append([f"spread {dtype}", spread_text(report.result.spread, dtype)])
+            n = report.result.problem.n
+            rows.append([f"spread {dtype}", spread_text(report.result.spread, dtype, n)])
         for dtype, verdict in diagnosis.verdicts.items():
             rows.append([f"verdict {dtype}", verdict_words(verdict)])
         rows.append(["answer", answer_text(report)])

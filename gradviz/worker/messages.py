@@ -42,10 +42,12 @@ class LoadData:
 
 @dataclass(frozen=True)
 class ProbeRequest:
-    """Every path in both dtypes at one x."""
+    """Every path in both dtypes at one x; with ``spread``, also the spread of equivalent
+    programs (left out while the probe is dragged: only the paths run then)."""
 
     problem: Problem
     x: float
+    spread: bool = True
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Scheduler:
         self._reference: ProblemProcess | None = None
         self._references: dict[float, Reference] = {}
         self._result: ProbeResult | None = None
-        self._probed: tuple[Problem, float] | None = None
+        self._probed: tuple[Problem, float, bool] | None = None  # problem, x, spread
         self._curves_for: Problem | None = None
         self._curves: Curves | None = None
         self._reference_curve: ReferenceCurve | None = None
@@ -278,15 +278,17 @@ class Scheduler:
         if not paths.idle():
             return
         paths.load(problem, y)
-        probe_wanted = self._probed != (problem, x)
+        wanted = (problem, x, not self._dragging)  # the spread waits for the drag's end
+        # A probe with its spread also answers one without it.
+        probe_wanted = self._probed not in (wanted, (problem, x, True))
         curves_wanted = self._curves_for != problem and not self._dragging
         if curves_wanted and (not probe_wanted or paths.last_sent is ProbeRequest):
             self._curves_for = problem
             paths.send(CurvesRequest(problem), now)
             self._progress("curves", "Computing curves…", busy=True)
         elif probe_wanted:
-            self._probed = (problem, x)
-            paths.send(ProbeRequest(problem, x), now)
+            self._probed = wanted
+            paths.send(ProbeRequest(problem, x, spread=wanted[2]), now)
 
     def _restart_paths(self, now: float, why: str) -> None:
         self._probed, self._curves_for = None, None

@@ -92,7 +92,8 @@ def _paths_loop(conn: Connection) -> None:
                 case LoadData(problem=problem, y=y):
                     data = data_from_sample(problem, y)
                 case ProbeRequest(x=x) if data is not None and data.problem == request.problem:
-                    conn.send(ProbeDone(engine.probe(data, x, spread=with_spread(data))))
+                    spread = request.spread and with_spread(data)
+                    conn.send(ProbeDone(engine.probe(data, x, spread=spread)))
                 case CurvesRequest() if data is not None and data.problem == request.problem:
                     conn.send(CurvesDone(engine.curves(data, spread=with_spread(data))))
                 case ProbeRequest() | CurvesRequest():

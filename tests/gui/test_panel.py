@@ -45,7 +45,7 @@ from gradviz.gui import style
 from gradviz.gui.model import WindowModel
 from gradviz.gui.panel import ResultsPanel
 from gradviz.gui.panel_footer import FOOTER_INTERVAL_MS
-from gradviz.gui.panel_text import FAILURE_WORDS, TSV_HEADER, seed_print
+from gradviz.gui.panel_text import FAILURE_WORDS, TSV_HEADER, seed_print, spread_text
 
 SHORT_ERROR_CHARS = 24
 
@@ -584,8 +584,9 @@ def test_the_answer_and_the_spread_of_each_dtype_are_shown_in_words(
     )
     f64 = plain(label(panel, "spread_float64").text())
     assert f64 == "float64: all 16 perturbed copies print -0.7"
-    show(panel, report)  # no spread computed: said so, not left blank
-    assert "spread not computed" in plain(label(panel, "spread_float32").text())
+    show(panel, report)  # no spread (a drag's probe): said so, not left blank
+    assert "once the probe stops" in plain(label(panel, "spread_float32").text())
+    assert "spread not computed" in spread_text({}, "float32", 1001)  # never above n = 1000
 
 
 def test_copy_confirms_and_a_single_cell_copies_every_digit(

@@ -25,6 +25,7 @@ from gradviz.core.problem.spec import Problem, ProblemError
 from gradviz.worker.actions import (
     Action,
     Emit,
+    Pause,
     Role,
     Send,
     StartPaths,
@@ -411,3 +412,32 @@ def test_a_reference_for_another_x_sends_no_report_the_window_would_repaint_for_
     last = run.emitted(ProbeReport)[-1]
     assert last.result.x == 2.0 and last.reference == reference(4.0)
     assert not last.reference_pending
+
+
+def test_a_drag_runs_only_the_probes_paths_and_its_end_brings_everything_back() -> None:
+    """While the user drags: probes without the spread, no curves of a new problem, the
+    problem process paused once its sample is in (its silence not counted); on release
+    the same x is probed again with its spread, the curves come, and the process goes on."""
+    run = Run()
+    run.ready()  # SMALL at x = 1: sampled, TensorFlow ready, the first probe sent
+    run.do("problem_message", ReferenceSolved(SMALL))
+    assert run.sent(Role.PROBLEM, ReferenceRequest) == [ReferenceRequest(1.0)]
+    run.do("drag", True)
+    assert run.actions[-1] == Pause(Role.PROBLEM, True) or Pause(Role.PROBLEM, True) in run.actions
+    run.answer_paths()
+    run.do("request", SMALL, 1.5)
+    assert run.sent(Role.PATHS)[-1] == ProbeRequest(SMALL, 1.5, spread=False)
+    run.answer_paths()
+    assert run.sent(Role.PATHS, CurvesRequest) == []  # the curves wait for the release
+    run.later(1000.0)  # a long drag: the paused process owes a reference, yet is not "silent"
+    assert run.count(StartProblem) == 1 and Stop(Role.PROBLEM) not in run.actions
+    [report] = run.emitted(ProbeReport)[-1:]
+    assert report.result.x == 1.5 and report.reference_note == "reference: after the drag"
+    run.do("drag", False)
+    assert Pause(Role.PROBLEM, False) in run.actions
+    run.answer_paths()  # the curves, first
+    run.answer_paths()  # then x = 1.5 again, with its spread
+    assert run.sent(Role.PATHS, CurvesRequest) == [CurvesRequest(SMALL)]
+    assert run.sent(Role.PATHS, ProbeRequest)[-1] == ProbeRequest(SMALL, 1.5, spread=True)
+    run.do("problem_message", ReferenceDone(SMALL, 1.0, reference(1.0)))
+    assert run.sent(Role.PROBLEM, ReferenceRequest)[-1] == ReferenceRequest(1.5)
