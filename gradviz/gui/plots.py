@@ -15,14 +15,23 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QFont, QResizeEvent
+from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from gradviz.core.numerics.results import DTYPES, ProbeReport
 from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.model import WindowModel
+from gradviz.gui.plot_frame import (
+    DIGITS_RANGE,
+    LABEL_SIZE,
+    LEFT_LABELS,
+    TITLES,
+    build_plots,
+    color_frame,
+    fit_legends,
+)
 from gradviz.gui.plot_items import (
     TRUTH_NAME,
     DataPlot,
@@ -32,6 +41,7 @@ from gradviz.gui.plot_items import (
     failures,
     with_alpha,
 )
+from gradviz.gui.plot_marker import ProbeMarker
 from gradviz.gui.plot_ranges import (
     Box,
     clip_polyline,
@@ -40,24 +50,12 @@ from gradviz.gui.plot_ranges import (
     with_headroom,
 )
 
-TITLES = ("Data and posterior mean", "Derivative d mu/dx", "Precision")
-LEFT_LABELS = ("mu(x)", "d mu/dx", "correct digits")
-# Three rows at most, so each legend fits in the headroom above the curves; the top two
-# have long entries (off-scale notes), the precision plot many short ones.
-LEGEND_COLUMNS = (2, 2, 3)
-TITLE_SIZE = "11pt"
-LABEL_SIZE = "10pt"
-LEGEND_SIZE = "9pt"
-AXIS_WIDTH = 64  # fixed left/right axis width so the three plot areas line up
-GRID_ALPHA = 0.15
 READOUT_HINT = "Move the mouse over a plot to read x and the value under the cursor"
-DIGITS_RANGE = (0.0, 17.0)  # the precision plot's axis, decimal digits
-DIGITS_TICKS = (0, 3, 6, 9, 12, 15)
 READOUT_RATE_HZ = 30
 ViewRanges = tuple[tuple[float, float], ...]  # (x range, y range of each plot)
 
 
-class PlotStack(QWidget):
+class PlotStack(style.PaletteFollower):
     """Data and mu, d mu/dx and precision of the model's problem over x, with one probe.
 
     ``x_requested`` carries where the user put the marker (drag or double-click);
@@ -73,9 +71,6 @@ class PlotStack(QWidget):
         super().__init__(parent)
         self._model = model
         self._look = look or PlotLook()
-        self._x = model.x
-        self._dragging = False
-        self._resetting = False
         self._graphics = pg.GraphicsLayoutWidget(self)
         self._readout = QLabel(READOUT_HINT)
         self._readout.setObjectName("readout")
@@ -85,22 +80,21 @@ class PlotStack(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._graphics)
         layout.addWidget(self._readout)
-        self._plots = self._build_plots()
+        self._plots = build_plots(self._graphics, self._look)
         self.data = DataPlot(self._plots[0], self._look)
         self.derivative = DerivativePlot(self._plots[1], self._look)
         self.precision = PrecisionPlot(self._plots[2], self._look)
-        self._style_precision_axis(self._plots[2])
-        self._lines = self._build_markers()
+        self.marker = ProbeMarker(self._plots, self._graphics.scene(), model.x, self._look)
+        self.marker.x_requested.connect(self.x_requested)
+        self.marker.drag_changed.connect(self.drag_changed)
         self._plots[0].sigXRangeChanged.connect(self._on_x_range_changed)
         for plot in self._plots[:2]:
             plot.sigYRangeChanged.connect(self._on_y_range_changed)
-        self._graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        self._skip_hover_while_dragging()
         self._mouse_proxy = pg.SignalProxy(
             self._graphics.scene().sigMouseMoved, rateLimit=READOUT_RATE_HZ,
             slot=self._on_mouse_moved,
         )  # fmt: skip
-        self._apply_palette()
+        self.apply_palette()
         model.problem_changed.connect(self._on_problem_changed)
         model.probe_moved.connect(self._on_probe_moved)
         model.data_changed.connect(self._on_data_changed)
@@ -110,124 +104,19 @@ class PlotStack(QWidget):
         model.report_changed.connect(self._on_report_changed)
         self._show_problem()
 
-    # ----------------------------------------------------------------- building
-    def _build_plots(self) -> tuple[Any, Any, Any]:
-        """Three stacked plots, x linked to the top one; only the bottom labels x."""
-        self._graphics.ci.setContentsMargins(6, 4, 10, 6)
-        self._graphics.ci.setSpacing(2)
-        plots = tuple(self._graphics.addPlot(row=row, col=0) for row in range(3))
-        for plot, label, columns in zip(plots, LEFT_LABELS, LEGEND_COLUMNS, strict=True):
-            self._style_plot(plot, label, columns)
-        for plot in plots[1:]:
-            plot.setXLink(plots[0])
-        for plot in plots[:2]:
-            plot.getAxis("bottom").setStyle(showValues=False)
-            plot.getAxis("right").setStyle(showValues=False)
-        plots[2].setLabel("bottom", "x", **{"font-size": LABEL_SIZE})
-        return plots[0], plots[1], plots[2]
-
-    def _style_plot(self, plot: Any, left_label: str, legend_columns: int) -> None:
-        """Light grid, readable fonts, equal axis widths, a legend in the top-left corner."""
-        plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
-        plot.showAxis("right")
-        plot.getAxis("right").setGrid(False)  # one grid per plot, from the left axis
-        plot.setLabel("left", left_label, **{"font-size": LABEL_SIZE})
-        tick_font = QFont(QApplication.font())
-        tick_font.setPointSizeF(9.0)
-        for name in ("left", "right", "bottom"):
-            axis = plot.getAxis(name)
-            axis.enableAutoSIPrefix(False)
-            axis.setStyle(tickFont=tick_font)
-            self._look.cache_as_pixmap(axis)
-        plot.getAxis("left").setWidth(AXIS_WIDTH)
-        plot.getAxis("right").setWidth(AXIS_WIDTH)
-        legend = plot.addLegend(
-            offset=(6, 4), labelTextSize=LEGEND_SIZE, colCount=legend_columns, verSpacing=-6
-        )
-        # Legends ignore the scene's transform: an export drawn larger grows them too.
-        legend.setScale(self._look.scale)
-
-    @staticmethod
-    def _style_precision_axis(plot: Any) -> None:
-        plot.getAxis("right").setStyle(showValues=False)  # kept, so the plots line up
-        plot.getAxis("left").setTicks([[(value, str(value)) for value in DIGITS_TICKS]])
-        plot.setYRange(*with_headroom(*DIGITS_RANGE), padding=0)
-
-    def _build_markers(self) -> tuple[Any, ...]:
-        """One movable vertical line per plot; the top one shows its x."""
-        lines = []
-        for index, plot in enumerate(self._plots):
-            label = "x = {value:.3f}" if index == 0 else None
-            line = pg.InfiniteLine(
-                pos=self._x, angle=90, movable=True, label=label,
-                # Low on the line: the legends sit in the top-left corners.
-                labelOpts={"position": 0.07, "anchors": [(-0.05, 0.5), (-0.05, 0.5)]},
-            )  # fmt: skip
-            line.setZValue(50)
-            plot.addItem(line, ignoreBounds=True)
-            line.sigPositionChanged.connect(self._on_line_moved)
-            line.sigPositionChangeFinished.connect(self._on_line_released)
-            lines.append(line)
-        return tuple(lines)
-
-    def _skip_hover_while_dragging(self) -> None:
-        """pyqtgraph's scene looks for the items under the cursor on every mouse move, a
-        drag included, although no item may take the hover then: 1.2 ms of every drag
-        step here (measured). While the marker is dragged that search is skipped."""
-        scene = self._graphics.scene()
-        send_hover = scene.sendHoverEvents
-
-        def hover_unless_dragging(event: Any, exitOnly: bool = False) -> None:  # noqa: N803
-            if not self._dragging or exitOnly:
-                send_hover(event, exitOnly)
-
-        scene.sendHoverEvents = hover_unless_dragging
-
     # ------------------------------------------------------------------- theme
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
         self._fit_legends()
 
     def _fit_legends(self) -> None:
-        """Fewer legend columns where a plot is too narrow for them (1280 px windows), so
-        no entry is cut off; back to LEGEND_COLUMNS where there is room."""
-        for plot, columns in zip(self._plots, LEGEND_COLUMNS, strict=True):
-            room = plot.vb.width() - 12
-            legend = plot.legend
-            for count in range(columns, 0, -1):
-                legend.setColumnCount(count)
-                legend.updateSize()
-                if count == 1 or legend.boundingRect().width() * legend.scale() <= room:
-                    break
+        fit_legends(self._plots)
 
-    def changeEvent(self, event: QEvent | None) -> None:
-        """Follow a light/dark palette switch while the app runs."""
-        super().changeEvent(event)
-        if event is not None and event.type() == QEvent.Type.PaletteChange:
-            self._apply_palette()
-
-    def _apply_palette(self) -> None:
+    def apply_palette(self) -> None:
         """Background, axes, titles, legends and markers from the palette."""
         background, foreground = style.plot_colors()
-        self._graphics.setBackground(background)
-        for plot, title in zip(self._plots, TITLES, strict=True):
-            plot.setTitle(title, color=foreground.name(), size=TITLE_SIZE)
-            for name in ("left", "right", "bottom"):
-                plot.getAxis(name).setPen(foreground)
-                plot.getAxis(name).setTextPen(foreground)
-            plot.legend.setLabelTextColor(foreground)
-            for _, label in plot.legend.items:
-                label.setText(label.text)  # setLabelTextColor alone does not re-render
-            plot.legend.setBrush(with_alpha(background, 170))
-            plot.legend.setPen(with_alpha(foreground, 60))
-        marker_pen = self._look.pen(with_alpha(foreground, 150), 1.5)
-        for line in self._lines:
-            line.setPen(marker_pen)
-            line.setHoverPen(self._look.pen(foreground, 3))
-        label = self._lines[0].label
-        label.setColor(foreground)
-        label.fill = pg.mkBrush(with_alpha(background, 200))  # TextItem has no setter
-        label.update()
+        color_frame(self._graphics, self._plots, background, foreground)
+        self.marker.apply_palette(foreground, background)
         self._update_off_scale_marks()  # the legend notes' colours
         for dtype in DTYPES:
             self.precision.correct[dtype].setPen(self._look.pen(foreground, 1))
@@ -304,7 +193,7 @@ class PlotStack(QWidget):
 
     def marker_x(self) -> float:
         """Where the probe marker is (clamped to the domain)."""
-        return self._x
+        return self.marker.x
 
     def truth_label(self) -> str:
         """What the truth line is called in the legends: exact, or which jitter limit."""
@@ -317,13 +206,7 @@ class PlotStack(QWidget):
     def _show_problem(self) -> None:
         """Start over from the model: bounds, x range, and whatever results it holds."""
         problem: Problem = self._model.problem
-        self._resetting = True  # setBounds re-clamps the lines: not the user's move
-        try:
-            for line in self._lines:
-                line.setBounds(problem.domain)
-            self._move_lines(self._model.x)
-        finally:
-            self._resetting = False
+        self.marker.reset(problem.domain, self._model.x)
         self._plots[0].setXRange(*problem.domain, padding=0.02)
         results = self._model.results
         if results.data is None:
@@ -341,7 +224,7 @@ class PlotStack(QWidget):
         self._show_problem()
 
     def _on_probe_moved(self, x: float) -> None:
-        self._move_lines(x)
+        self.marker.show(x)
 
     def _on_data_changed(self) -> None:
         data = self._model.results.data
@@ -453,34 +336,6 @@ class PlotStack(QWidget):
         x_lo, x_hi = self._plots[0].vb.viewRange()[0]
         return float(x_hi - x_lo)
 
-    # ------------------------------------------------------------------ marker
-    def _move_lines(self, value: float) -> None:
-        """Record ``value`` first, then move the lines: their echoes compare equal and stop."""
-        self._x = value
-        for line in self._lines:
-            if float(line.value()) != value:
-                line.setValue(value)
-
-    def _request(self, x: float) -> None:
-        lo, hi = self._model.problem.domain
-        value = min(max(float(x), lo), hi)  # as InfiniteLine.setPos clamps: values compare
-        if value != self._x:
-            self._move_lines(value)
-            self.x_requested.emit(value)
-
-    def _on_line_moved(self, line: Any) -> None:
-        if self._resetting:
-            return
-        if line.moving and not self._dragging:
-            self._dragging = True
-            self.drag_changed.emit(True)
-        self._request(float(line.value()))
-
-    def _on_line_released(self, _line: Any) -> None:
-        if self._dragging:
-            self._dragging = False
-            self.drag_changed.emit(False)
-
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
         """The cursor readout: which plot, x and the value under the cursor."""
         position = event[0]
@@ -489,17 +344,6 @@ class PlotStack(QWidget):
                 point = plot.vb.mapSceneToView(position)
                 label = plot.getAxis("left").labelText or what
                 self._readout.setText(f"{title}: x = {point.x():.6g}, {label} = {point.y():.6g}")
-                return
-
-    def _on_scene_clicked(self, event: Any) -> None:
-        """A left double-click in any plot moves the probe there (clamped to the domain)."""
-        if not event.double() or event.button() != Qt.MouseButton.LeftButton:
-            return
-        position: QPointF = event.scenePos()
-        for plot in self._plots:
-            if plot.vb.sceneBoundingRect().contains(position):
-                self._request(plot.vb.mapSceneToView(position).x())
-                event.accept()
                 return
 
 

@@ -7,6 +7,7 @@ on a light and on a dark palette.
 
 from __future__ import annotations
 
+from PyQt6.QtCore import QEvent
 from PyQt6.QtGui import QColor, QPalette
 from PyQt6.QtWidgets import QApplication, QWidget
 
@@ -21,6 +22,19 @@ def plot_colors() -> tuple[QColor, QColor]:
     """Background and foreground of the application palette: every plot follows the theme."""
     palette = QApplication.palette()
     return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+
+
+class PaletteFollower(QWidget):
+    """A widget that colours by hand what a palette does not reach (pyqtgraph's plots):
+    :meth:`apply_palette` runs again whenever the palette changes (a theme switch)."""
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        super().changeEvent(event)
+        if event is not None and event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Colour the widget's plots from the application palette."""
 
 
 def repolish(widget: QWidget) -> None:

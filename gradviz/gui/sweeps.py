@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QHideEvent, QShowEvent
 from PyQt6.QtWidgets import (
     QFileDialog,
@@ -35,6 +35,7 @@ from gradviz.core.problem.spec import Solver
 from gradviz.gui import style
 from gradviz.gui.export import export_window
 from gradviz.gui.model import SweepState, WindowModel
+from gradviz.gui.plot_frame import color_plot
 from gradviz.gui.sweep_plots import DtypePlot, StepPlot
 
 EXPORT_FILTERS = "The rows as CSV (*.csv);;The tab as PNG (*.png)"
@@ -53,7 +54,7 @@ def sweep_status(sweep: SweepState, now: float) -> str:
     return text
 
 
-class SweepsView(QWidget):
+class SweepsView(style.PaletteFollower):
     """Digits against jitter for the model's sweep; buttons ask the controller."""
 
     jitter_chosen = pyqtSignal(float, str)  # jitter, solver of a clicked point
@@ -100,7 +101,7 @@ class SweepsView(QWidget):
         self._clock = QTimer(self)
         self._clock.setInterval(CLOCK_MS)
         self._clock.timeout.connect(self._render_status)
-        self._apply_palette()
+        self.apply_palette()
         model.sweep_changed.connect(self._on_sweep_changed)
         self._on_sweep_changed()
 
@@ -119,25 +120,13 @@ class SweepsView(QWidget):
 
         return clicked
 
-    def changeEvent(self, event: QEvent | None) -> None:
-        """Follow a light/dark palette switch, as the main plots do."""
-        super().changeEvent(event)
-        if event is not None and event.type() == QEvent.Type.PaletteChange:
-            self._apply_palette()
-
-    def _apply_palette(self) -> None:
+    def apply_palette(self) -> None:
         background, foreground = style.plot_colors()
         for widget in self._widgets:
             widget.setBackground(background)
             plot = widget.getPlotItem()
-            for name in ("left", "bottom"):
-                plot.getAxis(name).setPen(foreground)
-                plot.getAxis(name).setTextPen(foreground)
             plot.titleLabel.setText(plot.titleLabel.text, color=foreground.name())
-            if plot.legend is not None:
-                plot.legend.setLabelTextColor(foreground)
-                for _, label in plot.legend.items:
-                    label.setText(label.text)  # the colour alone does not re-render
+            color_plot(plot, foreground, ("left", "bottom"))
 
     def showEvent(self, event: QShowEvent | None) -> None:
         super().showEvent(event)
