@@ -69,6 +69,7 @@ class ResultsPanel(QWidget):
         model.stale_changed.connect(self._render)
         model.advice_changed.connect(self._render)
         self._footer.point_chosen.connect(self.point_chosen)
+        model.dragging_changed.connect(self._footer.hold)
         self._on_problem_changed()
 
     # --- construction ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import re
 
 from PyQt6.QtCore import QRect, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
@@ -30,7 +31,8 @@ from gradviz.gui.panel_text import FAILURE_WORDS, integer_width, seed_print, sho
 
 PLACEHOLDER = "…"
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: no maximum
-_LONGEST = "longest_text"  # a cell's property: the longest text it was measured for
+_LONGEST = "text_shape"  # a cell's property: the largest text it was measured for
+_TAG = re.compile(r"<[^>]*>")
 # Widest shown text per dtype, e.g. "-1.234568e-07" and "-1.23456789012e-07".
 VALUE_CHARS = (13, 18)
 
@@ -40,6 +42,7 @@ def mono_label(name: str, font: QFont) -> QLabel:
     label.setObjectName(name)
     label.setFont(font)
     label.setTextFormat(Qt.TextFormat.RichText)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     return label
 
 
@@ -109,6 +112,7 @@ class ResultsTable(QFrame):
                 column = 1 + 3 * index
                 cell = self._value_cell(spec.name, dtype)
                 badge = mono_label(f"badge_{spec.name}_{dtype}", self._mono)
+                badge.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
                 grid.addWidget(cell, row, column, top_left)
                 grid.addWidget(badge, row, column + 1, top_right)
                 self.cells[(spec.name, dtype)] = cell
@@ -256,17 +260,27 @@ class ResultsTable(QFrame):
 
 
 def _show(label: QLabel, text: str) -> None:
-    """Set ``text``; a text longer than any before (a proxy for wider, in a monospace
-    font) is measured, and the label's fixed size grows if it needs more room."""
+    """Set ``text``; a text with a longer line or more lines than any before (in a
+    monospace font, a proxy for more room) is measured, and the label's fixed size grows
+    if it needs more."""
     if text == label.text():
         return
     label.setText(text)
-    longest = label.property(_LONGEST)
-    if not isinstance(longest, int) or len(text) > longest:
-        label.setProperty(_LONGEST, len(text))
+    chars, lines = _shape(text)
+    seen = label.property(_LONGEST)
+    if not isinstance(seen, tuple) or chars > seen[0] or lines > seen[1]:
+        if isinstance(seen, tuple):
+            chars, lines = max(chars, seen[0]), max(lines, seen[1])
+        label.setProperty(_LONGEST, (chars, lines))
         hint = label.sizeHint()
         if hint.width() > label.width() or hint.height() > label.height():
             label.setFixedSize(hint.expandedTo(label.size()))
+
+
+def _shape(html_text: str) -> tuple[int, int]:
+    """(characters of the longest line, lines) of rich text as shown."""
+    lines = [_TAG.sub("", line).replace("&nbsp;", " ") for line in html_text.split("<br>")]
+    return max(len(html.unescape(line)) for line in lines), len(lines)
 
 
 def _fix(label: QLabel, typical: str) -> None:
@@ -276,7 +290,7 @@ def _fix(label: QLabel, typical: str) -> None:
     label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
     label.setText(typical)
     label.setFixedSize(label.sizeHint())
-    label.setProperty(_LONGEST, len(typical))
+    label.setProperty(_LONGEST, _shape(typical))
     label.setText(text)
 
 

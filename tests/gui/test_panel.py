@@ -650,3 +650,23 @@ def test_a_drag_of_reports_updates_the_footer_at_most_every_interval(
         headline(last.result, last.reference, last.diagnosis, advice_pending=True)
     )
     qtbot.waitUntil(lambda: answer.text() == expected, timeout=FOOTER_INTERVAL_MS * 4)
+
+
+def test_while_the_probe_is_dragged_the_footer_stays_greyed_and_follows_on_release(
+    panel: ResultsPanel, report_factory: Callable[..., ProbeReport]
+) -> None:
+    """Its wrapped paragraphs cost a relayout each (3.9 ms): they wait for the release."""
+    problem = Problem(n=40, jitter=1e-6, solver="cholesky")
+    first, second = report_factory(problem, 1.0), report_factory(problem, 1.5)
+    show(panel, first)
+    before = plain(label(panel, "answer").text())
+    panel.model.set_dragging(True)
+    show(panel, second)
+    answer = label(panel, "answer")
+    assert plain(answer.text()) == before and answer.text().startswith("<i>")
+    cell = second.result.cell("tape", "float64")  # the cells follow every report
+    digits = second.diagnosis.correct_digits[("tape", "float64")]
+    assert lines(panel, "tape", "float64")[0] == compact(cell.grad, "float64", digits)
+    panel.model.set_dragging(False)
+    expected = html.escape(headline(second.result, second.reference, second.diagnosis))
+    assert label(panel, "answer").text() == expected

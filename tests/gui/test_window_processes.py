@@ -170,7 +170,7 @@ def test_failing_three_times_offers_retry_which_brings_the_numbers_back(qtbot, o
 
 
 def test_a_problem_process_killed_while_sampling_is_restarted(qtbot, open_run) -> None:
-    run = open_run(FAST.replace(n=1000))
+    run = open_run(FAST.replace(n=800))
     qtbot.waitUntil(lambda: "Sampling" in run.status(), timeout=10_000)
     qtbot.waitUntil(lambda: len(children("problem")) == 1, timeout=10_000)
     os.kill(children("problem")[0].pid, signal.SIGKILL)
