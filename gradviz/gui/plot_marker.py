@@ -4,7 +4,8 @@
 bound, so every handler deduplicates on ``float(line.value())``. Where the user puts the
 marker (a drag, a double-click in a plot) is a request (``x_requested``); the marker then
 follows the model's x (:meth:`ProbeMarker.show`). ``drag_changed`` says when a drag of
-it begins and ends.
+it begins and ends; a hand that rests on the marker for RESTING_MS ends it too (the work
+that waited for the drag then runs for the x shown), and the next move begins another.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, QPointF, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, QPointF, Qt, QTimer, pyqtSignal
 
 from gradviz.gui.plot_items import PlotLook, with_alpha
+
+RESTING_MS = 1000
 
 
 class ProbeMarker(QObject):
@@ -30,6 +33,10 @@ class ProbeMarker(QObject):
         self._domain = (-float("inf"), float("inf"))
         self._dragging = False
         self._resetting = False
+        self._resting = QTimer(self)
+        self._resting.setSingleShot(True)
+        self._resting.setInterval(RESTING_MS)
+        self._resting.timeout.connect(self.end_drag)
         self.lines = tuple(
             self._line(plot, labelled=index == 0) for index, plot in enumerate(plots)
         )
@@ -101,18 +108,25 @@ class ProbeMarker(QObject):
             self.show(value)
             self.x_requested.emit(value)
 
-    def _on_line_moved(self, line: Any) -> None:
-        if self._resetting:
-            return
-        if line.moving and not self._dragging:
-            self._dragging = True
-            self.drag_changed.emit(True)
-        self._request(float(line.value()))
-
-    def _on_line_released(self, _line: Any) -> None:
+    def end_drag(self) -> None:
+        """The drag is over (released, the hand rests, or the plots were hidden)."""
+        self._resting.stop()
         if self._dragging:
             self._dragging = False
             self.drag_changed.emit(False)
+
+    def _on_line_moved(self, line: Any) -> None:
+        if self._resetting:
+            return
+        if line.moving:
+            self._resting.start()
+            if not self._dragging:
+                self._dragging = True
+                self.drag_changed.emit(True)
+        self._request(float(line.value()))
+
+    def _on_line_released(self, _line: Any) -> None:
+        self.end_drag()
 
     def _on_scene_clicked(self, event: Any) -> None:
         """A left double-click in any plot moves the probe there (clamped to the domain)."""

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QResizeEvent
+from PyQt6.QtGui import QHideEvent, QResizeEvent
 from PyQt6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from gradviz.core.numerics.results import DTYPES, ProbeReport
@@ -105,6 +105,11 @@ class PlotStack(style.PaletteFollower):
         self._show_problem()
 
     # ------------------------------------------------------------------- theme
+    def hideEvent(self, event: QHideEvent | None) -> None:
+        """A drag cannot go on out of sight (a release may never come)."""
+        super().hideEvent(event)
+        self.marker.end_drag()
+
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
         self._fit_legends()

@@ -52,6 +52,15 @@ class ProcessDriver(QThread):
         self._stopping.set()
         self._continue_stopped()
         self._wake()
+        if not self.isRunning() and not self.isFinished():
+            self._close_wake_pipe()  # never started: its run() will not close it
+
+    def _close_wake_pipe(self) -> None:
+        with self._lock:
+            if self._wake_write >= 0:
+                os.close(self._wake_read)
+                os.close(self._wake_write)
+                self._wake_write = -1
 
     def _wake(self) -> None:
         with self._lock:
@@ -95,10 +104,7 @@ class ProcessDriver(QThread):
         finally:
             for role in list(self._children):
                 self._stop_child(role)
-            with self._lock:
-                os.close(self._wake_read)
-                os.close(self._wake_write)
-                self._wake_write = -1
+            self._close_wake_pipe()
 
     def _step(self) -> None:
         deadline = self._deadline()

@@ -556,3 +556,24 @@ def test_values_that_all_underflow_to_zero_still_get_a_tickable_range(
     feed.truth(dataclasses.replace(records.truth, mu=flat, grad=flat))
     _, (y_lo, y_hi) = stack.plot_items()[1].vb.viewRange()
     assert y_hi - y_lo > 1e-3
+
+
+@pytest.mark.usefixtures("no_mouse_rate_limit")
+def test_a_drag_begins_with_the_first_move_and_ends_on_release_or_a_resting_hand(
+    qtbot, stack: PlotStack
+) -> None:
+    """Background work yields while the marker is dragged: the plots say when that is."""
+    changes: list[bool] = []
+    stack.drag_changed.connect(changes.append)
+    stack.graphics().scene().minDragTime = 0
+    start = viewport_point(stack, 1, 2.0)
+    send_mouse(stack, QEvent.Type.MouseMove, start, held=False)
+    send_mouse(stack, QEvent.Type.MouseButtonPress, start, held=True)
+    assert changes == []  # a press alone is no drag
+    send_mouse(stack, QEvent.Type.MouseMove, viewport_point(stack, 1, 1.5), held=True)
+    assert changes == [True]
+    qtbot.waitUntil(lambda: changes == [True, False], timeout=3000)  # the hand rests
+    send_mouse(stack, QEvent.Type.MouseMove, viewport_point(stack, 1, 1.0), held=True)
+    assert changes == [True, False, True]
+    send_mouse(stack, QEvent.Type.MouseButtonRelease, viewport_point(stack, 1, 1.0), held=False)
+    assert changes == [True, False, True, False]
