@@ -155,7 +155,7 @@ def _text(value: float | None) -> str:
 class ProblemEditor(QWidget):
     """Edit every field of a :class:`Problem`; emits ``problem_applied`` with a valid one."""
 
-    problem_applied = pyqtSignal(object)  # a valid Problem
+    problem_applied = pyqtSignal(Problem)  # a valid one
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
