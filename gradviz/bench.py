@@ -78,7 +78,7 @@ def _timed(function: Callable[[], Any]) -> float:
 def _naive_port(data: ProblemData) -> Callable[[float], None]:
     """What a user writes in TF2: the seed's expression under an eager GradientTape,
     rebuilding K and its inverse at every call, in both dtypes."""
-    from gradviz.core.numerics.paths import tf
+    from gradviz.core.numerics.tf_ops import tf
 
     problem, y_np = data.problem, data.y
     lo, hi = problem.domain

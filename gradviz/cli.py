@@ -32,13 +32,14 @@ from gradviz.core.io.session import Session, SessionError, load_session
 from gradviz.core.numerics.results import SPREAD_MAX_N
 from gradviz.core.problem.data import check_fits_memory
 from gradviz.core.problem.kernels import KERNELS
+from gradviz.core.problem.quantity import QUANTITIES
 from gradviz.core.problem.spec import (
     GRID_FIELDS,
     SOLVERS,
     Problem,
     ProblemError,
     Solver,
-    check_x,
+    check_probe,
     parse_number,
 )
 from gradviz.worker.stoppable import ComputeError
@@ -114,7 +115,18 @@ def _problem_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--period", metavar="P", help="periodic's period (1)")
     group.add_argument("--jitter", metavar="J", help="added to K's diagonal, >= 0 (0)")
     group.add_argument("--solver", metavar="|".join(SOLVERS), help="how K is used (inverse)")
-    group.add_argument("--x", metavar="X", help="probe position (2.0; with --data the middle)")
+    group.add_argument(
+        "--quantity",
+        metavar="|".join(QUANTITIES),
+        help="what is differentiated (mean-slope: d mu/dx); lml-*: the log marginal "
+        "likelihood's gradient in that parameter, probed along it",
+    )
+    group.add_argument(
+        "--x",
+        metavar="X",
+        help="probe position on the quantity's axis: x (2.0; with --data the middle), or "
+        "theta for an lml-* quantity (the problem's own value)",
+    )
     group.add_argument(
         "--session", metavar="FILE", help="start from a saved session; options given override it"
     )
@@ -212,7 +224,7 @@ def check_values(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
-NAMES = ("domain", "solver", "kernel")  # options whose value is not a number
+NAMES = ("domain", "solver", "kernel", "quantity")  # options whose value is not a number
 
 
 def problem_changes(args: argparse.Namespace) -> dict[str, object]:
@@ -230,6 +242,7 @@ def problem_changes(args: argparse.Namespace) -> dict[str, object]:
         "signal_variance": args.signal_variance,
         "alpha": args.alpha,
         "period": args.period,
+        "quantity": args.quantity,
     }
     changes = {
         name: value if name in NAMES else parse_number(value)
@@ -247,8 +260,16 @@ def problem_changes(args: argparse.Namespace) -> dict[str, object]:
     return changes
 
 
-def x_from_args(args: argparse.Namespace, default: float | None) -> float | None:
-    return default if args.x is None else check_x(parse_number(args.x))
+def x_from_args(
+    args: argparse.Namespace, problem: Problem, session: Session | None
+) -> float | None:
+    """The probe on ``problem``'s quantity's axis: ``--x``, else the session's where it
+    stands on the same axis (not with ``--data``), else None."""
+    if args.x is not None:
+        return check_probe(problem, parse_number(args.x))
+    if session is None or args.data is not None:
+        return None
+    return session.x if session.problem.measured.theta == problem.measured.theta else None
 
 
 def starting_point(
@@ -261,7 +282,7 @@ def starting_point(
     session = None if args.session is None else load_session(Path(args.session))
     changes = problem_changes(args) if changes is None else changes
     problem = (Problem() if session is None else session.problem).replace(**changes)
-    x = x_from_args(args, None if session is None or args.data else session.x)
+    x = x_from_args(args, problem, session)
     if x is None and args.data is not None:
         x = problem.default_x
     check_fits_memory(problem)
@@ -303,27 +324,27 @@ def report_text(problem: Problem, x: float, budget: float | None, form: str) -> 
     then every path and, with the rest of the budget, the measured advice: the table or
     JSON. The reference comes first: it needs no TensorFlow."""
     from gradviz.core.analysis.diagnosis import conditioning, diagnose
-    from gradviz.core.numerics.reference import ReferenceSolver
+    from gradviz.core.numerics.reference import reference_solver
     from gradviz.core.problem.data import problem_data
 
     data = problem_data(problem)
     reference, solver, spent = None, None, 0.0
     if budget is not None:
-        start = time.process_time()  # CPU seconds, as ReferenceSolver's budget counts them
-        solver = ReferenceSolver(data, budget / REPORT_BUDGET_SHARES)
+        start = time.process_time()  # CPU seconds, as the ball arithmetic's budget counts them
+        solver = reference_solver(data, budget / REPORT_BUDGET_SHARES)
         reference = solver.evaluate(x)
         spent = time.process_time() - start
-    from gradviz.core.analysis.advice import measure_advice
+    from gradviz.core.analysis.advice import advised_jitter, measure_advice
     from gradviz.core.io.report import Report, to_json, to_table
     from gradviz.core.numerics.probe import ProbeEngine
 
     result = ProbeEngine().probe(data, x, spread=problem.n <= SPREAD_MAX_N)
     advice = None
     if solver is not None and reference is not None and budget is not None:
-        known = {problem.jitter: reference}
+        known = {advised_jitter(problem, x): reference}
         left = max(0.0, budget - spent)
         advice = measure_advice(data, x, budget_s=left, reference_solver=solver, known=known)
-    diagnosis = diagnose(result, reference, conditioning(data))
+    diagnosis = diagnose(result, reference, conditioning(data, x))
     report = Report(result=result, reference=reference, diagnosis=diagnosis, advice=advice)
     return to_json(report) if form == "json" else to_table(report)
 
@@ -444,8 +465,12 @@ def _run_sweep(args: argparse.Namespace) -> int:
     output = _checked_output(args)
     problem, x, _ = starting_point(args)
     x = problem.default_x if x is None else x
+    from gradviz.core.analysis.sweep import jitter_sweep_refusal
     from gradviz.core.numerics.reference import DEFAULT_BUDGET_S
 
+    refusal = jitter_sweep_refusal(problem) if args.kind == "jitter" else None
+    if refusal is not None:
+        raise UsageError(f"sweep jitter: {refusal}")
     budget = _positive_seconds(args.budget, 3 * DEFAULT_BUDGET_S)
     from gradviz.worker.stoppable import run_stoppable
 
@@ -482,18 +507,18 @@ def curves_text(problem: Problem, points: int, budget: float | None, form: str) 
     None, as CSV or JSON (see gradviz.core.io.curve_export). The reference comes first: it
     needs no TensorFlow."""
     from gradviz.core.analysis.diagnosis import conditioning, precision_curves
-    from gradviz.core.numerics.reference import ReferenceSolver, reference_curve
+    from gradviz.core.numerics.reference import reference_curve, reference_solver
     from gradviz.core.problem.data import curve_grid, problem_data
 
     data = problem_data(problem)
     xs = curve_grid(problem, points)
     references = (
-        None if budget is None else ReferenceSolver(data, budget).evaluate_many(xs.tolist())
+        None if budget is None else reference_solver(data, budget).evaluate_many(xs.tolist())
     )
     from gradviz.core.io.curve_export import CurvesExport, to_csv, to_json
     from gradviz.core.numerics.probe import ProbeEngine
 
-    curves = ProbeEngine().curves(data, xs, spread=problem.n <= SPREAD_MAX_N)
+    curves = ProbeEngine().curves(data, xs, spread=problem.n <= SPREAD_MAX_N, band=False)
     export = CurvesExport(curves, None, None, None)
     if references is not None:
         truth = reference_curve(problem, xs.tolist(), references, complete=True)
@@ -529,6 +554,7 @@ def _run_screenshot(args: argparse.Namespace) -> int:
         )
     out = writable_target(args.out, args.force)
     problem, x, session = starting_point(args)
+    _window_shows(problem)
     from gradviz.gui.app import run_screenshot
     from gradviz.gui.export_dialog import ExportChoice
 
@@ -538,9 +564,20 @@ def _run_screenshot(args: argparse.Namespace) -> int:
     return run_screenshot(problem, x, choice, size, view=view, advice=not args.no_advice)
 
 
+def _window_shows(problem: Problem) -> None:
+    """The window draws the posterior mean's slope only, for now: report, curves and sweep
+    measure every quantity."""
+    if problem.quantity != "mean-slope":
+        raise UsageError(
+            f"--quantity {problem.quantity}: the window shows mean-slope only in this "
+            "version; use report, curves or sweep for the other quantities"
+        )
+
+
 def _run_gui(args: argparse.Namespace) -> int:
     changes = problem_changes(args)  # the data file is read once
-    _, x, session = starting_point(args, changes)  # fail fast, before Qt loads
+    problem, x, session = starting_point(args, changes)  # fail fast, before Qt loads
+    _window_shows(problem)
     from gradviz.gui.app import run_app
 
     return run_app(changes, x, reset=args.reset, session=session)

@@ -47,17 +47,19 @@ TOP_KEYS = {
 SPREAD_KEYS = {"samples", "grad_min", "grad_max", "grad_std", "significant_digits"}
 CONFIG_KEYS = {
     *("n", "domain", "length_scale", "seed", "mean", "jitter", "solver", "x"),
-    *("kernel", "signal_variance", "alpha", "period", "data"),
+    *("kernel", "signal_variance", "alpha", "period", "data", "quantity"),
 }
 DATA_KEYS = {"points", "x_sha256", "y_sha256"}  # config.data, null for a sample drawn here
 REFERENCE_KEYS = {
     *("status", "mu", "grad", "mu_radius", "grad_radius", "reason", "limit", "one_sided"),
+    *("value", "value_radius"),
 }
 ONE_SIDED_KEYS = {"left", "right", "left_radius", "right_radius"}
-LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius"}
+LIMIT_KEYS = {"jitter", "mu", "grad", "mu_radius", "grad_radius", "value", "value_radius"}
 RESULT_KEYS = {
     "dtype",
     "path",
+    "value",
     "mu",
     "grad",
     "correct_digits",
@@ -180,9 +182,15 @@ def contains(ball: Ball, value: arb) -> bool:
 # --- every kernel, written out from the issue's formulas (r = |d|) ------------------------------
 
 
-def arb_kernel(problem: Problem, d: arb) -> arb:
-    """k(d) of ``problem``'s kernel at the current precision, from issue 19's formulas."""
-    length, s = arb(problem.length_scale), arb(problem.signal_variance)
+def arb_kernel(problem: Problem, d: arb, params: Mapping[str, arb] | None = None) -> arb:
+    """k(d) of ``problem``'s kernel at the current precision, from issue 19's formulas;
+    ``params`` replaces parameters by balls (e.g. theta +/- 2^-90)."""
+    given = dict(params or {})
+
+    def parameter(name: str) -> arb:
+        return given[name] if name in given else arb(getattr(problem, name))
+
+    length, s = parameter("length_scale"), parameter("signal_variance")
     r = abs(d)
     if problem.kernel == "rbf":
         return s * (-(r * r) / (2 * length * length)).exp()
@@ -195,10 +203,10 @@ def arb_kernel(problem: Problem, d: arb) -> arb:
         u = arb(5).sqrt() * r / length
         return s * (1 + u + 5 * r * r / (3 * length * length)) * (-u).exp()
     if problem.kernel == "rational-quadratic":
-        a = arb(problem.alpha)
+        a = parameter("alpha")
         return s * (1 + r * r / (2 * a * length * length)) ** (-a)
     if problem.kernel == "periodic":
-        sine = (arb.pi() * r / arb(problem.period)).sin()
+        sine = (arb.pi() * r / parameter("period")).sin()
         return s * (-2 * sine * sine / (length * length)).exp()
     raise KeyError(problem.kernel)
 
@@ -228,5 +236,99 @@ def flint_slopes(
         at = arb(x)
         middle = mu(at)
         return middle, (middle - mu(at - h)) / h, (mu(at + h) - middle) / h
+    finally:
+        ctx.prec = saved
+
+
+# --- every quantity, written out from issue 20's formulas -----------------------------------
+
+# An LML quantity's theta: the problem's field it moves (issue 20).
+LML_THETA = {
+    "lml-lengthscale": "length_scale",
+    "lml-signal-variance": "signal_variance",
+    "lml-jitter": "jitter",
+    "lml-alpha": "alpha",
+    "lml-period": "period",
+}
+QUANTITY_NAMES = ["mean-slope", "variance-slope", *LML_THETA]
+
+
+def numpy_kernel(problem: Problem, d: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """k(d) in numpy float64 from issue 19's formulas, ``params`` replacing parameters."""
+
+    def parameter(name: str) -> float:
+        return float(params.get(name, getattr(problem, name)))
+
+    length, s, r = parameter("length_scale"), parameter("signal_variance"), np.abs(d)
+    if problem.kernel == "rbf":
+        return s * np.exp(-(r * r) / (2 * length * length))
+    if problem.kernel == "matern12":
+        return s * np.exp(-r / length)
+    if problem.kernel in ("matern32", "matern52"):
+        root = np.sqrt(3.0 if problem.kernel == "matern32" else 5.0) * r / length
+        extra = 0.0 if problem.kernel == "matern32" else 5 * r * r / (3 * length * length)
+        return s * (1 + root + extra) * np.exp(-root)
+    if problem.kernel == "rational-quadratic":
+        a = parameter("alpha")
+        return s * (1 + r * r / (2 * a * length * length)) ** (-a)
+    if problem.kernel == "periodic":
+        sine = np.sin(np.pi * r / parameter("period"))
+        return s * np.exp(-2 * sine * sine / (length * length))
+    raise KeyError(problem.kernel)
+
+
+def numpy_quantity(problem: Problem, points: np.ndarray, y: np.ndarray, t: float) -> float:
+    """The value of ``problem``'s quantity at the probe t in numpy float64: mu(x),
+    var(x) = k(x, x) - k(x)^T A^-1 k(x), or LML(theta) = -1/2 y^T A^-1 y - 1/2 log det A
+    - n/2 log 2 pi with A = K + jitter I (issue 20)."""
+    name = LML_THETA.get(problem.quantity)
+    params = {} if name is None else {name: t}
+    jitter = params.pop("jitter", problem.jitter)
+    matrix = numpy_kernel(problem, points[:, None] - points[None, :], params)
+    matrix = matrix + jitter * np.eye(len(points))
+    if name is not None:
+        _, logdet = np.linalg.slogdet(matrix)
+        quad = y @ np.linalg.solve(matrix, y)
+        return float(-quad / 2 - logdet / 2 - len(points) / 2 * np.log(2 * np.pi))
+    row = numpy_kernel(problem, t - points, {})
+    if problem.quantity == "mean-slope":
+        return float(row @ np.linalg.solve(matrix, y))
+    prior = numpy_kernel(problem, np.zeros(1), {})[0]
+    return float(prior - row @ np.linalg.solve(matrix, row))
+
+
+def flint_quantity(
+    problem: Problem, points: Sequence[float], y: Sequence[float], t: float, bits: int = 320
+) -> tuple[arb, arb]:
+    """(value, derivative) of ``problem``'s quantity at the probe t in ball arithmetic by
+    the plainest route: explicit matrices, certified solves and determinants (no inverse,
+    no trace), the derivative as the symmetric difference quotient with h = 2^-100 |t|
+    (its error ~h^2, far below any float64 digit). Independent of gradviz's forms."""
+    saved = ctx.prec
+    ctx.prec = bits
+    try:
+        p = [arb(v) for v in points]
+        b = arb_mat([[v] for v in y])
+        name = LML_THETA.get(problem.quantity)
+
+        def value(at: arb) -> arb:
+            params = {} if name is None else {name: at}
+            jitter = params.pop("jitter", arb(problem.jitter))
+            rows = [[arb_kernel(problem, a - c, params) for c in p] for a in p]
+            for i in range(len(p)):
+                rows[i][i] += jitter
+            matrix = arb_mat(rows)
+            if name is not None:
+                quad = (b.transpose() * matrix.solve(b))[0, 0]
+                n = len(p)
+                return -quad / 2 - matrix.det().log() / 2 - arb(n) * (2 * arb.pi()).log() / 2
+            k = arb_mat([[arb_kernel(problem, at - pi)] for pi in p])
+            if problem.quantity == "mean-slope":
+                return (k.transpose() * matrix.solve(b))[0, 0]
+            return arb_kernel(problem, arb(0)) - (k.transpose() * matrix.solve(k))[0, 0]
+
+        h = arb(2) ** -100 * max(abs(t), 1.0)
+        at = arb(t)
+        return value(at), (value(at + h) - value(at - h)) / (2 * h)
     finally:
         ctx.prec = saved

@@ -274,6 +274,7 @@ def check_json(document: dict, x: float) -> None:
         "alpha": None,
         "period": None,
         "data": None,
+        "quantity": "mean-slope",
         "x": x,
     }
     assert isinstance(document["condition_number"], float)

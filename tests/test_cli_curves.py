@@ -39,7 +39,8 @@ def test_json_matches_independent_ball_arithmetic_within_the_stated_radii(capsys
         assert abs(document["reference_mu"][i] - float(mu.mid())) < 1e-12
     for dtype in DTYPES:
         curve = document[dtype]
-        assert set(curve) == {"mu", "grad", "correct_digits", "spread_digits"}
+        assert set(curve) == {"value", "mu", "grad", "correct_digits", "spread_digits"}
+        assert curve["value"] == curve["mu"]  # mean-slope: the value is mu
         # float64 on a well-conditioned problem: many correct digits, estimated alike
         digits = curve["correct_digits"]
         assert all(d is not None and 0 <= d <= 17 for d in digits)

@@ -143,7 +143,7 @@ def broken_sessions(folder: Path) -> dict[str, Path]:
     files = {
         "malformed": '{"format": "gradviz-session",',
         "array": "[1, 2]",
-        "newer": to_json(SESSION).replace('"version": 2', '"version": 3'),
+        "newer": to_json(SESSION).replace('"version": 3', '"version": 4'),
         "bad-n": to_json(SESSION).replace('"n": 20', '"n": 1'),
         "nan": to_json(SESSION).replace('"x": 0.75', '"x": NaN'),
     }

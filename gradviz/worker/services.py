@@ -21,7 +21,7 @@ import time
 from multiprocessing.connection import Connection
 
 from gradviz.core.analysis.diagnosis import conditioning
-from gradviz.core.numerics.reference import ReferenceSolver, reference_curve
+from gradviz.core.numerics.reference import BallSolver, reference_curve, reference_solver
 from gradviz.core.numerics.results import SPREAD_MAX_N, Reference
 from gradviz.core.problem.data import ProblemData, curve_grid, data_from_sample, problem_data
 from gradviz.core.problem.spec import Problem
@@ -111,7 +111,7 @@ def with_spread(data: ProblemData) -> bool:
     return data.problem.n <= SPREAD_MAX_N
 
 
-def _answer(conn: Connection, problem: Problem, solver: ReferenceSolver, request: object) -> None:
+def _answer(conn: Connection, problem: Problem, solver: BallSolver, request: object) -> None:
     match request:
         case ReferenceRequest(x=x):
             conn.send(ReferenceDone(problem, x, solver.evaluate(x)))
@@ -120,7 +120,7 @@ def _answer(conn: Connection, problem: Problem, solver: ReferenceSolver, request
 
 
 def _chunked(
-    conn: Connection, problem: Problem, solver: ReferenceSolver, xs: list[float]
+    conn: Connection, problem: Problem, solver: BallSolver, xs: list[float]
 ) -> list[Reference]:
     """References at ``xs``, CURVE_CHUNK at a time, answering requests in between."""
     references: list[Reference] = []
@@ -153,7 +153,7 @@ def _problem_loop(conn: Connection, problem: Problem, budget_s: float | None) ->
         if budget_s is None:
             while True:
                 conn.recv()  # idle until terminated or the parent goes away
-        solver = ReferenceSolver(
+        solver = reference_solver(
             data, budget_s, on_progress=lambda text: conn.send(ReferenceProgress(problem, text))
         )
         solver.solve()

@@ -22,7 +22,7 @@ from gradviz.core.problem.spec import Problem
 
 PROBLEM = Problem(n=5)
 X = np.array([-1.0, 0.0, 1.0])
-DTYPE_KEYS = {"mu", "grad", "correct_digits", "spread_digits"}
+DTYPE_KEYS = {"value", "mu", "grad", "correct_digits", "spread_digits"}
 
 
 def export(with_reference: bool = True) -> CurvesExport:
@@ -45,7 +45,7 @@ def export(with_reference: bool = True) -> CurvesExport:
 def test_json_has_the_documented_keys_and_null_where_nothing_exists() -> None:
     document = json.loads(to_json(export()))
     assert set(document) == {
-        "config", "reference", "x", "reference_mu", "reference_grad",
+        "config", "reference", "x", "reference_value", "reference_mu", "reference_grad",
         "reference_grad_radius", "reference_jitter", "float32", "float64",
     }  # fmt: skip
     assert document["reference"] == {
@@ -75,9 +75,12 @@ def test_csv_flattens_the_same_columns_one_row_per_x() -> None:
     rows = list(csv.DictReader(io.StringIO(to_csv(export()))))
     assert len(rows) == 3
     assert list(rows[0]) == [
-        "x", "reference_mu", "reference_grad", "reference_grad_radius", "reference_jitter",
-        "float32_mu", "float32_grad", "float32_correct_digits", "float32_spread_digits",
-        "float64_mu", "float64_grad", "float64_correct_digits", "float64_spread_digits",
+        "x", "reference_value", "reference_mu", "reference_grad", "reference_grad_radius",
+        "reference_jitter",
+        "float32_value", "float32_mu", "float32_grad", "float32_correct_digits",
+        "float32_spread_digits",
+        "float64_value", "float64_mu", "float64_grad", "float64_correct_digits",
+        "float64_spread_digits",
     ]  # fmt: skip
     assert rows[1]["float32_mu"] == "" and float(rows[1]["float64_mu"]) == 2.0
     assert float(rows[2]["reference_grad"]) == 0.5

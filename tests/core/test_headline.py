@@ -73,7 +73,7 @@ def test_disagreeing_calls_are_named_with_both_numbers() -> None:
     exact = Reference("exact", mu=Ball(1.0, 0.0), grad=Ball(1.0, 1e-17), precision_bits=128)
     words = text(probe, exact, WELL)
     assert "differ in float32 (1 vs 1.5)" in words and "agree bit for bit in float64" in words
-    assert "The exact slope is 1 (ball arithmetic)." in words
+    assert "The exact d mu/dx is 1 (ball arithmetic)." in words
     assert "float64 has 15 correct digits" in words  # all float64 holds: -log10 2^-53
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradviz.core.problem.spec import Problem, ProblemError, check_x
+from gradviz.core.problem.spec import Problem, ProblemError, check_probe, check_x
 
 NAN, INF = math.nan, math.inf
 
@@ -295,5 +295,67 @@ def test_to_dict_is_plain_data() -> None:
         "signal_variance": 1.0,
         "alpha": None,
         "period": None,
+        "quantity": "mean-slope",
     }
     assert Problem(**problem.to_dict()) == problem
+
+
+# --- the quantity (issue 20) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"quantity": "slope"}, "one of mean-slope, variance-slope"),
+        ({"quantity": None}, "one of mean-slope"),
+        ({"quantity": "lml-alpha"}, "one the rbf kernel has: mean-slope"),
+        ({"quantity": "lml-period", "kernel": "matern52"}, "matern52 kernel"),
+        ({"quantity": "lml-jitter"}, "jitter 0 < jitter <= 1e+06"),
+        ({"quantity": "lml-jitter", "jitter": 2e6}, "2e+06 here"),
+    ],
+)
+def test_a_quantity_the_problem_cannot_have_is_named(
+    changes: dict[str, object], words: str
+) -> None:
+    with pytest.raises(ProblemError) as info:
+        Problem().replace(**changes)
+    assert info.value.field == "quantity" and words in str(info.value)
+
+
+def test_a_new_kernel_keeps_the_quantity_only_where_it_has_it() -> None:
+    problem = Problem(kernel="rational-quadratic", alpha=0.5, quantity="lml-alpha")
+    with pytest.raises(ProblemError, match="quantity"):
+        problem.replace(kernel="rbf")
+    assert problem.replace(kernel="rbf", quantity="lml-lengthscale").alpha is None
+
+
+@pytest.mark.parametrize(
+    ("problem", "default", "span"),
+    [
+        (Problem(), 2.0, (-5.0, 5.0)),
+        (Problem(quantity="variance-slope"), 2.0, (-5.0, 5.0)),
+        (Problem(quantity="lml-lengthscale"), 1.5, (0.015, 150.0)),
+        (Problem(quantity="lml-signal-variance", signal_variance=1e-5), 1e-5, (1e-6, 1e-3)),
+        (Problem(quantity="lml-jitter", jitter=1e-6), 1e-6, (1e-8, 1e-4)),
+        (Problem(quantity="lml-jitter", jitter=1e5), 1e5, (1e3, 1e6)),
+    ],
+)
+def test_the_probe_starts_at_theta_and_spans_two_decades(
+    problem: Problem, default: float, span: tuple[float, float]
+) -> None:
+    assert problem.default_x == default
+    lo, hi = problem.probe_domain
+    assert lo == pytest.approx(span[0]) and hi == pytest.approx(span[1])
+    assert check_probe(problem, default) == default
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value"),
+    [("lml-lengthscale", 0.0), ("lml-lengthscale", -1.5), ("lml-lengthscale", 2e6),
+     ("lml-jitter", 0.0), ("lml-jitter", float("nan")), ("mean-slope", 2e6), ("lml-period", "x")],
+)  # fmt: skip
+def test_a_probe_off_the_quantitys_axis_is_refused(quantity: str, value: object) -> None:
+    problem = Problem(jitter=1e-3, kernel="periodic", quantity=quantity)
+    with pytest.raises(ProblemError) as info:
+        check_probe(problem, value)
+    assert info.value.field == "x"

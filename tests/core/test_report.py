@@ -164,6 +164,7 @@ def test_json_of_a_real_probe(good: Report) -> None:
         "alpha": None,
         "period": None,
         "data": None,
+        "quantity": "mean-slope",
         "x": 2.0,
     }
     p = np.linspace(-5.0, 5.0, 20)
@@ -228,6 +229,8 @@ def test_json_of_failed_cells_and_an_undetermined_reference(broken: Report) -> N
         "grad": -0.72930058003192755,
         "mu_radius": 6e-15,
         "grad_radius": 5.2e-17,
+        "value": 2.6110943,
+        "value_radius": 6e-15,
     }
 
 

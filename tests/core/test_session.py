@@ -89,7 +89,7 @@ def test_save_then_load_gives_an_equal_session(tmp_path: Path, session: Session)
     assert load_session(path) == session
     raw = json.loads(path.read_text(encoding="utf-8"))
     assert raw["format"] == "gradviz-session"
-    assert raw["version"] == 2
+    assert raw["version"] == 3
     assert set(raw) == {"format", "version", "problem", "data", "x", "view"}
     assert raw["problem"] == session.problem.to_dict()
     assert raw["data"] is None  # no y pinned: it is drawn again on load
@@ -106,7 +106,7 @@ def test_the_file_is_standard_json() -> None:
     text = to_json(SAMPLE)
     json.loads(text, parse_constant=strict)
     assert parse_session(text) == SAMPLE
-    assert FORMAT == "gradviz-session" and VERSION == 2
+    assert FORMAT == "gradviz-session" and VERSION == 3
 
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
@@ -333,9 +333,9 @@ def test_x_range_null_and_integers_are_accepted() -> None:
 
 def test_a_newer_version_is_named_as_such() -> None:
     doc = document()
-    doc["version"] = 3
+    doc["version"] = 4
     message = rejected_document(doc)
-    assert "newer" in message and "3" in message
+    assert "newer" in message and "4" in message
 
 
 @pytest.mark.parametrize("version", [0, -1, "1", True, 1.0, None, [1]])
@@ -718,7 +718,7 @@ def test_a_version_1_session_still_opens_and_draws_its_sample() -> None:
     doc = document()
     doc["version"] = 1
     del doc["data"]
-    for key in ("kernel", "signal_variance", "alpha", "period"):
+    for key in ("kernel", "signal_variance", "alpha", "period", "quantity"):
         del doc["problem"][key]
     session = parse_session(json.dumps(doc))
     assert session.problem == SAMPLE.problem and session.problem.y is None
@@ -749,3 +749,30 @@ def test_a_session_whose_n_disagrees_with_its_data() -> None:
     doc = json.loads(to_json(DATA_SESSION))
     doc["problem"]["n"] = 5
     assert "problem.n is 5 but the data gives 4" in rejected_document(doc)
+
+
+def test_a_session_carries_its_quantity_and_its_probe_on_that_axis(tmp_path: Path) -> None:
+    """Format 3: the quantity is a problem field; x is checked on the quantity's axis
+    (theta for an LML quantity, where it must be positive)."""
+    problem = Problem(n=12, jitter=1e-3, kernel="periodic", period=2.0, quantity="lml-period")
+    session = Session(problem=problem, x=3.5)
+    path = tmp_path / "lml.json"
+    save_session(path, session)
+    assert load_session(path) == session
+    doc = json.loads(to_json(session))
+    assert doc["problem"]["quantity"] == "lml-period"
+    doc["x"] = -1.0
+    assert "x: -1.0 is not allowed" in rejected_document(doc)
+    doc["x"] = 2.0
+    doc["problem"]["kernel"] = "rbf"
+    doc["problem"]["period"] = None
+    assert "problem.quantity: 'lml-period'" in rejected_document(doc)
+
+
+def test_a_version_2_session_opens_as_the_mean_slope() -> None:
+    doc = document()
+    doc["version"] = 2
+    del doc["problem"]["quantity"]
+    assert parse_session(json.dumps(doc)) == SAMPLE
+    doc["problem"]["quantity"] = "mean-slope"
+    assert "unknown keys: quantity" in rejected_document(doc)

@@ -31,7 +31,8 @@ from gradviz.core.analysis.sweep import (
     SweepRow,
     log_grid,
 )
-from gradviz.core.numerics.reference import ReferenceSolver
+from gradviz.core.numerics.reference import BallSolver
+from gradviz.core.numerics.reference import reference_solver as solver_for
 from gradviz.core.numerics.results import (
     DTYPES,
     FAILURE_WORDS,
@@ -318,18 +319,24 @@ def measure_advice(
     x: float,
     *,
     budget_s: float,
-    reference_solver: ReferenceSolver | None = None,
+    reference_solver: BallSolver | None = None,
     known: Mapping[float, Reference] | None = None,
     on_progress: Callable[[str], None] = lambda text: None,
 ) -> Advice:
     """Measure the advice for ``data``'s problem at x: the coarse grid, then the
     neighbours of each dtype's best, the references of both within ``budget_s``.
     ``known`` passes references already solved (e.g. the report's at the problem's own
-    jitter) and ``reference_solver`` one whose kernel matrices can be reused."""
+    jitter) and ``reference_solver`` one whose kernel matrices can be reused.
+
+    For an LML quantity the jitter is part of the likelihood (the noise variance; for
+    lml-jitter the probe itself): another jitter is another model, not a better
+    computation of this one. So only the solvers and dtypes are compared, at the
+    problem's own jitter (lml-jitter: the probe's), against that problem's exact answer."""
     problem = data.problem
-    solver = reference_solver or ReferenceSolver(data, budget_s, on_progress)
+    solver = reference_solver or solver_for(data, budget_s, on_progress)
     measurements = JitterMeasurements(data, x, solver, known=known)
-    coarse = coarse_jitters(problem.jitter)
+    own = advised_jitter(problem, x)
+    coarse = (own,) if problem.measured.is_lml else coarse_jitters(problem.jitter)
     measurements.gradients(coarse, on_progress)
     # The budget is the ball arithmetic's CPU time (as ReferenceSolver counts it), not
     # TensorFlow's nor the machine's load.
@@ -338,7 +345,13 @@ def measure_advice(
     used = time.process_time() - start
     rough = measurements.sweep()
     finer = {near for best in rough.best.values() if best for near in neighbours(best.jitter)}
-    if finer:
+    if finer and not problem.measured.is_lml:
         measurements.gradients(sorted(finer), on_progress)
         measurements.references(sorted(finer), max(budget_s - used, 0.0))
-    return advice_from(measurements.sweep(), problem.solver, problem.jitter)
+    return advice_from(measurements.sweep(), problem.solver, own)
+
+
+def advised_jitter(problem: Problem, x: float) -> float:
+    """The jitter of the problem as given at the probe x: its own, or for lml-jitter the
+    probe (the jitter is that quantity's axis)."""
+    return x if problem.measured.theta == "jitter" else problem.jitter

@@ -30,7 +30,7 @@ from gradviz.core.numerics.results import (
     ReferenceState,
     Verdict,
 )
-from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.data import ProblemData, probe_matrix
 
 # A reference ball that does not fix this many digits of its value (radius > 1e-3 |mid|)
 # is not counted against at all: its digits would be noise.
@@ -56,10 +56,13 @@ def carried_digits(dtype: DType) -> float:
     return -math.log10(float(np.finfo(dtype).eps))
 
 
-def conditioning(data: ProblemData) -> Conditioning:
-    """Condition number of ``K + jitter I`` (O(n^3): call it once per problem)."""
+def conditioning(data: ProblemData, at: float | None = None) -> Conditioning:
+    """Condition number of ``K + jitter I`` (O(n^3): call it once per problem), as the
+    problem has it, or with ``at`` as its quantity has it at that probe (an LML quantity's
+    K at theta = ``at``)."""
     problem = data.problem
-    kernel = data.kernel + problem.jitter * np.eye(problem.n)  # [n, n]
+    matrix, jitter = (data.kernel, problem.jitter) if at is None else probe_matrix(data, at)
+    kernel = matrix + jitter * np.eye(problem.n)  # [n, n]
     eigenvalues = np.abs(np.linalg.eigvalsh(kernel))
     lambda_max, lambda_min = float(eigenvalues.max()), float(eigenvalues.min())
     floor = problem.n * float(np.finfo(np.float64).eps) * lambda_max

@@ -119,7 +119,8 @@ def _kink(result: ProbeResult, sides: tuple[Ball, Ball]) -> str:
     """At a data point of a kernel with a kink, there is no slope to be right about."""
     left, right = (side.mid for side in sides)
     return (
-        f"mu is not differentiable at x = {result.x:g}: x is a data point and the "
+        f"{result.problem.measured.value} is not differentiable at x = {result.x:g}: x is "
+        "a data point and the "
         f"{result.problem.kernel} kernel has a kink there (|x - p|), so no number is the "
         f"true slope; from the left it is {left:.6g}, from the right {right:.6g}, and "
         f"taking sign(0) = 0 at the kink, as TensorFlow's gradients do, gives their mean "
@@ -151,14 +152,15 @@ def _truth(result: ProbeResult, reference: Reference | None) -> str:
         return "There is no reference to say what the true value is."
     if reference.one_sided is not None:
         return _kink(result, reference.one_sided)
+    slope = result.problem.measured.slope
     if reference.status == "exact" and reference.grad is not None:
         grad = reference.grad
         if grad.mid == 0:
             return (
-                f"The exact slope is within {sci(grad.radius)} of 0 (ball arithmetic), "
+                f"The exact {slope} is within {sci(grad.radius)} of 0 (ball arithmetic), "
                 "below float64's smallest number."
             )
-        return f"The exact slope is {grad.mid:.6g} (ball arithmetic)."
+        return f"The exact {slope} is {grad.mid:.6g} (ball arithmetic)."
     if reference.limit is not None:
         return (
             f"The exact problem has no certified answer; its limit as jitter -> 0 "

@@ -24,7 +24,12 @@ from functools import partial
 import numpy as np
 
 from gradviz.core.analysis.diagnosis import Conditioning, correct_digits, digits_left
-from gradviz.core.numerics.reference import DEFAULT_BUDGET_S, ReferenceSolver, mu_and_grad
+from gradviz.core.numerics.reference import (
+    DEFAULT_BUDGET_S,
+    BallSolver,
+    mu_and_grad,
+    reference_solver,
+)
 from gradviz.core.numerics.results import (
     DTYPES,
     Ball,
@@ -33,7 +38,8 @@ from gradviz.core.numerics.results import (
     JitterGradient,
     Reference,
 )
-from gradviz.core.problem.data import ProblemData
+from gradviz.core.problem.data import ProblemData, probe_matrix
+from gradviz.core.problem.quantity import QUANTITY, Quantity, central_step, step_scale
 from gradviz.core.problem.spec import SOLVERS, Problem, Solver
 
 PER_DECADE = 2
@@ -195,9 +201,10 @@ def best_per_dtype(rows: Sequence[SweepRow]) -> dict[DType, Best | None]:
     return best
 
 
-def extreme_eigenvalues(data: ProblemData) -> tuple[float, float]:
-    """(lmin, lmax) of K without jitter, in float64 (O(n^3), once per sweep)."""
-    eigenvalues = np.linalg.eigvalsh(data.kernel)  # ascending
+def extreme_eigenvalues(data: ProblemData, t: float) -> tuple[float, float]:
+    """(lmin, lmax) of K without jitter as the quantity has it at the probe t (an LML
+    quantity's K at theta = t), in float64 (O(n^3), once per sweep)."""
+    eigenvalues = np.linalg.eigvalsh(probe_matrix(data, t)[0])  # ascending
     return float(eigenvalues[0]), float(eigenvalues[-1])
 
 
@@ -208,7 +215,8 @@ class JitterMeasurements:
 
     Each (solver, dtype) is traced once per :meth:`gradients` call that needs it
     (:class:`JitterFunction`); each jitter's reference is solved once, by one
-    :class:`ReferenceSolver` whose kernel matrices are reused at every precision.
+    ball-arithmetic solver (:func:`reference_solver`; for the slopes in x its kernel
+    matrices are reused at every precision).
     ``known`` holds references already found elsewhere (the report's own), so they are
     not solved twice. TensorFlow is imported on the first :meth:`gradients`.
     """
@@ -217,7 +225,7 @@ class JitterMeasurements:
         self,
         data: ProblemData,
         x: float,
-        reference_solver: ReferenceSolver,
+        reference_solver: BallSolver,
         *,
         solvers: Sequence[Solver] = SOLVERS,
         known: Mapping[float, Reference] | None = None,
@@ -238,7 +246,7 @@ class JitterMeasurements:
         from gradviz.core.numerics.sweep_paths import JitterFunction
 
         if self._eigenvalues is None:
-            self._eigenvalues = extreme_eigenvalues(self.data)
+            self._eigenvalues = extreme_eigenvalues(self.data, self.x)
         for dtype in DTYPES:
             for solver in self.solvers:
                 done = self._gradients.setdefault((solver, dtype), {})
@@ -273,7 +281,7 @@ class JitterMeasurements:
             for key, cells in self._gradients.items()
         }
         references = {j: self._references[j] for j in measured if j in self._references}
-        eigenvalues = self._eigenvalues or extreme_eigenvalues(self.data)
+        eigenvalues = self._eigenvalues or extreme_eigenvalues(self.data, self.x)
         rows = sweep_rows(gradients, references, eigenvalues)
         return JitterSweep(
             problem=self.data.problem,
@@ -284,6 +292,16 @@ class JitterMeasurements:
             best=best_per_dtype(rows),
             seconds=time.perf_counter() - self._start,
         )
+
+
+def jitter_sweep_refusal(problem: Problem) -> str | None:
+    """Why the jitter sweep does not apply to ``problem``'s quantity, or None."""
+    if problem.measured.theta != "jitter":
+        return None
+    return (
+        "the jitter sweep varies the jitter, which is lml-jitter's own axis (its probe): "
+        "use sweep step, or report's advice to compare the solvers at this jitter"
+    )
 
 
 def jitter_sweep(
@@ -302,9 +320,13 @@ def jitter_sweep(
 
     ``on_partial`` gets the sweep so far: once the gradients are in (no digits yet), then
     after each reference (largest jitter first), the jitter-free answer being the best
-    one found so far."""
+    one found so far. Raises ValueError for a quantity whose axis is the jitter
+    (:func:`jitter_sweep_refusal`)."""
+    refusal = jitter_sweep_refusal(data.problem)
+    if refusal is not None:
+        raise ValueError(refusal)
     grid = jitter_grid() if jitters is None else tuple(jitters)
-    solver = ReferenceSolver(data, budget_s, on_progress)
+    solver = reference_solver(data, budget_s, on_progress)
     measurements = JitterMeasurements(data, x, solver, solvers=solvers)
     measurements.gradients(grid, on_progress)
     on_partial(measurements.sweep())
@@ -312,15 +334,16 @@ def jitter_sweep(
     return measurements.sweep()
 
 
-def step_grid(x: float) -> tuple[float, ...]:
-    """h from 1e-12 to 1e-1 times max(1, |x|), STEP_PER_DECADE a decade. [m]"""
-    scale = max(1.0, abs(x))
+def step_grid(x: float, quantity: Quantity = QUANTITY["mean-slope"]) -> tuple[float, ...]:
+    """h from 1e-12 to 1e-1 times the probe's :func:`step_scale` (max(1, |x|) in x, theta
+    along theta), STEP_PER_DECADE a decade. [m]"""
+    scale = step_scale(quantity, x)
     return tuple(h * scale for h in log_grid(STEP_DECADES, STEP_PER_DECADE))
 
 
-def default_step(dtype: DType, x: float) -> float:
-    """The ``central_difference`` path's h = cbrt(eps) max(1, |x|)."""
-    return math.cbrt(float(np.finfo(dtype).eps)) * max(1.0, abs(x))
+def default_step(dtype: DType, x: float, quantity: Quantity = QUANTITY["mean-slope"]) -> float:
+    """The ``central_difference`` path's h (:func:`central_step`)."""
+    return central_step(quantity, float(np.finfo(dtype).eps), x)
 
 
 def central_differences(
@@ -360,15 +383,16 @@ def step_sweep(
     budget_s: float = DEFAULT_BUDGET_S,
     on_progress: Callable[[str], None] = lambda message: None,
 ) -> StepSweep:
-    """The central difference of the ``function`` path's mu at x for every h on
-    :func:`step_grid` and each dtype, against the reference of the problem (or its
+    """The central difference of the ``function`` path's value at the probe x for every h
+    on :func:`step_grid` and each dtype, against the reference of the problem (or its
     jitter limit). The references come first: they need no TensorFlow."""
     start = time.perf_counter()
-    steps = step_grid(x)
-    spacing = THIRD_DERIVATIVE_SPACING * max(1.0, abs(x))
-    solver = ReferenceSolver(data, budget_s, on_progress)
+    quantity = data.problem.measured
+    steps = step_grid(x, quantity)
+    spacing = THIRD_DERIVATIVE_SPACING * step_scale(quantity, x)
+    solver = reference_solver(data, budget_s, on_progress)
     around = solver.evaluate_many([x - spacing, x, x + spacing])
-    from gradviz.core.numerics.sweep_paths import function_mu
+    from gradviz.core.numerics.sweep_paths import function_values
 
     reference = around[1]
     truth, reference_jitter = _grad(reference), data.problem.jitter if _grad(reference) else None
@@ -380,7 +404,7 @@ def step_sweep(
     rounding: dict[DType, float | None] = {}
     for dtype in DTYPES:
         on_progress(f"central differences in {dtype}")
-        grads = central_differences(partial(function_mu, data, dtype), dtype, x, steps)
+        grads = central_differences(partial(function_values, data, dtype), dtype, x, steps)
         errors = np.abs(grads - truth.mid) if truth is not None else np.full(len(steps), np.nan)
         truncation[dtype] = c_t
         rounding[dtype] = None if mu_scale is None else mu_scale * float(np.finfo(dtype).eps)
@@ -397,7 +421,7 @@ def step_sweep(
         problem=data.problem,
         x=x,
         rows=tuple(rows),
-        default_h={dtype: default_step(dtype, x) for dtype in DTYPES},
+        default_h={dtype: default_step(dtype, x, quantity) for dtype in DTYPES},
         reference=reference,
         reference_jitter=reference_jitter,
         truncation=truncation,

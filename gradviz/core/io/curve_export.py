@@ -1,10 +1,13 @@
 """The curves the window draws, as data: ``gradviz curves`` and File > Export data.
 
-One document per problem: the x grid, the reference (or its jitter limit) with the
-radius of its d mu/dx and the jitter of the problem it solves (``reference_jitter``:
-the problem's own where the exact answer is fixed, the limit's where it is not), and per
-dtype mu, d mu/dx, their correct digits against that reference and the spread's
-significant digits. JSON has no NaN, so every value that
+One document per problem: the probe grid ``x`` (x, or an LML quantity's theta), the
+reference (or its jitter limit) of the quantity's value and derivative with the radius
+of the derivative and the jitter of the problem it solves (``reference_jitter``: the
+problem's own where the exact answer is fixed, the limit's where it is not), and per
+dtype the value, the derivative (``grad``), its correct digits against that reference
+and the spread's significant digits; the ``mu`` columns repeat the value for mean-slope
+(the posterior mean) and are empty for the other quantities. JSON has no NaN, so every
+value that
 does not exist is ``null``; CSV leaves it empty. Pure formatting: nothing is computed.
 """
 
@@ -22,8 +25,9 @@ import numpy as np
 
 from gradviz.core.numerics.results import DTYPES, Curves, PrecisionCurves, Reference, ReferenceCurve
 
-DTYPE_COLUMNS = ("mu", "grad", "correct_digits", "spread_digits")
+DTYPE_COLUMNS = ("value", "mu", "grad", "correct_digits", "spread_digits")
 REFERENCE_COLUMNS = (
+    "reference_value",
     "reference_mu",
     "reference_grad",
     "reference_grad_radius",
@@ -71,21 +75,27 @@ def _reference_jitters(truth: ReferenceCurve, own: float) -> list[float | None]:
 
 
 def columns(export: CurvesExport) -> dict[str, list[float | None]]:
-    """Every column of the document, flattened: ``x``, the reference's, ``float32_mu``..."""
+    """Every column of the document, flattened: ``x``, the reference's, ``float32_value``..."""
     curves, truth, precision = export.curves, export.reference_curve, export.precision
     size = len(curves.x)
     if truth is not None and not np.array_equal(truth.x, curves.x):
         raise ValueError("the reference curve was evaluated on another grid of x")
     table: dict[str, list[float | None]] = {"x": _values(curves.x, size)}
-    balls = (None,) * 3 if truth is None else (truth.mu, truth.grad, truth.grad_radius)
-    for name, array in zip(REFERENCE_COLUMNS[:3], balls, strict=True):
+    is_mean = curves.problem.quantity == "mean-slope"
+    balls = (
+        (None,) * 4
+        if truth is None
+        else (truth.mu, truth.mu if is_mean else None, truth.grad, truth.grad_radius)
+    )
+    for name, array in zip(REFERENCE_COLUMNS[:4], balls, strict=True):
         table[name] = _values(array, size)
     table["reference_jitter"] = (
         [None] * size if truth is None else _reference_jitters(truth, curves.problem.jitter)
     )
     for dtype in DTYPES:
         digits = None if precision is None else precision.digits[dtype]
-        arrays = (curves.mu[dtype], curves.grad[dtype], digits, curves.spread_digits.get(dtype))
+        mu = curves.mu[dtype] if is_mean else None
+        arrays = (curves.mu[dtype], mu, curves.grad[dtype], digits, curves.spread_digits.get(dtype))
         for name, array in zip(DTYPE_COLUMNS, arrays, strict=True):
             table[f"{dtype}_{name}"] = _values(array, size)
     return table

@@ -31,6 +31,7 @@ from gradviz.core.numerics.results import (
     Spread,
     Verdict,
 )
+from gradviz.core.problem.quantity import QUANTITY, Quantity
 
 WIDTH = 80
 
@@ -50,11 +51,14 @@ def _number(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def reference_json(reference: Reference | None) -> dict[str, Any] | None:
-    """The ``reference`` object of the JSON contract (None when not computed)."""
+def reference_json(reference: Reference | None, quantity: Quantity) -> dict[str, Any] | None:
+    """The ``reference`` object of the JSON contract (None when not computed): ``value``
+    and ``grad`` are the quantity's value and derivative; ``mu`` repeats the value for
+    mean-slope (the posterior mean) and is null for the other quantities."""
     if reference is None:
         return None
     limit = reference.limit
+    is_mean = quantity.name == "mean-slope"
 
     def mid(ball: Ball | None) -> float | None:
         return None if ball is None else _number(ball.mid)
@@ -65,20 +69,24 @@ def reference_json(reference: Reference | None) -> dict[str, Any] | None:
     sides = reference.one_sided
     return {
         "status": reference.status,
-        "mu": mid(reference.mu),
+        "value": mid(reference.mu),
         "grad": mid(reference.grad),
-        "mu_radius": radius(reference.mu),
+        "value_radius": radius(reference.mu),
         "grad_radius": radius(reference.grad),
+        "mu": mid(reference.mu) if is_mean else None,
+        "mu_radius": radius(reference.mu) if is_mean else None,
         "precision_bits": reference.precision_bits,
         "reason": reference.reason,
         "limit": None
         if limit is None
         else {
             "jitter": limit.jitter,
-            "mu": mid(limit.mu),
+            "value": mid(limit.mu),
             "grad": mid(limit.grad),
-            "mu_radius": radius(limit.mu),
+            "value_radius": radius(limit.mu),
             "grad_radius": radius(limit.grad),
+            "mu": mid(limit.mu) if is_mean else None,
+            "mu_radius": radius(limit.mu) if is_mean else None,
         },
         "one_sided": None
         if sides is None
@@ -159,18 +167,21 @@ def spread_words(spread: Spread | None, dtype: DType) -> str:
 def to_json(report: Report) -> str:
     """The documented JSON object, indented for people and parseable by machines."""
     result, diagnosis = report.result, report.diagnosis
+    quantity = result.problem.measured
+    is_mean = quantity.name == "mean-slope"
     document = {
         "config": {**result.problem.config(), "x": result.x},
         "condition_number": _number(diagnosis.condition_number),
         "condition_number_is_lower_bound": diagnosis.condition_saturated,
-        "reference": reference_json(report.reference),
+        "reference": reference_json(report.reference, quantity),
         "digits_against": diagnosis.digits_against,
         "results": [
             {
                 "dtype": cell.dtype,
                 "path": cell.path,
-                "mu": _number(cell.mu),
+                "value": _number(cell.mu),
                 "grad": _number(cell.grad),
+                "mu": _number(cell.mu) if is_mean else None,
                 "correct_digits": diagnosis.correct_digits[(cell.path, cell.dtype)],
                 "status": cell.status,
                 "error": cell.error,
@@ -201,7 +212,7 @@ _UNCHECKED: dict[ReferenceState, str] = {
     ReferenceState.NONE: "not checked (no reference)",
     ReferenceState.PENDING: "not checked yet (reference pending)",
     ReferenceState.UNDETERMINED: "not checkable (the exact problem has no certified answer)",
-    ReferenceState.NOT_DIFFERENTIABLE: "not checkable (mu has a kink at x: no slope exists)",
+    ReferenceState.NOT_DIFFERENTIABLE: "not checkable (a kink at x: no slope exists)",
     ReferenceState.EXACT: "no path produced a number",
 }
 
@@ -265,10 +276,14 @@ def advice_lines(advice: Advice | None) -> list[str]:
     if advice is None:
         return []
     truth = "none" if advice.truth_jitter is None else jitter_words(advice.truth_jitter)
-    lines = [
-        f"advice (measured here: the function path's digits about the jitter-free answer, "
-        f"the reference at jitter {truth}):"
-    ]
+    if advice.problem.measured.is_lml:
+        about = (
+            f"the exact answer at jitter {truth} (part of the likelihood: only solvers and "
+            "dtypes are compared)"
+        )
+    else:
+        about = f"the jitter-free answer, the reference at jitter {truth}"
+    lines = [f"advice (measured here: the function path's digits about {about}):"]
     for label, records in (("as given", advice.as_given), ("advised", advice.advised)):
         for dtype in DTYPES:
             measured = records[dtype]
@@ -291,20 +306,23 @@ def format_ball(ball: Ball) -> str:
     return f"{ball.mid:.17g} +/- {sci(ball.radius, 1)}"
 
 
-def reference_words(reference: Reference | None) -> tuple[str, list[str]]:
-    """The reference in words: what joins them to the word "reference" (" " or ": ")
-    and the lines that follow it."""
+def reference_words(
+    reference: Reference | None, quantity: Quantity = QUANTITY["mean-slope"]
+) -> tuple[str, list[str]]:
+    """The reference of ``quantity``'s derivative in words: what joins them to the word
+    "reference" (" " or ": ") and the lines that follow it."""
     if reference is None:
         return ": ", ["not computed (--no-reference)"]
+    slope = quantity.slope
     if reference.status == "exact" and reference.grad is not None:
         bits = reference.precision_bits
         below = ", below float64's smallest number" if reference.grad.mid == 0 else ""
-        line = f"d mu/dx = {format_ball(reference.grad)} ({bits}-bit ball arithmetic{below})"
+        line = f"{slope} = {format_ball(reference.grad)} ({bits}-bit ball arithmetic{below})"
         return " ", [line]
     lines = [f"undetermined: {reference.reason}"]
     if reference.limit is not None:
         lines.append(
-            f"its jitter {sci(reference.limit.jitter)} limit: d mu/dx = "
+            f"its jitter {sci(reference.limit.jitter)} limit: {slope} = "
             f"{format_ball(reference.limit.grad)}"
         )
     if reference.one_sided is not None:
@@ -314,9 +332,9 @@ def reference_words(reference: Reference | None) -> tuple[str, list[str]]:
     return ": ", lines
 
 
-def reference_lines(reference: Reference | None) -> list[str]:
+def reference_lines(reference: Reference | None, quantity: Quantity) -> list[str]:
     """The reference in words, as the table prints it."""
-    joint, (first, *rest) = reference_words(reference)
+    joint, (first, *rest) = reference_words(reference, quantity)
     return [f"reference{joint}{first}", *(f"  {line}" for line in rest)]
 
 
@@ -373,7 +391,9 @@ def _wrapped(lines: list[str]) -> list[str]:
 def to_table(report: Report) -> str:
     """An aligned, 80-column summary: one row per path, both dtypes side by side."""
     result, diagnosis = report.result, report.diagnosis
-    header = f"{'d mu/dx by path':<19}{'float32':>15} {'ok':>3}  {'float64':>24} {'ok':>3}"
+    quantity = result.problem.measured
+    title = f"{quantity.slope} by path"
+    header = f"{title:<19}{'float32':>15} {'ok':>3}  {'float64':>24} {'ok':>3}"
     rows, notes = [], []
     for spec in PATH_SPECS:
         row = f"{spec.label:<19}"
@@ -398,7 +418,7 @@ def to_table(report: Report) -> str:
         *advice_lines(report.advice),
         *([""] if report.advice is not None else []),
         condition_line(diagnosis),
-        *reference_lines(report.reference),
+        *reference_lines(report.reference, quantity),
         "",
     ]
     after = [f"{_digits_legend(report)}; carried: {carried}", ""]

@@ -238,7 +238,13 @@ if __name__ == "__main__":
 
 def script_unsupported(problem: Problem) -> str | None:
     """Why the program cannot reproduce ``problem`` (None when it can): it is written for
-    the seed's kernel on the generated grid."""
+    the seed's kernel on the generated grid, for the posterior mean's slope."""
+    if problem.quantity != "mean-slope":
+        return (
+            f"--quantity {problem.quantity} is not written as a standalone program: it "
+            "reproduces the seed's two calls for the posterior mean's slope (mean-slope) "
+            "only; use report for the other quantities"
+        )
     if problem.from_file or problem.kernel != "rbf" or problem.signal_variance != 1.0:
         return (
             "the standalone program is written for the seed's kernel (rbf, signal variance "

@@ -28,12 +28,12 @@ from gradviz.core.problem.spec import (
     Problem,
     ProblemError,
     check_coordinate,
-    check_x,
+    check_probe,
 )
 from gradviz.core.problem.vector import Vector
 
 FORMAT = "gradviz-session"
-VERSION = 2
+VERSION = 3
 MAX_BYTES = 1_000_000  # 5000 points of x and y as hex strings take about 350 kB
 # The problem's keys in each format version.
 PROBLEM_KEYS: dict[int, tuple[str, ...]] = {
@@ -52,6 +52,8 @@ PROBLEM_KEYS: dict[int, tuple[str, ...]] = {
         "period",
     ),
 }
+# Version 3 adds the quantity (older files measured the mean's slope).
+PROBLEM_KEYS[3] = (*PROBLEM_KEYS[2], "quantity")
 
 
 class SessionError(ValueError):
@@ -150,7 +152,7 @@ def parse_session(text: str) -> Session:
     _expect_keys("the session", document, keys if version == 1 else keys | {"data"})
     problem = _problem(document["problem"], version, document.get("data"))
     try:
-        x = check_x(document["x"])
+        x = check_probe(problem, document["x"])
     except ProblemError as error:
         raise SessionError(str(error)) from None
     return Session(problem=problem, x=x, view=_view(document["view"]))

@@ -1,19 +1,18 @@
-"""The seven TensorFlow gradient paths, in one dtype, for one problem.
+"""The seven TensorFlow gradient paths, in one dtype, for one problem and its quantity.
 
-This is the only module that imports TensorFlow. Everything that does not
-depend on x (K, its inverse or factor, the v1 graph and Session, the traced
-``tf.function``) is built once per problem and dtype by :class:`PathSet`; a
-probe only evaluates. Every path computes the seed's
+Everything that does not depend on the probe (K, its inverse or factor, the v1 graph and
+Session, the traced ``tf.function``) is built once per problem and dtype by
+:class:`PathSet`; a probe only evaluates. Every path differentiates the problem's
+quantity (:mod:`gradviz.core.problem.quantity`) along its probe t, x or an LML
+quantity's theta, as the quantity's program writes it
+(:mod:`gradviz.core.numerics.programs`: for the posterior mean the seed's
+``mu(x) = k(x) K^-1 y``, ``(k(x) @ K^-1) @ y`` with the explicit inverse): the seed's two
+calls on a v1 graph, an eager tape, a ``tf.function``, forward mode, the closed form and
+a central difference, all on the same operations.
 
-    mu(x) = k(x) K^-1 y,   k_i(x) = k(x - p_i),   K <- K + jitter I
-
-with the problem's kernel (:mod:`gradviz.core.problem.kernels`, its TensorFlow form
-here; rbf ``exp(-(x - p_i)^2 / (2 l^2))`` with the seed's operations) and solver; with
-``inverse`` the seed's order ``(k(x) @ K^-1) @ y`` is kept, because in float32
-``k(x) @ (K^-1 @ y)`` gives a different number.
-A failure (TensorFlow error, NaN from a non-positive-definite Cholesky, a
-non-finite result) becomes that cell's :class:`~gradviz.core.numerics.results.FailureKind`,
-set where it is detected, and TensorFlow's one-line detail; nothing raises out of
+A failure (TensorFlow error, NaN from a non-positive-definite Cholesky, a non-finite
+result) becomes that cell's :class:`~gradviz.core.numerics.results.FailureKind`, set
+where it is detected, and TensorFlow's one-line detail; nothing raises out of
 :meth:`PathSet.evaluate`. Each path of ``PATH_SPECS`` has its evaluator in
 :data:`EVALUATORS`; :meth:`PathSet.probe` evaluates all seven in fewer framework calls,
 every cell bit-identical to its path evaluated alone.
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,265 +29,79 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from gradviz.core.numerics.programs import (
+    LmlProgram,
+    Prepared,
+    Program,
+    VarianceProgram,
+    non_finite_failure,
+    program,
+)
 from gradviz.core.numerics.results import PATHS, Cell, DType, FailureKind, PathName, Spread
+from gradviz.core.numerics.tf_ops import (
+    TF_DTYPES,
+    PathError,
+    Tensor,
+    TFFunction,
+    const,
+    factorize,
+    kernel_form,
+    one_line,
+    path_error,
+    pivots_checked,
+    tf,
+    unrepresentable,
+)
 from gradviz.core.problem.data import ProblemData
-from gradviz.core.problem.kernels import Array, FloatMath, Form, Number
-from gradviz.core.problem.spec import Problem, Solver
+from gradviz.core.problem.kernels import kernel_matrix, numpy_form
+from gradviz.core.problem.quantity import central_step
 
-VERBOSE_ENV = "GRADVIZ_VERBOSE"
 SPREAD_COPIES = 16
 SPREAD_SEED = 51006474  # fixed, so every run perturbs the same way
 MAX_SPREAD_DIGITS = 17.0
 
-
-@contextlib.contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null: TensorFlow's start-up notices (CUDA stubs,
-    oneDNN, CPU features) are written by C++ before its log level applies."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _import_tensorflow() -> Any:
-    """Import TensorFlow and start its runtime, quietly unless $GRADVIZ_VERBOSE is set."""
-    if os.environ.get(VERBOSE_ENV):
-        import tensorflow
-
-        return tensorflow
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _stderr_silenced():
-        import tensorflow
-
-        tensorflow.constant(0.0).numpy()  # runtime start-up notices happen here
-    return tensorflow
-
-
-# TensorFlow publishes no type information: its objects are Any at this boundary.
-tf = _import_tensorflow()
-Tensor = Any  # tf.Tensor or tf.Variable
-TFDType = Any  # tf.DType
-TFFunction = Any  # a traced tf.function
-if not os.environ.get(VERBOSE_ENV):
-    # One tf.function per problem is by design; TensorFlow's retracing warning is noise here.
-    tf.get_logger().setLevel("ERROR")
-TF_DTYPES = {"float32": tf.float32, "float64": tf.float64}
-
-
-class PathError(Exception):
-    """A path cannot produce a number: ``kind`` says why, the message in one line."""
-
-    def __init__(self, kind: FailureKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-MAX_REASON = 240
-
-
-def _one_line(error: BaseException) -> str:
-    """TensorFlow's reason in one line, without the graph-node trace it appends."""
-    text = getattr(error, "message", None) or str(error) or type(error).__name__
-    for marker in ("Detected at node", "[[{{node"):
-        text = text.split(marker, 1)[0]
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
-
-
-def _const(value: float | list[float] | np.ndarray, dtype: TFDType) -> Tensor:
-    """A Python float as a tensor of ``dtype`` without a detour through float32."""
-    return tf.convert_to_tensor(value, dtype=dtype)
-
-
-# --- the seed's expression, in pieces shared by every path ---------------------------
-
-
-def _grid_column(problem: Problem, dtype: TFDType) -> Tensor:
-    """The points as a column: the seed's ``tf.reshape(tf.linspace(lo, hi, n), (n, 1))``,
-    or the data's x rounded once to ``dtype``. [n, 1]"""
-    if problem.points is not None:
-        return tf.reshape(_const(problem.points.array, dtype), (problem.n, 1))
-    lo, hi = problem.domain
-    return tf.reshape(tf.linspace(_const(lo, dtype), _const(hi, dtype), problem.n), (problem.n, 1))
-
-
-class _TFMath:
-    """TensorFlow's elementwise functions, for the kernels' formulas.
-
-    Without a dtype, the kernel's constants stay Python numbers, which graphs turn into
-    Const nodes exactly as in the seed's program (grappler folds those; a captured tensor
-    it would not). Eager code gets them as tensors made once: converting a Python number
-    at every operation costs more than the arithmetic on a [1, 300] row.
-    """
-
-    exp = staticmethod(tf.exp)
-    log = staticmethod(tf.math.log)
-    sin = staticmethod(tf.sin)
-    cos = staticmethod(tf.cos)
-    abs = staticmethod(tf.abs)  # its gradient at 0 is sign(0) = 0
-    sign = staticmethod(tf.sign)
-    power = staticmethod(tf.pow)
-
-    def __init__(self, dtype: TFDType | None) -> None:
-        self._dtype = dtype
-
-    def constant(self, value: Number) -> Array:
-        return value if self._dtype is None else _const(value, self._dtype)
-
-
-def _kernel_form(problem: Problem, dtype: TFDType | None = None) -> Form:
-    """The problem's kernel in TensorFlow: constants as tensors of ``dtype`` (eager code),
-    or as Python numbers (graphs) when ``dtype`` is None."""
-    return Form(problem.covariance, _TFMath(dtype), FloatMath())
-
-
-def _kernel_matrix(point: Tensor, problem: Problem, form: Form) -> Tensor:
-    """``k(p - p^T) + jitter I`` (rbf: the seed's operations). [n, n]"""
-    kernel = form.value(point - tf.transpose(point))
-    if problem.jitter:
-        kernel += _const(problem.jitter, point.dtype) * tf.eye(problem.n, dtype=point.dtype)
-    return kernel
-
-
-def _kernel_vector(x: Tensor, row: Tensor, form: Form) -> Tensor:
-    """``k(x)``: one row per x, ``k(x - p^T)`` (rbf: the seed's operations). [m, n]"""
-    return form.value(x - row)
-
-
-def _factor(kernel: Tensor, y: Tensor, solver: Solver) -> Tensor:
-    """The x-independent part: K^-1 for ``inverse``, alpha = K^-1 y otherwise. [n, n] or [n, 1]"""
-    if solver == "inverse":
-        return tf.linalg.inv(kernel)
-    if solver == "solve":
-        return tf.linalg.solve(kernel, y)
-    return tf.linalg.cholesky_solve(tf.linalg.cholesky(kernel), y)
-
-
-def _apply(weights: Tensor, factor: Tensor, y: Tensor, solver: Solver) -> Tensor:
-    """``(w @ K^-1) @ y`` (the seed's order) or ``w @ alpha``. [m, 1]"""
-    if solver == "inverse":
-        return tf.matmul(tf.matmul(weights, factor), y)
-    return tf.matmul(weights, factor)
-
-
-def _singular(solver: Solver) -> FailureKind:
-    """What a K + jitter I that the solver cannot use is called."""
-    return FailureKind.CHOLESKY_NOT_PD if solver == "cholesky" else FailureKind.SINGULAR_INVERSE
-
-
-@contextlib.contextmanager
-def _pivots_checked(solver: Solver) -> Iterator[None]:
-    """``inv`` and ``solve`` raise only on an exact zero pivot: a singular K as well."""
-    try:
-        yield
-    except tf.errors.InvalidArgumentError as error:
-        raise PathError(_singular(solver), _one_line(error)) from error
-
-
-def _check_factor(factor: np.ndarray | Tensor, problem: Problem, dtype: DType) -> None:
-    """TensorFlow's CPU Cholesky returns NaN instead of raising, and ``inv`` returns
-    finite garbage or Inf on a near-singular K: check, never rely on exceptions."""
-    if np.all(np.isfinite(factor)):
-        return
-    if problem.solver == "cholesky":
-        raise PathError(
-            _singular(problem.solver),
-            f"Cholesky failed in {dtype}: K + jitter I is not positive definite at this "
-            "precision (NaN in the factor)",
-        )
-    what = "K^-1" if problem.solver == "inverse" else "alpha = K^-1 y"
-    raise PathError(
-        _singular(problem.solver),
-        f"{what} has NaN or Inf in {dtype}: K + jitter I is singular at this precision",
-    )
-
-
-def unrepresentable(data: ProblemData, dtype: DType, jitter: float | None = None) -> str | None:
-    """Why the problem cannot even be written in ``dtype`` (its jitter, default the
-    problem's, or its sample y beyond the dtype's largest number, 3.4e38 for float32), or
-    None. Converted, such a value is Inf (with numpy's overflow warning): nothing a solver
-    could be blamed for."""
-    largest = float(np.finfo(dtype).max)
-    jitter = data.problem.jitter if jitter is None else jitter
-    if jitter > largest:
-        return f"jitter {jitter:g} overflows {dtype}, whose largest number is {largest:.3g}"
-    peak = float(np.max(np.abs(data.y)))
-    if peak > largest:
-        return (
-            f"the sample y (up to {peak:.3g}) overflows {dtype}, whose largest number is "
-            f"{largest:.3g}"
-        )
-    return None
-
-
-def path_error(error: Exception) -> PathError:
-    """Any exception a path raises, as a PathError of the right kind."""
-    if isinstance(error, PathError):
-        return error
-    if isinstance(error, tf.errors.ResourceExhaustedError):
-        return PathError(FailureKind.OUT_OF_MEMORY, _one_line(error))
-    return PathError(FailureKind.TENSORFLOW_ERROR, _one_line(error))
-
-
-# --- path builders -------------------------------------------------------------------
-
-PathValue = tuple[float, float, dict[str, float]]  # mu, d mu/dx, extra
+PathValue = tuple[float, float, dict[str, float]]  # value, its derivative, extra
 _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class _Eager:
-    """K, its inverse or factor, computed once eagerly; shared by the eager paths."""
+    """The program's probe-independent part computed once eagerly, shared by the eager
+    paths (tape, forward, closed form, central difference)."""
 
-    row: Tensor  # [1, n]
-    factor: Tensor  # [n, n] or [n, 1]
-    y: Tensor  # [n, 1]
-    form: Form
-    solver: Solver
+    program: Program
+    prepared: Prepared
 
-    def mu(self, xs: Tensor) -> Tensor:
-        """mu at a scalar x or at a column of x. [m, 1]"""
-        return _apply(_kernel_vector(xs, self.row, self.form), self.factor, self.y, self.solver)
+    def value(self, t: Tensor) -> Tensor:
+        """The quantity at a scalar t [1, 1], or at a column of t [m, 1] (batched)."""
+        return self.program.value(self.prepared, t)
 
 
 def _build_eager(data: ProblemData, dtype: DType) -> _Eager:
-    problem, tf_dtype = data.problem, TF_DTYPES[dtype]
-    form = _kernel_form(problem, tf_dtype)
-    point = _grid_column(problem, tf_dtype)  # [n, 1]
-    y = _const(data.y, tf_dtype)[:, None]  # [n, 1]
-    with _pivots_checked(problem.solver):
-        factor = _factor(_kernel_matrix(point, problem, form), y, problem.solver)
-    _check_factor(factor, problem, dtype)
-    return _Eager(tf.transpose(point), factor, y, form, problem.solver)
+    model = program(data, dtype, eager=True)
+    with pivots_checked(data.problem.solver):
+        prepared = model.prepare()
+    model.check(prepared)
+    return _Eager(model, prepared)
 
 
 class _SeedGraph:
     """The seed's program, generalised: one tf.compat.v1 graph and Session holding
-    ``AdamOptimizer().compute_gradients(expectation(x))`` and
-    ``tf.gradients(expectation(x), [x])``, each from its own call of expectation."""
+    ``AdamOptimizer().compute_gradients(expectation(t))`` and
+    ``tf.gradients(expectation(t), [t])``, each from its own call of expectation, which
+    builds the quantity's program from scratch as the seed's function builds mu."""
 
     def __init__(self, data: ProblemData, dtype: DType) -> None:
         problem, tf_dtype = data.problem, TF_DTYPES[dtype]
         v1 = tf.compat.v1
-        y_np = data.y
-        form = _kernel_form(problem)
-        factors = []
+        model = program(data, dtype, eager=False)
+        prepared: list[Prepared] = []
         self.graph = tf.Graph()
         with self.graph.as_default():
 
-            def expectation(x: Tensor) -> Tensor:
-                ref_point = tf.transpose(tf.convert_to_tensor(y_np, dtype=tf_dtype))
-                point = _grid_column(problem, tf_dtype)
-                kernel = _kernel_matrix(point, problem, form)
-                ref_point = tf.expand_dims(ref_point, axis=1)
-                factors.append(_factor(kernel, ref_point, problem.solver))
-                weights = _kernel_vector(x, tf.transpose(point), form)
-                return _apply(weights, factors[-1], ref_point, problem.solver)
+            def expectation(t: Tensor) -> Tensor:
+                prepared.append(model.prepare())
+                return model.value(prepared[-1], t)
 
             self.x = v1.Variable(2.0, dtype=tf_dtype, name="x")
             self.mu_optimizer = expectation(self.x)
@@ -304,9 +116,8 @@ class _SeedGraph:
         self.graph.finalize()
         self.session = v1.Session(graph=self.graph)
         self.session.run(init)
-        with _pivots_checked(problem.solver):
-            factor = self.session.run(factors[0])
-        _check_factor(factor, problem, dtype)
+        with pivots_checked(problem.solver):
+            model.check(self.session.run(prepared[0]))
         self._x_loaded: float | None = None
 
     def _load(self, x: float) -> None:
@@ -344,44 +155,64 @@ class _SeedGraph:
         return self._optimizer_value(optimizer), self._gradients_value(gradients)
 
 
-class _Function:
-    """The ``tf.function`` path: the factor computed in a graph (grappler on), then a
-    batched evaluation traced once with the fixed signature ``[None]``."""
+def _probe_spec(model: Program) -> Any:
+    """The traced signature of the function path's probes: a batch ``[None]`` where the
+    program takes a column, else one scalar."""
+    return tf.TensorSpec([None] if model.batched else [], model.tf_dtype)
 
-    def __init__(self, data: ProblemData, dtype: DType) -> None:
-        problem, tf_dtype = data.problem, TF_DTYPES[dtype]
-        y_np = data.y
-        form = _kernel_form(problem)
+
+class _Function:
+    """The ``tf.function`` path: the program's probe-independent part computed in a graph
+    (grappler on), then an evaluation traced once with a fixed signature (a batch of
+    probes where the program allows it)."""
+
+    def __init__(self, data: ProblemData, dtype: DType, model: Program | None = None) -> None:
+        model = program(data, dtype, eager=False) if model is None else model
 
         @tf.function
-        def factor() -> tuple[Tensor, Tensor, Tensor]:
-            point = _grid_column(problem, tf_dtype)  # [n, 1]
-            y = tf.convert_to_tensor(y_np, dtype=tf_dtype)[:, None]  # [n, 1]
-            weights = _factor(_kernel_matrix(point, problem, form), y, problem.solver)
-            return tf.transpose(point), weights, y
+        def prepare() -> Prepared:
+            return model.prepare()
 
-        with _pivots_checked(problem.solver):
-            row, weights, y = factor()
-        _check_factor(weights, problem, dtype)
+        with pivots_checked(data.problem.solver):
+            prepared = prepare()
+        model.check(prepared)
 
-        def operations(xs: Tensor) -> tuple[Tensor, Tensor]:
-            """The traced path's operations on a batch of x, in the graph being traced. [m]"""
+        def operations(ts: Tensor) -> tuple[Tensor, Tensor]:
+            """The traced path's operations on a batch of probes [m] (or one scalar), in the
+            graph being traced."""
             with tf.GradientTape() as tape:
-                tape.watch(xs)
-                mu = _apply(_kernel_vector(xs[:, None], row, form), weights, y, problem.solver)
-                mu = mu[:, 0]  # [m]
-            # mu_j depends on xs_j only, so the gradient of the sum is the per-x derivative.
-            return mu, tape.gradient(mu, xs)
+                tape.watch(ts)
+                if model.batched:
+                    value = model.value(prepared, ts[:, None])[:, 0]  # [m]
+                else:
+                    value = model.value(prepared, ts)[0, 0]
+            # value_j depends on ts_j only, so the gradient of the sum is the per-probe one.
+            return value, tape.gradient(value, ts)
 
+        self.program = model
         self.operations = operations
-        self.evaluate = tf.function(operations, input_signature=[tf.TensorSpec([None], tf_dtype)])
+        self.evaluate = tf.function(operations, input_signature=[_probe_spec(model)])
+
+    def many(self, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values and derivatives at every probe: one call for a batch, else one per probe.
+        [m] each"""
+        tf_dtype = self.program.tf_dtype
+        if self.program.batched:
+            values, grads = self.evaluate(const(ts, tf_dtype))
+            return values.numpy().astype(np.float64), grads.numpy().astype(np.float64)
+        pairs = [self.evaluate(const(t, tf_dtype)) for t in ts.tolist()]
+        return (
+            np.array([float(value) for value, _ in pairs]),
+            np.array([float(grad) for _, grad in pairs]),
+        )
 
 
 def _forward_operations(model: _Eager, x: Tensor) -> tuple[Tensor, Tensor]:
-    """Forward mode: mu and its JVP along dx = 1 at a scalar x, in the graph being traced."""
+    """Forward mode: the value and its JVP along dt = 1 at a scalar t, in the graph being
+    traced."""
     with tf.autodiff.ForwardAccumulator(x, tf.ones_like(x)) as accumulator:
-        mu = model.mu(x)
-    return mu[0, 0], accumulator.jvp(mu)[0, 0]
+        value = model.value(x)
+    return value[0, 0], accumulator.jvp(value)[0, 0]
 
 
 def _build_forward(model: _Eager, dtype: DType) -> TFFunction:
@@ -406,18 +237,49 @@ class _Traced:
     matching) costs as much again as the call itself."""
 
     function: TFFunction  # for its trace count
-    call: TFFunction  # (xs [1], x []) -> [mu, grad of function, mu, grad of forward]
+    call: TFFunction  # (ts, t) -> [value, grad of function, value, grad of forward]
 
 
 def _build_traced(function: _Function, model: _Eager, dtype: DType) -> _Traced:
-    tf_dtype = TF_DTYPES[dtype]
+    scalar = tf.TensorSpec([], TF_DTYPES[dtype])
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf_dtype), tf.TensorSpec([], tf_dtype)])
-    def traced(xs: Tensor, x: Tensor) -> Tensor:
-        mu, grad = function.operations(xs)
-        return tf.stack([mu[0], grad[0], *_forward_operations(model, x)])  # [4]
+    @tf.function(input_signature=[_probe_spec(function.program), scalar])
+    def traced(ts: Tensor, t: Tensor) -> Tensor:
+        value, grad = function.operations(ts)
+        first = (value[0], grad[0]) if function.program.batched else (value, grad)
+        return tf.stack([*first, *_forward_operations(model, t)])  # [4]
 
     return _Traced(traced, traced.get_concrete_function())
+
+
+def _perturbed(
+    matrix: np.ndarray, y: np.ndarray, dtype: DType, copies: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """SPREAD_COPIES copies of (A, y) in ``dtype``, every entry of A (symmetrically) and y
+    multiplied by ``1 + u r``, u the dtype's unit roundoff and r uniform in [-1, 1] from
+    the fixed seed: the same copies on every call."""
+    rng = np.random.default_rng(SPREAD_SEED)
+    unit = float(np.finfo(dtype).eps) / 2
+    for _ in range(copies):
+        noise = np.triu(rng.uniform(-1.0, 1.0, matrix.shape))  # [n, n]
+        noise += np.triu(noise, 1).T  # symmetric like K
+        # matrix * (1 + unit * noise), in place: the same IEEE operations, three
+        # temporary n x n arrays fewer (time and peak memory at large n).
+        noise *= unit
+        noise += 1
+        noise *= matrix
+        y_copy = y * (1 + unit * rng.uniform(-1.0, 1.0, len(y)))  # [n]
+        yield noise.astype(dtype, copy=False), y_copy.astype(dtype)
+
+
+def _inverse(matrix: Tensor, solver: str) -> Tensor:
+    """A^-1 as the solver gets it: ``inv``, ``solve(A, I)`` or ``cholesky_solve(L, I)``."""
+    if solver == "inverse":
+        return tf.linalg.inv(matrix)
+    eye = tf.eye(matrix.shape[0], dtype=matrix.dtype)
+    if solver == "solve":
+        return tf.linalg.solve(matrix, eye)
+    return tf.linalg.cholesky_solve(tf.linalg.cholesky(matrix), eye)
 
 
 class _Spread:
@@ -426,37 +288,71 @@ class _Spread:
     the dtype's unit roundoff and r uniform in [-1, 1] (fixed seed), each factored as the
     problem's solver does. That is the size of difference graph and eager code, another
     BLAS kernel or another CPU make (Monte Carlo arithmetic, as CADNA and verificarlo).
-    Only each copy's alpha = K_c^-1 y_c is kept, so a probe is one product. [copies, n]"""
+
+    The slopes in x keep per copy only what a probe needs (the mean alpha = K_c^-1 y_c,
+    the variance K_c^-1), so a probe is one product; an LML quantity's A changes with
+    theta, so each probe factors every copy at its theta (the closed form's operations).
+    """
 
     def __init__(self, data: ProblemData, dtype: DType, copies: int) -> None:
-        problem, tf_dtype = data.problem, TF_DTYPES[dtype]
-        rng = np.random.default_rng(SPREAD_SEED)
-        unit = float(np.finfo(dtype).eps) / 2
+        problem = data.problem
+        self.data, self.dtype, self.copies = data, dtype, copies
+        self.tf_dtype = TF_DTYPES[dtype]
+        self.points = const(data.grid.astype(dtype), self.tf_dtype)  # [n]
+        self.form = kernel_form(problem.covariance, self.tf_dtype)
+        self.quantity = problem.measured
+        if self.quantity.theta is not None:
+            self.model = LmlProgram(data, dtype, eager=True)
+            return
         kernel = data.kernel + problem.jitter * np.eye(problem.n)  # [n, n]
-        alphas = []
-        for _ in range(copies):
-            noise = np.triu(rng.uniform(-1.0, 1.0, kernel.shape))  # [n, n]
-            noise += np.triu(noise, 1).T  # symmetric like K
-            # kernel * (1 + unit * noise), in place: the same IEEE operations, three
-            # temporary n x n arrays fewer (time and peak memory at large n).
-            noise *= unit
-            noise += 1
-            noise *= kernel
-            k_copy = _const(noise.astype(dtype, copy=False), tf_dtype)  # [n, n]
-            y_copy = data.y * (1 + unit * rng.uniform(-1.0, 1.0, problem.n))  # [n]
-            y_column = _const(y_copy.astype(dtype), tf_dtype)[:, None]  # [n, 1]
-            factor = _factor(k_copy, y_column, problem.solver)
+        factors = []
+        for k_copy, y_copy in _perturbed(kernel, data.y, dtype, copies):
+            k_tensor = const(k_copy, self.tf_dtype)  # [n, n]
+            if self.quantity.name == "variance-slope":
+                factors.append(_inverse(k_tensor, problem.solver))  # [n, n]
+                continue
+            y_column = const(y_copy, self.tf_dtype)[:, None]  # [n, 1]
+            factor = factorize(k_tensor, y_column, problem.solver)
             alpha = factor @ y_column if problem.solver == "inverse" else factor  # [n, 1]
-            alphas.append(alpha[:, 0])
-        self.alphas = tf.stack(alphas)  # [copies, n]
-        self.points = _const(data.grid.astype(dtype), tf_dtype)  # [n]
-        self.form = _kernel_form(problem, tf_dtype)
+            factors.append(alpha[:, 0])
+        self.factors = tf.stack(factors)  # [copies, n] or [copies, n, n]
 
-    def gradients(self, xs: Tensor) -> np.ndarray:
-        """d mu/dx of every copy at every x, in one batched product. [copies, m]"""
+    def gradients(self, ts: np.ndarray) -> np.ndarray:
+        """Every copy's derivative at every probe. [copies, m]"""
+        if self.quantity.theta is not None:
+            return np.stack([self._lml_gradients(t) for t in ts.tolist()], axis=1)
+        xs = const(ts, self.tf_dtype)
         d = xs[None, :] - self.points[:, None]  # [n, m]
-        slopes = self.form.slope(d, self.form.value(d))  # [n, m]
-        return np.asarray((self.alphas @ slopes).numpy(), dtype=np.float64)
+        k = self.form.value(d)  # [n, m]
+        slopes = self.form.slope(d, k)  # [n, m]
+        if self.quantity.name == "variance-slope":
+            # -2 dk(x)^T K_c^-1 k(x) per copy c and x
+            products = tf.einsum("im,cij,jm->cm", slopes, self.factors, k)
+            return np.asarray((-2 * products).numpy(), dtype=np.float64)
+        return np.asarray((self.factors @ slopes).numpy(), dtype=np.float64)
+
+    def _lml_gradients(self, theta: float) -> np.ndarray:
+        """d LML/dtheta of every copy at theta, by the closed form. [copies]"""
+        problem, model = self.data.problem, self.model
+        name = self.quantity.theta
+        assert name is not None
+        at = problem.replace(**{name: theta}) if name != "jitter" else problem
+        kernel = kernel_matrix(at.covariance, self.data.grid, self.data.grid)  # [n, n]
+        jitter = theta if name == "jitter" else problem.jitter
+        matrix = kernel + jitter * np.eye(problem.n)
+        if name == "jitter":
+            slope = np.eye(problem.n)
+        else:
+            d = self.data.grid[:, None] - self.data.grid[None, :]
+            slope = numpy_form(at.covariance).parameter_slope(d, kernel, name)
+        slope_tensor = const(slope.astype(self.dtype), self.tf_dtype)
+        grads = []
+        for a_copy, y_copy in _perturbed(matrix, self.data.y, self.dtype, self.copies):
+            _, grad = model.gradient(
+                const(a_copy, self.tf_dtype), slope_tensor, const(y_copy, self.tf_dtype)[:, None]
+            )
+            grads.append(float(grad[0, 0]))
+        return np.array(grads)
 
 
 def spread_digits(gradients: np.ndarray) -> np.ndarray:
@@ -558,7 +454,7 @@ class PathSet:
         """x as a scalar tensor of this dtype and as a batch of one, converted once per
         probe, not once per path. ([], [1])"""
         if self._last_x is None or self._last_x[0] != x:
-            self._last_x = (x, _const(x, self._tf_dtype), _const([x], self._tf_dtype))
+            self._last_x = (x, const(x, self._tf_dtype), const([x], self._tf_dtype))
         return self._last_x
 
     def _x(self, x: float) -> Tensor:
@@ -566,6 +462,10 @@ class PathSet:
 
     def _xs(self, x: float) -> Tensor:
         return self._converted(x)[2]
+
+    def _ts(self, x: float) -> Tensor:
+        """x as the function path takes it: a batch of one, or the scalar."""
+        return self._xs(x) if self._eager().program.batched else self._x(x)
 
     def _seed_optimizer(self, x: float) -> PathValue:
         return self._seed().optimizer(x)
@@ -577,48 +477,53 @@ class PathSet:
         model, xt = self._eager(), self._x(x)
         with tf.GradientTape() as tape:
             tape.watch(xt)
-            mu = model.mu(xt)
+            value = model.value(xt)
         # .numpy() then index: indexing a tensor is an eager op costing ~0.2 ms each.
-        return float(mu.numpy()[0, 0]), float(tape.gradient(mu, xt).numpy()), {}
+        return float(value.numpy()[0, 0]), float(tape.gradient(value, xt).numpy()), {}
 
     def _function(self, x: float) -> PathValue:
-        mu, grad = self._graph_function().evaluate(self._xs(x))
-        return float(mu.numpy()[0]), float(grad.numpy()[0]), {}
+        value, grad = self._graph_function().evaluate(self._ts(x))
+        return float(np.reshape(value, -1)[0]), float(np.reshape(grad, -1)[0]), {}
 
     def _forward(self, x: float) -> PathValue:
         mu, grad = self._forward_function()(self._x(x))
         return float(mu), float(grad), {}
 
     def _closed_form(self, x: float) -> PathValue:
-        """mu'(x) = sum_i dk_i(x)/dx alpha_i (rbf: -(x - p_i) / l^2 k_i(x)), in the solver's
-        order."""
-        model, xt = self._eager(), self._x(x)
-        weights = _kernel_vector(xt, model.row, model.form)  # [1, n]
-        slopes = model.form.slope(xt - model.row, weights)  # [1, n]
-        both = _apply(tf.concat([weights, slopes], 0), model.factor, model.y, model.solver)
-        values = both.numpy()  # [2, 1]
-        return float(values[0, 0]), float(values[1, 0]), {}
+        """The quantity's analytic derivative (the mean's sum_i dk_i(x)/dx alpha_i, ...),
+        in the solver's order (:meth:`Program.closed_form`)."""
+        model = self._eager()
+        value, grad = model.program.closed_form(model.prepared, self._x(x))
+        return float(value.numpy()[0, 0]), float(grad.numpy()[0, 0]), {}
 
     def _central_difference(self, x: float) -> PathValue:
-        """(mu(x + h) - mu(x - h)) / 2h in this dtype, h = cbrt(eps) max(1, |x|).
+        """(f(t + h) - f(t - h)) / 2h in this dtype, h = cbrt(eps) max(1, |x|) in x,
+        cbrt(eps) theta along an LML quantity's theta (which must stay positive).
 
-        x +/- h and the difference quotient are IEEE operations in this dtype, done in
-        numpy (same rounding as TensorFlow) to save eager dispatches; mu is TensorFlow's.
+        t +/- h and the difference quotient are IEEE operations in this dtype, done in
+        numpy (same rounding as TensorFlow) to save eager dispatches; f is TensorFlow's.
         """
         real = np.dtype(self.dtype).type
-        h = real(math.cbrt(float(np.finfo(self.dtype).eps)) * max(1.0, abs(x)))
+        eps = float(np.finfo(self.dtype).eps)
+        h = real(central_step(self.data.problem.measured, eps, x))
         at = real(x)
         column = np.array([[at - h], [at], [at + h]], dtype=self.dtype)  # [3, 1]
-        mu = self._eager().mu(tf.convert_to_tensor(column)).numpy()[:, 0]  # [3]
-        grad = (mu[2] - mu[0]) / (real(2) * h)
-        return float(mu[1]), float(grad), {"h": float(h)}
+        model = self._eager()
+        if model.program.batched:
+            values = model.value(tf.convert_to_tensor(column)).numpy()[:, 0]  # [3]
+        else:
+            values = np.array(
+                [model.value(tf.convert_to_tensor(t[0])).numpy()[0, 0] for t in column]
+            )
+        grad = (values[2] - values[0]) / (real(2) * h)
+        return float(values[1]), float(grad), {"h": float(h)}
 
     def _seed_pair(self, x: float) -> dict[PathName, PathValue]:
         optimizer, gradients = self._seed().both(x)
         return {"seed_optimizer": optimizer, "seed_gradients": gradients}
 
     def _traced_pair(self, x: float) -> dict[PathName, PathValue]:
-        values = self._traced().call(self._xs(x), self._x(x)).numpy()  # [4]
+        values = self._traced().call(self._ts(x), self._x(x)).numpy()  # [4]
         return {
             "function": (float(values[0]), float(values[1]), {}),
             "forward": (float(values[2]), float(values[3]), {}),
@@ -638,8 +543,8 @@ class PathSet:
         return tuple(self._cell(path, x, values) for path in PATHS)
 
     def evaluate(self, path: PathName, x: float) -> Cell:
-        """mu and d mu/dx of ``path`` at x, or why it failed. Never raises but KeyError
-        for a path that does not exist."""
+        """The quantity's value and derivative by ``path`` at the probe x, or why it
+        failed. Never raises but KeyError for a path that does not exist."""
         if path not in EVALUATORS:
             raise KeyError(path)
         return self._cell(path, x, {})
@@ -648,41 +553,62 @@ class PathSet:
         """The cell of the value ``known`` holds for ``path``, or of evaluating the path
         alone, or of the reason it failed."""
         try:
-            mu, grad, extra = known[path] if path in known else EVALUATORS[path](self, x)
+            value, grad, extra = known[path] if path in known else EVALUATORS[path](self, x)
         except (PathError, tf.errors.OpError, ValueError) as error:
             failure = path_error(error)
-            return Cell(path, self.dtype, None, None, _one_line(failure), failure.kind)
-        if not (math.isfinite(mu) and math.isfinite(grad)):
-            reason = f"non-finite result in {self.dtype} (mu = {mu}, d mu/dx = {grad})"
+            return Cell(path, self.dtype, None, None, one_line(failure), failure.kind)
+        if not (math.isfinite(value) and math.isfinite(grad)):
+            cause = non_finite_failure(self.data.problem, self.dtype)
+            if cause is not None:
+                return Cell(path, self.dtype, None, None, str(cause), cause.kind, extra)
+            quantity = self.data.problem.measured
+            reason = (
+                f"non-finite result in {self.dtype} ({quantity.value} = {value}, "
+                f"{quantity.slope} = {grad})"
+            )
             return Cell(path, self.dtype, None, None, reason, FailureKind.NON_FINITE, extra)
-        return Cell(path, self.dtype, mu, grad, extra=extra)
+        return Cell(path, self.dtype, value, grad, extra=extra)
 
     def curves(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """mu and d mu/dx of the ``function`` path (the curve path) at every x, in one
-        batched call.
+        """The quantity and its derivative by the ``function`` path (the curve path) at
+        every probe: one batched call in x, one call per theta (each its own A).
         Raises PathError when the path cannot be built."""
-        mu, grad = self._graph_function().evaluate(_const(xs, self._tf_dtype))
-        return mu.numpy().astype(np.float64), grad.numpy().astype(np.float64)
+        return self._graph_function().many(xs)
+
+    def variance(self, xs: np.ndarray) -> np.ndarray:
+        """The posterior variance var(x) at every x by the ``function`` path (the band
+        around mu the plots draw), whatever the quantity; NaN everywhere when its factor
+        fails. [m]"""
+        if self.data.problem.quantity == "variance-slope":
+            model = self._graph_function()
+        else:
+            model = self._shared(
+                "variance",
+                lambda: _Function(
+                    self.data, self.dtype, VarianceProgram(self.data, self.dtype, eager=False)
+                ),
+            )
+        return model.many(xs)[0]
 
     def _spread(self) -> _Spread:
         return self._shared("spread", lambda: _Spread(self.data, self.dtype, SPREAD_COPIES))
 
     def spread(self, x: float) -> Spread | None:
-        """The spread of d mu/dx over the perturbed copies at x; None when the copies
-        cannot be built (a failed factor) or fewer than two give a number."""
+        """The spread of the derivative over the perturbed copies at x; None when the
+        copies cannot be built (a failed factor) or fewer than two give a number."""
         try:
             copies = self._spread()
         except PathError:
             return None
-        return spread_of(copies.gradients(self._xs(x))[:, 0])
+        return spread_of(copies.gradients(np.array([x]))[:, 0])
 
     def spread_curve(self, xs: np.ndarray) -> np.ndarray:
-        """:func:`spread_digits` at every x; NaN where the copies cannot be built. [m]"""
+        """:func:`spread_digits` at every probe; NaN where the copies cannot be built. [m]"""
         try:
             copies = self._spread()
         except PathError:
             return np.full(xs.shape, np.nan)
-        return spread_digits(copies.gradients(_const(xs, self._tf_dtype)))
+        return spread_digits(copies.gradients(xs))
 
     def close(self) -> None:
         """Release the v1 Session; the set must not be used afterwards."""

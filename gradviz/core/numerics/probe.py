@@ -11,8 +11,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from gradviz.core.numerics.paths import PathError, PathSet
+from gradviz.core.numerics.paths import PathSet
 from gradviz.core.numerics.results import DTYPES, Curves, DType, ProbeResult
+from gradviz.core.numerics.tf_ops import PathError
 from gradviz.core.problem.data import ProblemData, curve_grid
 from gradviz.core.problem.spec import Problem
 
@@ -50,16 +51,22 @@ class ProbeEngine:
         return ProbeResult(problem=data.problem, x=x, cells=cells, spread=spreads)
 
     def curves(
-        self, data: ProblemData, xs: np.ndarray | None = None, spread: bool = True
+        self,
+        data: ProblemData,
+        xs: np.ndarray | None = None,
+        spread: bool = True,
+        band: bool = True,
     ) -> Curves:
         """The curve path (``function``, see ``CURVE_PATH``) over ``xs`` (default: the curve
-        grid), both dtypes."""
+        grid), both dtypes; with ``band``, the posterior variance over x for the band
+        around mu (slopes in x only)."""
         problem = data.problem
         xs = curve_grid(problem) if xs is None else xs
         mu: dict[DType, np.ndarray] = {}
         grad: dict[DType, np.ndarray] = {}
         errors: dict[DType, str | None] = {}
         spread_digits: dict[DType, np.ndarray] = {}
+        variance: dict[DType, np.ndarray] = {}
         for dtype, path_set in self._path_sets(data).items():
             try:
                 mu[dtype], grad[dtype] = path_set.curves(xs)
@@ -69,7 +76,12 @@ class ProbeEngine:
                 errors[dtype] = str(error)
             if spread:
                 spread_digits[dtype] = path_set.spread_curve(xs)
-        return Curves(problem, xs, mu, grad, errors, spread_digits=spread_digits)
+            if band and not problem.measured.is_lml:
+                try:
+                    variance[dtype] = path_set.variance(xs)
+                except PathError:
+                    variance[dtype] = np.full(xs.shape, np.nan)
+        return Curves(problem, xs, mu, grad, errors, spread_digits, variance)
 
     def tracing_counts(self) -> dict[str, int]:
         """Trace count of every tf.function alive, keyed ``"<dtype> <name> <problem>"``."""

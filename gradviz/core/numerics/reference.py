@@ -1,19 +1,24 @@
-"""Rigorous reference values of mu(x) and mu'(x) in ball arithmetic (python-flint).
+"""Rigorous reference values of a slope in x in ball arithmetic (python-flint).
 
-    K_ij   = k(p_i - p_j) + jitter delta_ij                           # [n, n]
-    alpha  = K^-1 y                                                   # [n]
-    mu(x)  = sum_i k_i(x) alpha_i,  k_i(x) = k(x - p_i)
-    mu'(x) = sum_i dk_i(x) alpha_i, dk_i(x) = dk/da (x - p_i)  (rbf: -(x - p_i) / l^2 k_i(x))
+    K_ij    = k(p_i - p_j) + jitter delta_ij                          # [n, n]
+    alpha   = K^-1 y                                                  # [n]
+    mu(x)   = sum_i k_i(x) alpha_i,  k_i(x) = k(x - p_i)
+    mu'(x)  = sum_i dk_i(x) alpha_i, dk_i(x) = dk/da (x - p_i)  (rbf: -(x - p_i) / l^2 k_i(x))
+    var(x)  = k(x, x) - k(x)^T K^-1 k(x),  var'(x) = -2 dk(x)^T K^-1 k(x)
 
-with the problem's kernel in its ball form (:mod:`gradviz.core.problem.kernels`, every
-function rigorous in arb). Where x is a data point and the kernel's slope jumps there
-(matern12), mu'(x) does not exist: the reference says so and gives the slopes from the
-left and from the right instead of fixing a number.
+(the posterior mean for ``mean-slope``, the variance for ``variance-slope``; the log
+marginal likelihood's quantities have their own solver,
+:mod:`gradviz.core.numerics.lml_reference`, and :func:`reference_solver` picks) with the
+problem's kernel in its ball form (:mod:`gradviz.core.problem.kernels`, every function
+rigorous in arb). Where x is a data point and the kernel's slope jumps there (matern12),
+the slope does not exist: the reference says so and gives the slopes from the left and
+from the right instead of fixing a number.
 
 Every input (points, y, parameters, jitter, x) is taken as the exact value of its float64,
 so a result is the exact maths of the problem the float paths were given. The
 solve is O(n^3) and runs once per precision, raising the precision until
-``arb_mat.solve`` certifies K; each x then costs O(n).
+``arb_mat.solve`` certifies K (against y for the mean, against I for the variance: its
+certified inverse); each x then costs O(n) (the mean) or O(n^2) (the variance).
 
 A certified solve is not yet an answer: with a nearly singular K the ball of mu'(x)
 can be wider than the number itself (n = 20 on [-1, 1]: -3e14 +/- 2e22 at 256 bits,
@@ -32,195 +37,55 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from flint import arb, arb_mat, ctx
+from flint import arb, arb_mat
 
+from gradviz.core.numerics.balls import (
+    COST_RATIO_PER_DOUBLING,
+    DEFAULT_BUDGET_S,
+    MARGIN,
+    PRECISIONS,
+    PROBE_N,
+    Budget,
+    ball_form,
+    dot,
+    has_kink,
+    kernel_balls,
+    norm,
+    precision,
+    refusal,
+    tight,
+    to_ball,
+)
+from gradviz.core.numerics.lml_reference import LmlReferenceSolver
 from gradviz.core.numerics.results import Ball, Limit, Reference, ReferenceCurve
 from gradviz.core.problem.data import ProblemData
-from gradviz.core.problem.kernels import Form, Kernel, NotDifferentiableError
+from gradviz.core.problem.kernels import Form
 from gradviz.core.problem.spec import Problem
 
-PRECISIONS: tuple[int, ...] = (128, 256, 512, 1024, 2048)
+__all__ = [
+    "DEFAULT_BUDGET_S",
+    "LIMIT_JITTERS",
+    "PRECISIONS",
+    "BallSolver",
+    "ReferenceSolver",
+    "ball_form",
+    "mu_and_grad",
+    "reference_curve",
+    "reference_solver",
+]
+
 LIMIT_JITTERS: tuple[float, ...] = (1e-12, 1e-10, 1e-8, 1e-6)
-DEFAULT_BUDGET_S = 10.0
-
-# Measured at n = 300: build + solve grows x2.0-2.1 per precision doubling, and a solve that
-# certifies costs up to ~1.2x one that fails. Predictions err high: a step predicted too dear is
-# skipped, one predicted too cheap overruns the budget.
-COST_RATIO_PER_DOUBLING = 2.1
-MARGIN = 1.3
-# The first step's cost is predicted from a solve this small (a few ms) scaled as n^3.
-PROBE_N = 40
-# A value is fixed once its ball's radius is within 2^-64 of its midpoint's magnitude:
-# finer than any float64 error it judges.
-TIGHT_RELATIVE = 2.0**-64
-# Above this precision a step is tried only when it is cheap, at most CHEAP_SHARE of the
-# budget (small n). A K that 512 bits cannot certify is nearly singular, and a further
-# doubling at n = 300 (6 s of CPU here) would take most of the budget for little chance;
-# a step predicted far from the threshold either way also keeps the outcome the same on a
-# busy machine and an idle one.
-COSTLY_BITS = 512
-CHEAP_SHARE = 0.1
-
-
-@contextmanager
-def _precision(bits: int) -> Iterator[None]:
-    """ctx.prec is process-global: set it for one block and always restore it."""
-    saved = ctx.prec
-    ctx.prec = bits
-    try:
-        yield
-    finally:
-        ctx.prec = saved
-
-
-class _Budget:
-    """CPU seconds a group of steps may spend, and what they have spent."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.spent = 0.0
-
-    def left(self) -> float:
-        return self.seconds - self.spent
-
-    @contextmanager
-    def charged(self) -> Iterator[None]:
-        start = time.process_time()
-        try:
-            yield
-        finally:
-            self.spent += time.process_time() - start
-
-
-class ArbMath:
-    """python-flint balls for the kernels' formulas, one ball at a time; every function is
-    rigorous. ``sign`` of a ball that may be 0 raises NotDifferentiableError, unless
-    ``zero_sign`` (-1 or +1) names the side from which an exact 0 is approached: the
-    one-sided slopes at a kink."""
-
-    def __init__(self, zero_sign: int | None = None) -> None:
-        self._zero_sign = zero_sign
-
-    def exp(self, a: arb) -> arb:
-        return a.exp()
-
-    def log(self, a: arb) -> arb:
-        return a.log()
-
-    def sin(self, a: arb) -> arb:
-        return a.sin()
-
-    def cos(self, a: arb) -> arb:
-        return a.cos()
-
-    def abs(self, a: arb) -> arb:
-        return abs(a)
-
-    def sign(self, a: arb) -> arb:
-        if not a.contains(0):
-            return a.sgn()
-        if self._zero_sign is None:
-            raise NotDifferentiableError("the slope jumps at d = 0")
-        return arb(self._zero_sign) if a.is_zero() else a.sgn()
-
-    def power(self, a: arb, b: arb) -> arb:
-        return a**b
-
-    def constant(self, value: arb) -> arb:
-        return value
-
-    def number(self, value: float) -> arb:
-        return arb(value)
-
-    def sqrt(self, value: arb) -> arb:
-        return value.sqrt()
-
-    def pi(self) -> arb:
-        return arb.pi()
-
-
-def ball_form(kernel: Kernel, zero_sign: int | None = None) -> Form:
-    """The kernel in ball arithmetic at the current precision (constants derived exactly
-    from the parameters' float64 values); with ``zero_sign``, its one-sided slopes."""
-    math_ = ArbMath(zero_sign)
-    return Form(kernel, math_, math_)
-
-
-def _kernel(points: Sequence[arb], form: Form) -> arb_mat:
-    """K without jitter at the current precision; symmetric, so half the values. [n, n]"""
-    n = len(points)
-    rows: list[list[arb]] = [[arb(0)] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i, n):
-            rows[i][j] = rows[j][i] = form.value(points[i] - points[j])
-    return arb_mat(rows)
-
-
-def has_kink(kernel: Kernel) -> bool:
-    """The kernel's slope jumps at d = 0 (matern12): mu is not differentiable at a data
-    point. Any other x differs from every point by at least an ulp, which no ball at
-    PRECISIONS[0] bits blurs, so there the slope exists."""
-    with _precision(PRECISIONS[0]):
-        form, zero = ball_form(kernel), arb(0)
-        try:
-            form.slope(zero, form.value(zero))
-        except NotDifferentiableError:
-            return True
-    return False
-
-
-def _norm(values: Sequence[arb]) -> arb:
-    """Euclidean norm of a vector of balls, enclosing that of every point in them."""
-    total = arb(0)
-    for value in values:
-        bound = value.abs_upper()  # exact and >= 0, so the sum's square root exists
-        total += bound * bound
-    return total.sqrt()
-
-
-def _tight(value: arb) -> bool:
-    """The ball's radius is within TIGHT_RELATIVE of its midpoint's magnitude: it fixes the
-    value to finer than any float64 error it judges (and so does not contain 0)."""
-    return bool(value.rad() <= arb(TIGHT_RELATIVE) * abs(value.mid()))
-
-
-def _to_ball(value: arb) -> Ball:
-    """A float Ball that rigorously encloses the arb ``value``.
-
-    float(value.mid()) rounds the arb midpoint to a double, so the radius must
-    cover that rounding as well as the arb radius: we bound |value - mid|
-    in ball arithmetic (abs_upper rounds up) and round the float conversion of
-    that bound up by one ulp (float() may round down).
-    """
-    mid = float(value.mid())
-    return Ball(mid, math.nextafter(float((value - arb(mid)).abs_upper()), math.inf))
-
-
-def _refusal(label: str, bits: int, need: float, budget: _Budget) -> str | None:
-    """Why a step predicted to cost ``need`` CPU seconds is not started, or None."""
-    if bits > COSTLY_BITS and need > CHEAP_SHARE * budget.seconds:
-        return (
-            f"{label} at {bits} bits would take more than {CHEAP_SHARE:.0%} of the "
-            f"{budget.seconds:g} s budget"
-        )
-    if need > budget.left():
-        return (
-            f"out of time: {label} at {bits} bits would need ~{need:.2g} s, "
-            f"{max(budget.left(), 0):.2g} s of the {budget.seconds:g} s budget left"
-        )
-    return None
 
 
 @dataclass(frozen=True)
 class _Solved:
     bits: int
     jitter: float
-    alpha: arb_mat  # [n, 1]
+    solution: arb_mat  # [n, 1] alpha = K^-1 y (the mean), or [n, n] K^-1 (the variance)
 
 
 @dataclass
@@ -230,7 +95,7 @@ class _Ladder:
     and why no further step will be taken (None while one may)."""
 
     jitter: float
-    budget: _Budget
+    budget: Budget
     rungs: list[_Solved] = field(default_factory=list)
     next_index: int = 0
     singular_at: int | None = None
@@ -266,8 +131,9 @@ _Fixed = tuple[int, Ball, Ball]
 
 
 class ReferenceSolver:
-    """Solves (K + jitter I) alpha = y in ball arithmetic, raising the precision as the
-    values need it; each x then costs O(n) per precision.
+    """Solves (K + jitter I) alpha = y (the mean) or (K + jitter I) V = I (the variance) in
+    ball arithmetic, raising the precision as the values need it; each x then costs O(n)
+    (the mean) or O(n^2) (the variance) per precision.
 
     Usable from a plain loop in another process: no threads, no Qt, only callbacks.
     """
@@ -286,14 +152,15 @@ class ReferenceSolver:
         kinked = has_kink(self._problem.covariance)
         self._kinks = frozenset(data.grid.tolist() if kinked else ())
         self._y: list[float] = data.y.tolist()  # [n]
+        self._variance = self._problem.quantity == "variance-slope"
         self._kernels: dict[int, arb_mat] = {}  # bits -> K without jitter, reused per jitter
         self._build_s: dict[int, float] = {}  # bits -> measured CPU seconds to build K
         self._solve_s: dict[int, float] = {}  # bits -> measured CPU seconds of one solve
         self._approx_s: dict[int, float] = {}  # bits -> CPU seconds of a residual-certified step
-        self._main = _Ladder(self._problem.jitter, _Budget(budget_s))
+        self._main = _Ladder(self._problem.jitter, Budget(budget_s))
         # The limit gets a budget of its own: the failed precisions of an undetermined K
         # (4-5 s at n = 300) must not leave it too little.
-        self._limit_budget = _Budget(budget_s)
+        self._limit_budget = Budget(budget_s)
         self._limit: _Ladder | None = None
         self._limit_reason: str | None = None
         self._limit_chosen = False
@@ -334,7 +201,7 @@ class ReferenceSolver:
             bits = PRECISIONS[ladder.next_index]
             with ladder.budget.charged():
                 need = self._predict(bits)
-            ladder.stop = _refusal(ladder.label, bits, need, ladder.budget)
+            ladder.stop = refusal(ladder.label, bits, need, ladder.budget)
             if ladder.stop is not None:
                 break
             ladder.next_index += 1
@@ -357,22 +224,29 @@ class ReferenceSolver:
 
     def _try_solve(self, bits: int, jitter: float) -> arb_mat | None:
         """One step: K at ``bits`` (cached), then the certified solve, timed for prediction."""
-        with _precision(bits):
+        with precision(bits):
             self._kernel_at(bits)
             start = time.process_time()
             matrix = self._kernels[bits] + arb(jitter)  # [n, n]; + scalar adds to the diagonal
             try:
-                return matrix.solve(arb_mat([[v] for v in self._y]))  # [n, 1]
+                return matrix.solve(self._right_hand_side())  # [n, 1] or [n, n]
             except ZeroDivisionError:  # flint's "cannot certify K is invertible"
                 return None
             finally:
                 self._solve_s[bits] = time.process_time() - start
 
+    def _right_hand_side(self) -> arb_mat:
+        """What K + jitter I is solved against: y (the mean), I (the variance). [n, 1] or [n, n]"""
+        if self._variance:
+            n = len(self._points)
+            return arb_mat([[arb(int(i == j)) for j in range(n)] for i in range(n)])
+        return arb_mat([[v] for v in self._y])
+
     def _kernel_at(self, bits: int) -> None:
         """Build K without jitter at ``bits`` (the current precision) once, timed."""
         if bits not in self._kernels:
             start = time.process_time()
-            self._kernels[bits] = _kernel(self._points, self._form())  # [n, n]
+            self._kernels[bits] = kernel_balls(self._points, self._form())  # [n, n]
             self._build_s[bits] = time.process_time() - start
 
     def _predict(self, bits: int) -> float:
@@ -392,9 +266,9 @@ class ReferenceSolver:
         n = len(self._points)
         m = min(n, PROBE_N)
         points = self._points[:: max(1, n // m)][:m]
-        with _precision(bits):
+        with precision(bits):
             start = time.process_time()
-            kernel = _kernel(points, self._form()) + arb(1)  # [m, m], cond <= m + 1
+            kernel = kernel_balls(points, self._form()) + arb(1)  # [m, m], cond <= m + 1
             built = time.process_time()
             kernel.solve(arb_mat([[1.0]] * m))  # [m, 1]
             done = time.process_time()
@@ -507,18 +381,33 @@ class ReferenceSolver:
     def _balls(
         self, solved: _Solved, xs: Sequence[float], zero_sign: int | None = None
     ) -> list[tuple[Ball, Ball] | None]:
-        """(mu, mu') balls at each x, None where either is not tight: stack k(x) and dk(x)
-        rows, one product with alpha."""
-        m = len(xs)
-        if m == 0:
+        """(value, slope) balls at each x, None where either is not tight: the k(x) and
+        dk(x) rows against the solution."""
+        if not xs:
             return []
-        with _precision(solved.bits):
-            values = arb_mat(self._rows(xs, zero_sign)) * solved.alpha  # [2m, n] @ [n, 1]
-            pairs = [(values[i, 0], values[m + i, 0]) for i in range(m)]
+        with precision(solved.bits):
+            pairs = self._combine(self._rows(xs, zero_sign), solved.solution)
             return [
-                (_to_ball(mu), _to_ball(grad)) if _tight(mu) and _tight(grad) else None
+                (to_ball(mu), to_ball(grad)) if tight(mu) and tight(grad) else None
                 for mu, grad in pairs
             ]
+
+    def _combine(self, rows: list[list[arb]], solution: arb_mat) -> list[tuple[arb, arb]]:
+        """(value, slope) per x from its k(x) and dk(x) rows (``rows``: m of each) and the
+        solution: k(x) alpha and dk(x) alpha for the mean (one product with alpha); for
+        the variance k(x, x) - k(x) V k(x)^T and -2 dk(x) V k(x)^T, V = K^-1."""
+        m = len(rows) // 2
+        if not self._variance:
+            values = arb_mat(rows) * solution  # [2m, n] @ [n, 1]
+            return [(values[i, 0], values[m + i, 0]) for i in range(m)]
+        weights = arb_mat(rows[:m])  # [m, n]
+        solved = (solution * weights.transpose()).tolist()  # [n, m], V k(x)^T per column
+        prior = self._form().value(arb(0))  # k(x, x) = k(0)
+        pairs = []
+        for j in range(m):
+            column = [solved[i][j] for i in range(len(solved))]
+            pairs.append((prior - dot(rows[j], column), arb(-2) * dot(rows[m + j], column)))
+        return pairs
 
     def evaluate_jitters(
         self,
@@ -542,7 +431,7 @@ class ReferenceSolver:
             for jitter in jitters:
                 on_reference(jitter, kink)
             return dict.fromkeys(jitters, kink)
-        budget = _Budget(self._budget_s if budget_s is None else budget_s)
+        budget = Budget(self._budget_s if budget_s is None else budget_s)
         found: dict[float, Reference] = {}
         start = 0
         for jitter in sorted({j for j in jitters if j > 0}, reverse=True):
@@ -561,7 +450,7 @@ class ReferenceSolver:
         return {jitter: found[jitter] for jitter in jitters}
 
     def _jittered(
-        self, jitter: float, x: float, start: int, budget: _Budget
+        self, jitter: float, x: float, start: int, budget: Budget
     ) -> tuple[Reference, int]:
         """(reference, index into PRECISIONS that certified it) for K + jitter I, jitter > 0."""
         label = f"K + {jitter:g} I"
@@ -570,7 +459,7 @@ class ReferenceSolver:
             measured = self._approx_s.get(bits)
             with budget.charged():
                 need = self._predict(bits) if measured is None else MARGIN * measured
-            refused = _refusal(label, bits, need, budget)
+            refused = refusal(label, bits, need, budget)
             if refused is not None:
                 return Reference("undetermined", reason=refused), index
             self._on_progress(f"reference: {bits} bits for {label}")
@@ -583,31 +472,35 @@ class ReferenceSolver:
         return Reference("undetermined", reason=reason), len(PRECISIONS) - 1
 
     def _residual_balls(self, bits: int, jitter: float, x: float) -> tuple[Ball, Ball] | None:
-        """(mu, mu') at x for K + jitter I, jitter > 0, from an approximate solve; None
-        when either enclosure is wider than TIGHT_RELATIVE of its value.
+        """(value, slope) at x for K + jitter I, jitter > 0, from an approximate solve;
+        None when either enclosure is wider than TIGHT_RELATIVE of its value.
 
         The exact K is the Gram matrix of a positive definite kernel, so
-        ||(K + jI)^-1||_2 <= 1 / j. With any approximation a of alpha and the residual
-        r = y - (K + jI) a enclosed in ball arithmetic, |alpha - a|_2 <= |r|_2 / j, so
-        |mu'(x) - dk(x) . a| <= |dk(x)|_2 |r|_2 / j (and the same for mu with k(x)):
+        ||(K + jI)^-1||_2 <= 1 / j. With any approximation a of s = (K + jI)^-1 b (b = y
+        for the mean, k(x) for the variance) and the residual r = b - (K + jI) a enclosed
+        in ball arithmetic, |s - a|_2 <= |r|_2 / j, so |dk(x) . s - dk(x) . a| <=
+        |dk(x)|_2 |r|_2 / j (the same with k(x)); the value and the slope are k(x) . s
+        and dk(x) . s (the mean), k(x, x) - k(x) . s and -2 dk(x) . s (the variance):
         an O(n^2) certificate after one uncertified O(n^3) solve.
         """
-        with _precision(bits):
+        with precision(bits):
             self._kernel_at(bits)
             start = time.process_time()
             matrix = self._kernels[bits] + arb(jitter)  # [n, n]
-            y = arb_mat([[v] for v in self._y])  # [n, 1]
-            approx = matrix.solve(y, algorithm="approx")  # [n, 1], radii not tracked
-            alpha = arb_mat([[arb(approx[i, 0].mid())] for i in range(approx.nrows())])
-            residual = y - matrix * alpha  # [n, 1], a rigorous enclosure
-            error = _norm([residual[i, 0] for i in range(residual.nrows())]) / arb(jitter)
             rows = self._rows([x])  # [2, n]
-            values = arb_mat(rows) * alpha  # [2, 1]
-            mu, grad = (values[i, 0] + _norm(rows[i]) * error * arb(0, 1) for i in range(2))
+            b = arb_mat([[v] for v in (rows[0] if self._variance else self._y)])  # [n, 1]
+            approx = matrix.solve(b, algorithm="approx")  # [n, 1], radii not tracked
+            a = arb_mat([[arb(approx[i, 0].mid())] for i in range(approx.nrows())])  # [n, 1]
+            residual = b - matrix * a  # [n, 1], a rigorous enclosure
+            error = norm([residual[i, 0] for i in range(residual.nrows())]) / arb(jitter)
+            values = arb_mat(rows) * a  # [2, 1]
+            mu, grad = (values[i, 0] + norm(rows[i]) * error * arb(0, 1) for i in range(2))
+            if self._variance:
+                mu, grad = self._form().value(arb(0)) - mu, arb(-2) * grad
             self._approx_s[bits] = time.process_time() - start
-            if not (_tight(mu) and _tight(grad)):
+            if not (tight(mu) and tight(grad)):
                 return None
-            return _to_ball(mu), _to_ball(grad)
+            return to_ball(mu), to_ball(grad)
 
 
 def mu_and_grad(reference: Reference) -> tuple[Ball, Ball] | None:
@@ -644,3 +537,21 @@ def reference_curve(
         complete=complete,
         from_limit=np.array([reference.limit is not None for reference in references]),
     )
+
+
+# Either solver: both answer solve, evaluate, evaluate_many and evaluate_jitters.
+BallSolver = ReferenceSolver | LmlReferenceSolver
+
+
+def reference_solver(
+    data: ProblemData,
+    budget_s: float = DEFAULT_BUDGET_S,
+    on_progress: Callable[[str], None] = lambda message: None,
+) -> BallSolver:
+    """The ball-arithmetic solver of ``data``'s quantity: :class:`ReferenceSolver` for the
+    slopes in x, :class:`~gradviz.core.numerics.lml_reference.LmlReferenceSolver` along an
+    LML quantity's theta. Both answer ``solve``, ``evaluate``, ``evaluate_many`` and
+    ``evaluate_jitters`` with :class:`Reference` records (``mu`` the quantity's value)."""
+    if data.problem.measured.is_lml:
+        return LmlReferenceSolver(data, budget_s, on_progress)
+    return ReferenceSolver(data, budget_s, on_progress)

@@ -299,7 +299,8 @@ class Diagnosis:
 
 @dataclass(frozen=True, eq=False)
 class Curves:
-    """mu and d mu/dx of the curve path (:data:`CURVE_PATH`) on a grid of x, per dtype.
+    """The quantity's value (``mu``: mu(x), var(x) or LML(theta)) and derivative of the
+    curve path (:data:`CURVE_PATH`) on a grid of probes, per dtype.
 
     ``errors[dtype]`` holds the reason when that dtype could not be evaluated;
     its arrays are then NaN so plots show a gap rather than a made-up line.
@@ -312,6 +313,10 @@ class Curves:
     errors: Mapping[DType, str | None]
     # dtype -> [m], the spread's significant digits over x (empty when not computed)
     spread_digits: Mapping[DType, np.ndarray] = field(default_factory=dict)
+    # dtype -> [m], the posterior variance var(x) for the band around mu (the slopes in x
+    # only; empty along an LML quantity's theta or when not computed); negative where
+    # the dtype's arithmetic made it so
+    variance: Mapping[DType, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ problem that carries its y (a session's, or data from a file) draws nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -41,12 +42,19 @@ class ProblemData:
 
 
 CURVE_POINTS = 1000
+# Along an LML quantity's theta every point is a new K and factorization (and, for the
+# reference, an O(n^3) ball-arithmetic inverse and determinant): fewer points.
+THETA_CURVE_POINTS = 100
 
 
-def curve_grid(problem: Problem, points: int = CURVE_POINTS) -> np.ndarray:
-    """The x at which curves are drawn: ``points`` evenly spaced over the domain (for data,
-    the range of its x). [points]"""
-    return np.linspace(*problem.domain, points)
+def curve_grid(problem: Problem, points: int | None = None) -> np.ndarray:
+    """The probes at which curves are drawn: ``points`` evenly spaced over the domain (for
+    data, the range of its x; CURVE_POINTS by default), or along an LML quantity's theta
+    evenly in log theta over its span (THETA_CURVE_POINTS). [points]"""
+    lo, hi = problem.probe_domain
+    if problem.measured.is_lml:
+        return np.geomspace(lo, hi, THETA_CURVE_POINTS if points is None else points)
+    return np.linspace(lo, hi, CURVE_POINTS if points is None else points)
 
 
 def problem_points(problem: Problem) -> np.ndarray:
@@ -112,6 +120,19 @@ def _frozen(problem: Problem, grid: np.ndarray, kernel: np.ndarray, y: np.ndarra
     for array in (grid, kernel, y):
         array.setflags(write=False)
     return ProblemData(problem=problem, grid=grid, kernel=kernel, y=y)
+
+
+def probe_matrix(data: ProblemData, t: float) -> tuple[np.ndarray, float]:
+    """(K, jitter) as the quantity uses them at the probe t: the problem's own for a slope
+    in x; along an LML quantity's theta, K with that parameter at t (the jitter at t for
+    lml-jitter). The data stay the problem's. ([n, n], jitter)"""
+    theta = data.problem.measured.theta
+    if theta is None:
+        return data.kernel, data.problem.jitter
+    if theta == "jitter":
+        return data.kernel, t
+    kernel = dataclasses.replace(data.problem.covariance, **{theta: t})
+    return kernel_matrix(kernel, data.grid, data.grid), data.problem.jitter
 
 
 def data_from_sample(problem: Problem, y: np.ndarray) -> ProblemData:

@@ -27,6 +27,14 @@ from gradviz.core.problem.kernels import (
     Parameter,
     parameters_of,
 )
+from gradviz.core.problem.quantity import (
+    QUANTITIES,
+    QUANTITY,
+    Quantity,
+    QuantityName,
+    quantities_of,
+    theta_range,
+)
 from gradviz.core.problem.vector import Vector
 
 Solver = Literal["inverse", "solve", "cholesky"]
@@ -50,6 +58,8 @@ GRID_FIELDS = ("n", "domain", "seed", "mean")
 SAMPLE_FIELDS = (*GRID_FIELDS, "kernel", "length_scale", "signal_variance", "alpha", "period")
 
 DEFAULT_X = 2.0
+# Where an LML quantity's probe may stand on its theta axis (log scale, so above 0).
+THETA_LIMITS: dict[str, tuple[float, float]] = {"jitter": (0.0, COORDINATE_LIMIT)}
 MAX_SHOWN = 60  # characters of a rejected value quoted in a message
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _REAL = re.compile(
@@ -134,6 +144,25 @@ def _optional_parameter(kernel: KernelName, field: Parameter, value: object) -> 
     return None
 
 
+def _check_quantity(kernel: KernelName, quantity: object, jitter: float) -> None:
+    """A quantity the kernel has; lml-jitter's probe starts at the jitter, on a log axis."""
+    if quantity not in QUANTITIES:
+        raise ProblemError("quantity", quantity, "one of " + ", ".join(QUANTITIES))
+    available = quantities_of(parameters_of(kernel))
+    if quantity not in available:
+        raise ProblemError(
+            "quantity", quantity, f"one the {kernel} kernel has: " + ", ".join(available)
+        )
+    lo, hi = THETA_LIMITS["jitter"]
+    if quantity == "lml-jitter" and not lo < jitter <= hi:
+        raise ProblemError(
+            "quantity",
+            quantity,
+            f"used with a jitter {lo:g} < jitter <= {hi:g} (its probe moves along log "
+            f"jitter from the problem's jitter, {jitter:g} here)",
+        )
+
+
 def _vector(field: str, value: object) -> Vector:
     allowed = "a vector of finite float64 values"
     if not isinstance(value, Vector) or not np.all(np.isfinite(value.array)):
@@ -187,6 +216,7 @@ class Problem:
     period: float | None = None
     points: Vector | None = None
     y: Vector | None = None
+    quantity: QuantityName = "mean-slope"
 
     def __post_init__(self) -> None:
         if self.kernel not in KERNELS:
@@ -194,6 +224,7 @@ class Problem:
         jitter = _real("jitter", self.jitter, "a finite number >= 0")
         if jitter < 0:
             raise ProblemError("jitter", self.jitter, "a finite number >= 0")
+        _check_quantity(self.kernel, self.quantity, jitter)
         if self.solver not in SOLVERS:
             raise ProblemError("solver", self.solver, "one of " + ", ".join(SOLVERS))
         fields: dict[str, object] = {
@@ -228,10 +259,34 @@ class Problem:
         return self.points is not None
 
     @property
+    def measured(self) -> Quantity:
+        """The quantity this problem differentiates (its name is ``quantity``)."""
+        return QUANTITY[self.quantity]
+
+    @property
+    def theta(self) -> float | None:
+        """The problem's own value of an LML quantity's theta (None for a slope in x)."""
+        name = self.measured.theta
+        return None if name is None else float(getattr(self, name))
+
+    @property
     def default_x(self) -> float:
-        """Where the probe starts: the seed's x, or the middle of the data's range."""
+        """Where the probe starts: for an LML quantity the problem's own theta; else the
+        seed's x, or the middle of the data's range."""
+        if self.theta is not None:
+            return self.theta
         lo, hi = self.domain
         return (lo + hi) / 2 if self.from_file else DEFAULT_X
+
+    @property
+    def probe_domain(self) -> tuple[float, float]:
+        """Where the probe moves and the curves are drawn: the domain (the data's range),
+        or for an LML quantity THETA_DECADES either side of its theta, within its limits."""
+        if self.theta is None:
+            return self.domain
+        lo, hi = theta_range(self.theta)
+        limit_lo, limit_hi = _theta_limits(self.measured)
+        return max(lo, limit_lo), min(hi, limit_hi)
 
     def replace(self, **changes: Any) -> Problem:
         """A validated copy with ``changes`` applied; raises ProblemError.
@@ -272,6 +327,8 @@ class Problem:
                 parameters.append(f"{short}={getattr(self, name):g}")
         size = f"{self.n} data points" if self.from_file else f"n={self.n}"
         parts = [size, *kernel, *parameters, f"jitter {self.jitter:g}", self.solver]
+        if self.quantity != "mean-slope":
+            parts.append(self.quantity)
         if (lo, hi) != (-5.0, 5.0) and not self.from_file:
             parts.insert(1, f"[{lo:g}, {hi:g}]")
         return ", ".join(parts)
@@ -297,6 +354,7 @@ class Problem:
             "signal_variance": self.signal_variance,
             "alpha": self.alpha,
             "period": self.period,
+            "quantity": self.quantity,
         }
 
     def data_summary(self) -> dict[str, Any] | None:
@@ -314,6 +372,31 @@ class Problem:
         """:meth:`to_dict` and :meth:`data_summary` (key ``data``): the ``config`` of every
         JSON export."""
         return {**self.to_dict(), "data": self.data_summary()}
+
+
+def _theta_limits(quantity: Quantity) -> tuple[float, float]:
+    """The open-below, closed-above range of an LML quantity's theta."""
+    if quantity.theta == "jitter":
+        return THETA_LIMITS["jitter"]
+    return PARAMETER_RANGE
+
+
+def check_probe(problem: Problem, value: object) -> float:
+    """Validate the probe on ``problem``'s quantity's axis: x for a slope in x (see
+    :func:`check_x`), theta for an LML quantity (a positive number within the limits of
+    its field: it is drawn on a log axis)."""
+    quantity = problem.measured
+    if quantity.theta is None:
+        return check_x(value)
+    lo, hi = _theta_limits(quantity)
+    allowed = (
+        f"the {quantity.name} probe, theta = {quantity.theta}: a number "
+        f"{lo:g} {'<' if lo == 0 else '<='} x <= {hi:g}"
+    )
+    number = _real("x", value, allowed)
+    if not (lo < number if lo == 0 else lo <= number) or number > hi:
+        raise ProblemError("x", value, allowed)
+    return number
 
 
 def check_x(value: object) -> float:
