@@ -19,7 +19,7 @@ from sklearn.gaussian_process.kernels import (
 )
 from spec import LML_THETA, QUANTITY_NAMES, flint_quantity, numpy_quantity
 
-from gradviz.core.analysis.advice import measure_advice
+from gradviz.core.analysis.advice import advice_from, measure_advice
 from gradviz.core.analysis.diagnosis import correct_digits, diagnose, max_digits
 from gradviz.core.analysis.sweep import jitter_sweep, jitter_sweep_refusal
 from gradviz.core.numerics.paths import PathSet
@@ -215,6 +215,11 @@ def test_the_jitter_sweep_and_the_advice_of_an_lml_quantity() -> None:
     advice = measure_advice(data, 1.0, budget_s=20)
     assert {m.jitter for m in advice.best.values() if m is not None} == {1e-7}
     assert advice.as_given["float64"].digits is not None
+    # Read off a sweep over many jitters, the advice still keeps the problem's own one.
+    from_sweep = advice_from(sweep, "cholesky", 1e-7)
+    assert {m.jitter for m in from_sweep.best.values() if m is not None} == {1e-7}
+    own = next(r for r in sweep.rows if (r.jitter, r.dtype) == (1e-7, "float64"))
+    assert from_sweep.as_given["float64"].digits == own.rounding_digits
     along = problem.replace(quantity="lml-jitter")
     assert jitter_sweep_refusal(along) is not None
     with pytest.raises(ValueError, match="own axis"):

@@ -19,6 +19,7 @@ that gains the most digits over the problem as given.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -281,9 +282,27 @@ def _truth(sweep: JitterSweep) -> Ball | None:
     return None if reference is None else reference.grad
 
 
+def likelihood_sweep(sweep: JitterSweep, jitter: float) -> JitterSweep:
+    """What an LML quantity's advice reads of a sweep: only its own ``jitter`` (the
+    jitter is part of the likelihood), each row's digits against that jitter's own exact
+    answer (its rounding digits), that jitter standing for the truth."""
+    rows = tuple(
+        dataclasses.replace(row, bias_digits=None, digits=row.rounding_digits)
+        for row in sweep.rows
+        if row.jitter == jitter
+    )
+    references = tuple((j, reference) for j, reference in sweep.references if j == jitter)
+    exact = any(r.status == "exact" and r.grad is not None for _, r in references)
+    truth = jitter if exact else None
+    return dataclasses.replace(sweep, rows=rows, references=references, bias_jitter=truth)
+
+
 def advice_from(sweep: JitterSweep, solver: Solver, jitter: float) -> Advice:
     """The advice for the problem as given (``solver``, ``jitter``) from what ``sweep``
-    measured (it must hold every solver at ``jitter``)."""
+    measured (it must hold every solver at ``jitter``). For an LML quantity only that
+    jitter counts (:func:`likelihood_sweep`)."""
+    if sweep.problem.measured.is_lml:
+        sweep = likelihood_sweep(sweep, jitter)
     as_given: dict[DType, Measured] = {}
     same_jitter: dict[DType, Measured | None] = {}
     best: dict[DType, Measured | None] = {}
