@@ -28,6 +28,11 @@ BLOCKED_RUN = (
     "runpy.run_path(sys.argv[1], run_name='__main__')\n"
 )
 SOLVE = ["--n", "40", "--seed", "11", "--solver", "cholesky", "--jitter", "1e-10", "--x", "0.7"]
+# The user's own data (unsorted, one x twice) with another kernel and signal variance.
+DATA_POINTS = [(0.3 * i - 2.0 + 0.01 * (i % 3), math.sin(i) + 0.1 * i) for i in range(24)]
+DATA_POINTS += [(DATA_POINTS[5][0], DATA_POINTS[5][1] + 0.01)]
+DATA = ["--kernel", "matern52", "--signal-variance", "2", "--length-scale", "0.9"]
+DATA += ["--solver", "solve", "--jitter", "1e-9", "--x", "0.35"]
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +40,24 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """The seed's report (JSON and table) and script, and another problem's, at once; then
     each program run twice: as it is, and under OPENBLAS_CORETYPE=Haswell."""
     folder = tmp_path_factory.mktemp("scripts")
-    seed_file, solve_file = folder / "seed.py", folder / "solve.py"
+    seed_file, solve_file, data_file = folder / "seed.py", folder / "solve.py", folder / "data.py"
+    table = folder / "points.csv"
+    table.write_text("x,y\n" + "".join(f"{x!r},{y!r}\n" for x, y in reversed(DATA_POINTS)))
+    data = [*DATA, "--data", str(table)]
     commands = {
         "seed report": ["report", "--format", "json"],
         "seed table": ["report"],
         "seed script": ["script", "--output", str(seed_file)],
         "solve report": ["report", *SOLVE, "--format", "json"],
         "solve script": ["script", *SOLVE],
+        "data report": ["report", *data, "--format", "json"],
+        "data script": ["script", *data, "--output", str(data_file)],
     }
     with gradviz_runs(commands, timeout=400) as done:
         for name, run in done.items():
             assert run.returncode == 0, (name, run.stderr)
         solve_file.write_text(done["solve script"].stdout)
-        programs = {"seed": seed_file, "solve": solve_file}
+        programs = {"seed": seed_file, "solve": solve_file, "data": data_file}
         started = {}
         for name, path in programs.items():
             for core in (None, "Haswell"):
@@ -84,7 +94,7 @@ def cells(report: dict) -> dict[tuple[str, str], float | None]:
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("name", ["seed", "solve"])
+@pytest.mark.parametrize("name", ["seed", "solve", "data"])
 def test_the_program_prints_the_reports_seed_cells_bit_for_bit(runs: dict, name: str) -> None:
     report = json.loads(runs["done"][f"{name} report"].stdout)
     expected = cells(report)
@@ -100,7 +110,7 @@ def test_the_program_prints_the_reports_seed_cells_bit_for_bit(runs: dict, name:
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("name", ["seed", "solve"])
+@pytest.mark.parametrize("name", ["seed", "solve", "data"])
 def test_the_advised_gradients_hold_the_digits_the_advice_claims(runs: dict, name: str) -> None:
     report = json.loads(runs["done"][f"{name} report"].stdout)
     advice = report["advice"]

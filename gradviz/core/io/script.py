@@ -12,10 +12,12 @@ pasted into a bug report anywhere. It computes:
 Both are built with exactly the operations, in the order and with the graph options that
 gradviz's own ``seed_*`` paths (``gradviz.core.numerics.paths._SeedGraph``) and the jitter
 sweep (``gradviz.core.numerics.sweep_paths.JitterFunction``) use, so the numbers equal the
-report's bit for bit: grappler folds the same constants the same way. The sample y is
-embedded as ``float.hex`` strings and never regenerated, because numpy draws it through an
-SVD whose last bits depend on the CPU kernel OpenBLAS picks; every other float is written
-the same way. The last line the program prints is one JSON object.
+report's bit for bit: grappler folds the same constants the same way. The kernel's
+formula is rendered from its one definition (:mod:`gradviz.core.io.kernel_source`). The
+sample y (and a data file's x) is embedded as ``float.hex`` strings and never regenerated,
+because numpy draws it through an SVD whose last bits depend on the CPU kernel OpenBLAS
+picks; every other float is written the same way. The last line the program prints is one
+JSON object.
 """
 
 from __future__ import annotations
@@ -29,11 +31,24 @@ import numpy as np
 
 from gradviz import __version__
 from gradviz.core.analysis.advice import Advice, digits_words, point_words
+from gradviz.core.io.kernel_source import constants_source, kernel_body_source
 from gradviz.core.problem.spec import Problem
 
 HEX_PER_LINE = 3  # float.hex strings of y per line of the program
 WIDTH = 92  # the program's docstring lines
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+GRID_COLUMN = '''def grid_column(dtype):
+    """The seed's tf.reshape(tf.linspace(lo, hi, n), (n, 1)). [N, 1]"""
+    lo, hi = tf.convert_to_tensor(LO, dtype=dtype), tf.convert_to_tensor(HI, dtype=dtype)
+    return tf.reshape(tf.linspace(lo, hi, N), (N, 1))'''
+POINTS_COLUMN = '''def grid_column(dtype):
+    """The data's x as a column, each rounded once to dtype. [N, 1]"""
+    return tf.reshape(tf.convert_to_tensor(POINTS, dtype=dtype), (N, 1))'''
+SAMPLE_WORDS = """The sample y is embedded bit for bit (float.hex): numpy draws it through an
+SVD whose last bits depend on the CPU kernel OpenBLAS picks, so regenerating it on another
+machine gives another problem."""
+DATA_WORDS = """The data file's x and y are embedded bit for bit (float.hex), so the program needs
+no file."""
 
 TEMPLATE = '''\
 #!/usr/bin/env python3
@@ -49,9 +64,7 @@ Then the configuration gradviz measured as keeping the most digits, per dtype:
 The jitter-free answer, from ball arithmetic (the reference at jitter {truth_jitter}):
 {truth}.
 
-The sample y is embedded bit for bit (float.hex): numpy draws it through an SVD whose last
-bits depend on the CPU kernel OpenBLAS picks, so regenerating it on another machine gives
-another problem. {run} (numpy and tensorflow needed).
+{data_words} {run} (numpy and tensorflow needed).
 Its last line is one JSON object:
 {{"as_written": {{dtype: {{"seed_gradients", "seed_optimizer"}}}},
  "advised": {{dtype: {{"solver", "jitter", "gradient"}}}}}}
@@ -67,9 +80,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 N = {n}
-LO = float.fromhex("{lo}")  # {lo_value!r}
-HI = float.fromhex("{hi}")  # {hi_value!r}
-LENGTH_SCALE = float.fromhex("{length_scale}")  # {length_scale_value!r}
+{points}
+# The {kernel_name} kernel's constants, from its parameters in float64 ({parameters}).
+{constants}
 JITTER = float.fromhex("{jitter}")  # {jitter_value!r}
 SOLVER = "{solver}"
 X = float.fromhex("{x_hex}")  # {x!r}
@@ -77,38 +90,38 @@ ADVISED = {{
 {advised}
 }}
 TRUTH = {truth_literal}
-Y = np.array([float.fromhex(h) for h in """
-{y}
-""".split()])  # [N]
+Y = {y}  # [N]
 DTYPES = {{"float32": tf.float32, "float64": tf.float64}}
 
 
-def grid_column(dtype):
-    """The seed's tf.reshape(tf.linspace(lo, hi, n), (n, 1)). [N, 1]"""
-    lo, hi = tf.convert_to_tensor(LO, dtype=dtype), tf.convert_to_tensor(HI, dtype=dtype)
-    return tf.reshape(tf.linspace(lo, hi, N), (N, 1))
+{grid_column}
+
+
+def kernel(d):
+    """k(d), d = a - b: {kernel_label}{kernel_note}."""
+{kernel_body}
 
 
 def kernel_matrix(point, jitter):
-    """exp(-(p - p^T)^2 / (2 l^2)) + jitter I with the seed's operations. [N, N]"""
-    kernel = tf.exp(-((point - tf.transpose(point)) ** 2) / (2 * LENGTH_SCALE**2))
+    """k(p - p^T) + jitter I. [N, N]"""
+    matrix = kernel(point - tf.transpose(point))
     if jitter:
-        kernel += tf.convert_to_tensor(jitter, dtype=point.dtype) * tf.eye(N, dtype=point.dtype)
-    return kernel
+        matrix += tf.convert_to_tensor(jitter, dtype=point.dtype) * tf.eye(N, dtype=point.dtype)
+    return matrix
 
 
 def kernel_vector(x, row):
-    """k(x): the seed's exp(-(x - p^T)^2 / (2 l^2)). [m, N]"""
-    return tf.exp(-((x - row) ** 2) / (2 * LENGTH_SCALE**2))
+    """k(x): k(x - p^T). [m, N]"""
+    return kernel(x - row)
 
 
-def factor(kernel, y, solver):
+def factor(matrix, y, solver):
     """K^-1 for the explicit inverse, alpha = K^-1 y otherwise."""
     if solver == "inverse":
-        return tf.linalg.inv(kernel)
+        return tf.linalg.inv(matrix)
     if solver == "solve":
-        return tf.linalg.solve(kernel, y)
-    return tf.linalg.cholesky_solve(tf.linalg.cholesky(kernel), y)
+        return tf.linalg.solve(matrix, y)
+    return tf.linalg.cholesky_solve(tf.linalg.cholesky(matrix), y)
 
 
 def apply(weights, factor_, y, solver):
@@ -170,9 +183,9 @@ def advised(name, solver, jitter):
     def factorised(jitter):
         point = grid_column(dtype)
         y = tf.convert_to_tensor(Y, dtype=dtype)[:, None]
-        kernel = kernel_matrix(point, 0.0)
-        kernel += jitter * tf.eye(N, dtype=dtype)
-        return tf.transpose(point), factor(kernel, y, solver), y
+        matrix = kernel_matrix(point, 0.0)
+        matrix += jitter * tf.eye(N, dtype=dtype)
+        return tf.transpose(point), factor(matrix, y, solver), y
 
     @tf.function(
         input_signature=[
@@ -238,17 +251,12 @@ if __name__ == "__main__":
 
 def script_unsupported(problem: Problem) -> str | None:
     """Why the program cannot reproduce ``problem`` (None when it can): it is written for
-    the seed's kernel on the generated grid, for the posterior mean's slope."""
+    the posterior mean's slope, the seed's question, with any kernel and data."""
     if problem.quantity != "mean-slope":
         return (
             f"--quantity {problem.quantity} is not written as a standalone program: it "
             "reproduces the seed's two calls for the posterior mean's slope (mean-slope) "
             "only; use report for the other quantities"
-        )
-    if problem.from_file or problem.kernel != "rbf" or problem.signal_variance != 1.0:
-        return (
-            "the standalone program is written for the seed's kernel (rbf, signal variance "
-            "1) on the generated grid only; use report for data files and other kernels"
         )
     return None
 
@@ -260,6 +268,21 @@ def _onednn() -> str:
     if value is None:
         return ""
     return f"os.environ[{ONEDNN_ENV!r}] = {value!r}  # as when gradviz wrote this file\n"
+
+
+def _array_source(values: np.ndarray) -> str:
+    """numpy float64 values as source, bit for bit: float.hex strings, a few per line."""
+    hexes = [_hex(value) for value in values.tolist()]
+    lines = (" ".join(hexes[i : i + HEX_PER_LINE]) for i in range(0, len(hexes), HEX_PER_LINE))
+    return 'np.array([float.fromhex(h) for h in """\n' + "\n".join(lines) + '\n""".split()])'
+
+
+def _points_source(problem: Problem) -> str:
+    """The data's points, or the grid's ends, as constants."""
+    if problem.points is not None:
+        return f"POINTS = {_array_source(problem.points.array)}  # [N], x of the data file"
+    lo, hi = problem.domain
+    return f'LO = float.fromhex("{_hex(lo)}")  # {lo!r}\nHI = float.fromhex("{_hex(hi)}")  # {hi!r}'
 
 
 def _hex(value: float) -> str:
@@ -308,9 +331,7 @@ def script_text(
     """The program for ``problem`` with its sample ``y`` [n] at x with the measured
     ``advice``; ``name`` is the file name its docstring tells the user to run (None:
     printed, not saved yet). Formatting only: the window calls it on its GUI thread."""
-    lo, hi = problem.domain
-    hexes = [_hex(value) for value in y.tolist()]
-    lines = (" ".join(hexes[i : i + HEX_PER_LINE]) for i in range(0, len(hexes), HEX_PER_LINE))
+    kernel = problem.covariance
     blas = environment.get("blas") or {}
     header = textwrap.fill(
         f"Written by gradviz {__version__} on Python {environment.get('python')}, numpy "
@@ -335,15 +356,20 @@ def script_text(
         if name
         else "Save it (e.g. as gradviz_script.py) and run `python gradviz_script.py`",
         n=problem.n,
-        lo=_hex(lo),
-        lo_value=lo,
-        hi=_hex(hi),
-        hi_value=hi,
-        length_scale=_hex(problem.length_scale),
-        length_scale_value=problem.length_scale,
+        points=_points_source(problem),
+        grid_column=POINTS_COLUMN if problem.from_file else GRID_COLUMN,
+        data_words=DATA_WORDS if problem.from_file else SAMPLE_WORDS,
+        kernel_name=kernel.name,
+        kernel_label=kernel.label,
+        kernel_note=" (the seed's operations)" if kernel.name == "rbf" else "",
+        kernel_body=kernel_body_source(kernel),
+        parameters=", ".join(
+            f"{name.replace('_', ' ')} {getattr(kernel, name)!r}" for name in kernel.parameters
+        ),
+        constants=constants_source(kernel),
         jitter=_hex(problem.jitter),
         jitter_value=problem.jitter,
         solver=problem.solver,
         advised=_advised_literal(advice),
-        y="\n".join(lines),
+        y=_array_source(y),
     )
