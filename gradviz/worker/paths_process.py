@@ -1,9 +1,13 @@
 """The TensorFlow process as the scheduler sees it: one request in flight, its watchdog
 and its restarts. No Qt, no pipes: it appends actions for the driver.
 
-A warm request (its problem already built) may take ten times the last measured time of
-its kind, at least ``WARM_FLOOR_S``; the first request of a problem builds K, its factor,
-graphs and traces: ``COLD_FLOOR_S`` plus an O(n^3) allowance.
+A warm request (its work already done once for its problem) may take ten times the last
+measured time of its work, at least ``WARM_FLOOR_S``; the first of a problem builds K, its
+factor, graphs and traces: ``COLD_FLOOR_S`` plus an O(n^3) allowance. Work is per kind
+*and* per what it traces: a probe with its spread traces 16 perturbed programs per dtype
+that a dragged probe (paths only) never built, and curves trace their own batch, so the
+first of each on a built problem is cold too (on a loaded machine the spread's first
+traces took over 5 s and the watchdog restarted TensorFlow in a loop).
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ def kind(request: PathsRequest) -> str:
     return "probe" if isinstance(request, ProbeRequest) else "curves"
 
 
+def work(request: PathsRequest) -> str:
+    """What the request computes and traces: its kind, and for a probe its spread."""
+    if isinstance(request, ProbeRequest) and request.spread:
+        return "probe with spread"
+    return kind(request)
+
+
 @dataclass
 class PathsProcess:
     """The TensorFlow process; ``actions`` is the scheduler's list, appended to."""
@@ -46,8 +57,8 @@ class PathsProcess:
     data_for: Problem | None = None
     in_flight: InFlight | None = None
     last_sent: type | None = None
-    warm: set[Problem] = field(default_factory=set)
-    took: dict[type, float] = field(default_factory=dict)
+    warm: set[tuple[Problem, str]] = field(default_factory=set)  # (problem, work) done
+    took: dict[str, float] = field(default_factory=dict)  # the last time of each work
 
     def start(self, now: float, why: str) -> bool:
         """Start TensorFlow unless it keeps failing: then back off and offer Retry.
@@ -85,7 +96,8 @@ class PathsProcess:
             self.data_for = problem
 
     def send(self, request: PathsRequest, now: float) -> None:
-        self.in_flight = InFlight(request, now, cold=request.problem not in self.warm)
+        cold = (request.problem, work(request)) not in self.warm
+        self.in_flight = InFlight(request, now, cold=cold)
         self.last_sent = type(request)
         self.actions.append(Send(Role.PATHS, request))
 
@@ -96,10 +108,10 @@ class PathsProcess:
         if flight is None:
             return
         if not flight.cold:
-            self.took[type(flight.request)] = now - flight.sent_at
+            self.took[work(flight.request)] = now - flight.sent_at
         if len(self.warm) > WARM_KEPT:
             self.warm.clear()
-        self.warm.add(flight.request.problem)
+        self.warm.add((flight.request.problem, work(flight.request)))
 
     def limit(self) -> float:
         flight = self.in_flight
@@ -107,7 +119,7 @@ class PathsProcess:
             return math.inf
         if flight.cold:
             return COLD_FLOOR_S + COLD_S_PER_N3 * flight.request.problem.n**3
-        return max(WARM_FLOOR_S, WATCHDOG_FACTOR * self.took.get(type(flight.request), 0.0))
+        return max(WARM_FLOOR_S, WATCHDOG_FACTOR * self.took.get(work(flight.request), 0.0))
 
     def deadline(self) -> float | None:
         flight = self.in_flight

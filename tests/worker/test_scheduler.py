@@ -306,6 +306,29 @@ def test_a_silent_tensorflow_is_killed_after_its_deadline_and_the_request_resent
     assert isinstance(run.sent(Role.PATHS)[-2], LoadData)
 
 
+def test_the_first_curves_and_spread_of_a_probed_problem_have_the_cold_allowance() -> None:
+    """Curves trace their own batch, and a probe's spread its 16 perturbed programs per
+    dtype, which a probe without them never built: on a loaded machine the first curves
+    took over 5 s after the first probe, and the watchdog restarted TensorFlow."""
+    run = Run()
+    run.ready()
+    run.do("drag", True)
+    run.answer_paths()  # the first probe, with its spread
+    run.do("request", SMALL, 1.5)
+    assert run.sent(Role.PATHS)[-1] == ProbeRequest(SMALL, 1.5, spread=False)
+    run.later(20.0)  # the first probe without the spread: cold as well
+    run.answer_paths()
+    run.do("drag", False)
+    assert run.sent(Role.PATHS)[-1] == CurvesRequest(SMALL)
+    run.later(20.0)
+    assert run.count(StartPaths) == 1 and not run.emitted(Failure)
+    run.answer_paths()
+    run.answer_paths()  # x = 1.5 with its spread: warm now, its floor 5 s
+    run.do("request", SMALL, 2.0)
+    run.later(6.0)
+    assert run.count(StartPaths) == 2 and "did not answer" in run.emitted(Failure)[-1].message
+
+
 def test_a_problem_process_that_dies_or_hangs_before_sampling_is_restarted() -> None:
     run = Run()
     run.do("start")
