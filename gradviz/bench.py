@@ -473,11 +473,15 @@ def _stages_section(n: int, _quick: bool) -> dict[str, Any]:
     return bench_stages(n)
 
 
-def run(quick: bool, large: bool = False) -> dict[str, Any]:
-    """Every section in one run; a section that fails reports its error, not a number."""
+def run(quick: bool, large: bool = False, only: Sequence[str] | None = None) -> dict[str, Any]:
+    """Every section (or ``only`` these) in one run; a section that fails reports its
+    error, not a number."""
     sections = dict(SECTIONS)
-    for n in stage_sizes(quick, large):
-        sections[f"stages_n{n}"] = functools.partial(_stages_section, n)
+    if only:
+        sections = {name: sections[name] for name in only}
+    else:
+        for n in stage_sizes(quick, large):
+            sections[f"stages_n{n}"] = functools.partial(_stages_section, n)
     results: dict[str, Any] = {}
     for name, section in sections.items():
         try:
@@ -512,9 +516,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--large", action="store_true", help="also the stages of n = 5000 (minutes, GBs)"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="SECTION",
+        help="run only this section (repeatable): " + ", ".join(SECTIONS),
+    )
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only or ()) - set(SECTIONS))
+    if unknown:
+        parser.error(f"--only: unknown section {unknown[0]!r}; one of {', '.join(SECTIONS)}")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    results = run(args.quick, args.large)
+    results = run(args.quick, args.large, args.only)
     print(json.dumps(results, indent=2) if args.json else to_table(results))
     return 0
 

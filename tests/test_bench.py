@@ -188,3 +188,17 @@ def test_dtype_mode_names_the_mode_and_why(cores: int, says: str) -> None:
 def test_to_table_of_nothing() -> None:
     assert bench.to_table({}) == ""
     assert bench.to_table({"probe": {}}) == "probe"
+
+
+def test_only_runs_the_named_sections_and_refuses_an_unknown_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran: list[str] = []
+    fake = {name: (lambda quick, name=name: ran.append(name) or {"ran": 1}) for name in "ab"}
+    monkeypatch.setattr(bench, "SECTIONS", fake)
+    assert bench.run(True, only=["b"]) == {"b": {"ran": 1}} and ran == ["b"]
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(["--only", "drag-typo"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "'drag-typo'" in err and "a, b" in err
