@@ -90,10 +90,14 @@ class DtypePlot:
         rows = [] if sweep is None else [row for row in sweep.rows if row.dtype == self.dtype]
         for solver, curve in self.curves.items():
             mine = [row for row in rows if row.solver == solver]
+            # Only rows with digits: a symbol at NaN makes pyqtgraph take nanmin of an
+            # all-NaN slice (a RuntimeWarning). A row without digits still breaks the line.
+            kept = [i for i, row in enumerate(mine) if row.digits is not None]
             curve.setData(
-                [log_jitter(row.jitter) for row in mine],
-                [math.nan if row.digits is None else row.digits for row in mine],
-                data=[row.jitter for row in mine],
+                [log_jitter(mine[i].jitter) for i in kept],
+                [mine[i].digits for i in kept],
+                data=[mine[i].jitter for i in kept],
+                connect=np.append(np.diff(kept) == 1, False)[: len(kept)],
             )
         predicted = {row.jitter: row.predicted_digits for row in rows}
         self.predicted.setData([log_jitter(j) for j in predicted], list(predicted.values()))

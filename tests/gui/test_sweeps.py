@@ -66,11 +66,10 @@ def test_curves_failures_and_best_are_the_sweeps_rows(view, sweep) -> None:
         plot = view.plots[dtype]
         rows = [row for row in sweep.rows if row.dtype == dtype]
         for solver, curve in plot.curves.items():
-            mine = [row for row in rows if row.solver == solver]
-            x, y = curve.getData()
+            mine = [row for row in rows if row.solver == solver and row.digits is not None]
+            x, y = curve.getData()  # rows without digits are left out, never drawn as NaN
             assert list(x) == [log_jitter(row.jitter) for row in mine]
-            expected = [np.nan if row.digits is None else row.digits for row in mine]
-            np.testing.assert_array_equal(y, expected)
+            np.testing.assert_array_equal(y, [row.digits for row in mine])
         failed = [row for row in rows if row.failure_kind is not None]
         fx, fy = plot.failed.getData()
         assert sorted(fx) == sorted(log_jitter(row.jitter) for row in failed)
