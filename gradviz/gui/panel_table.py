@@ -27,7 +27,13 @@ from gradviz.core.numerics.results import (
     ProbeReport,
 )
 from gradviz.gui import style
-from gradviz.gui.panel_text import FAILURE_WORDS, integer_width, seed_print, shown_value
+from gradviz.gui.panel_text import (
+    FAILURE_WORDS,
+    against_words,
+    integer_width,
+    seed_print,
+    shown_value,
+)
 
 PLACEHOLDER = "…"
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: no maximum
@@ -163,6 +169,7 @@ class ResultsTable(QFrame):
                     digits = report.diagnosis.correct_digits.get((cell.path, cell.dtype))
                     width = integer_width(shown_value(cell.grad, cell.dtype, digits))
                     widths[cell.dtype] = max(widths[cell.dtype], width)
+        against = None if report is None else against_words(report)
         for (path, dtype), label in self.cells.items():
             badge = self.badges[(path, dtype)]
             if report is None:
@@ -178,11 +185,12 @@ class ResultsTable(QFrame):
             )
             _show(label, html_text)
             label.setToolTip(_cell_tooltip(cell, digits))
-            _show(badge, self._badge_html(cell, digits, stale, muted))
+            limit = report.diagnosis.digits_against == "limit"
+            _show(badge, self._badge_html(cell, digits, stale, muted, limit=limit))
             badge.setToolTip(
                 ""
                 if digits is None
-                else f"{digits:.1f} correct significant digits against the reference "
+                else f"{digits:.1f} correct significant digits against {against} "
                 f"({dtype} carries {report.diagnosis.carried_digits.get(dtype, math.nan):.1f})"
             )
 
@@ -199,8 +207,9 @@ class ResultsTable(QFrame):
             template = self._cell_html(cell, None, 0, stale=False, muted=muted, show_mu=show_mu)
             shown = shown_value(cell.grad, dtype, None)
             _fix(label, template.replace(shown, widest, 1))
+        typical = Cell("tape", "float64", 1.0, 1.0)
         for badge in self.badges.values():
-            _fix(badge, self._badge_html(Cell("tape", "float64", 1.0, 1.0), 17.0, False, muted))
+            _fix(badge, self._badge_html(typical, 17.0, False, muted, limit=True))
 
     def _small_pt(self) -> float:
         size = self._mono.pointSizeF()
@@ -247,7 +256,11 @@ class ResultsTable(QFrame):
         text = "<br>".join(lines)
         return f"<i>{text}</i>" if stale else text
 
-    def _badge_html(self, cell: Cell, digits: float | None, stale: bool, muted: str) -> str:
+    def _badge_html(
+        self, cell: Cell, digits: float | None, stale: bool, muted: str, *, limit: bool
+    ) -> str:
+        """The count of correct digits; "vs limit" under it when they are counted against
+        the jitter limit (the exact answer being undetermined)."""
         small = f"font-size:{self._small_pt():.1f}pt"
         if cell.error is not None:
             return ""
@@ -256,7 +269,10 @@ class ResultsTable(QFrame):
         count = math.floor(digits)
         colour = muted if stale else (style.ERROR_COLOR if count == 0 else "")
         colour_css = f"; color:{colour}" if colour else ""
-        return f"<span style='{small}{colour_css}'>{count}&nbsp;ok</span>"
+        text = f"<span style='{small}{colour_css}'>{count}&nbsp;ok</span>"
+        if limit:
+            text += f"<br><span style='{small}; color:{muted}'>vs&nbsp;limit</span>"
+        return text
 
 
 def _show(label: QLabel, text: str) -> None:

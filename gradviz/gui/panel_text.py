@@ -149,6 +149,14 @@ def carried_text(report: ProbeReport | None) -> str:
     return ", ".join(f"{dtype} {carried[dtype]:.1f}" for dtype in DTYPES if dtype in carried)
 
 
+def against_words(report: ProbeReport) -> str:
+    """What the correct digits of ``report`` are counted against, in words."""
+    limit = None if report.reference is None else report.reference.limit
+    if report.diagnosis.digits_against == "limit" and limit is not None:
+        return f"the jitter {limit.jitter:g} limit (the exact answer is undetermined)"
+    return "the reference"
+
+
 def _digits_text(digits: float | None) -> str:
     return "" if digits is None else f"{digits:.1f}"
 
@@ -184,6 +192,7 @@ def table_text(report: ProbeReport | None, computing_x: float | None) -> str:
                 rows.append(["reference", line])
         rows.append(["cond(K + jitter I)", condition_words(diagnosis)[1]])
         rows.append(["digits carried", carried_text(report)])
+        rows.append(["digits against", against_words(report)])
         for dtype in DTYPES:
             n = report.result.problem.n
             rows.append([f"spread {dtype}", spread_text(report.result.spread, dtype, n)])

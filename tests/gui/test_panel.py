@@ -457,6 +457,24 @@ def test_undetermined_reference_shows_its_limit(panel: ResultsPanel) -> None:
     assert "rounding floor" in plain(label(panel, "condition").text())
 
 
+def test_seed_cells_count_digits_against_the_jitter_limit(panel: ResultsPanel) -> None:
+    report = seed_report()
+    show(panel, report)
+    assert report.diagnosis.digits_against == "limit"
+    for cell in report.result.cells:
+        digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
+        assert digits is not None  # counted against the limit, never "-"
+        badge = label(panel, f"badge_{cell.path}_{cell.dtype}")
+        assert plain(badge.text()).split() == [str(math.floor(digits)), "ok", "vs", "limit"]
+        assert "against the jitter 1e-12 limit (the exact answer is undetermined)" in (
+            badge.toolTip()
+        )
+    rows = dict(row[:2] for row in csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
+    assert rows["digits against"].startswith("the jitter 1e-12 limit")
+    show(panel, well_report())  # an exact reference: plain counts
+    assert plain(label(panel, "badge_tape_float64").text()).split()[1:] == ["ok"]
+
+
 def test_pending_reference_shows_the_note(panel: ResultsPanel) -> None:
     show(panel, pending_reference_report())
     assert "reference: computing (256 bits)…" in plain(label(panel, "reference").text())
@@ -487,17 +505,19 @@ def test_table_text_is_tsv(panel: ResultsPanel) -> None:
             )
             assert row[6] == format_value(f64.mu, "float64")
     labels = [row[0] for row in rows[8:]]
-    assert labels[:8] == [
+    assert labels[:9] == [
         "reference",
         "cond(K + jitter I)",
         "digits carried",
+        "digits against",
         "spread float32",
         "spread float64",
         "verdict float32",
         "verdict float64",
         "answer",
     ]
-    answer = rows[15][1]
+    assert rows[11][1] == "the reference"
+    answer = rows[16][1]
     assert answer.startswith("The seed's two calls") and "give no number in float32" in answer
     assert rows[8][1].startswith("d mu/dx = -0.69995444534934437 +/- 1.5e-17")
 
