@@ -69,6 +69,7 @@ class ResultsPanel(QWidget):
         model.stale_changed.connect(self._render)
         model.advice_changed.connect(self._render)
         self._footer.point_chosen.connect(self.point_chosen)
+        self._footer.rendered.connect(self._render_summary)
         model.dragging_changed.connect(self._footer.hold)
         self._on_problem_changed()
 
@@ -81,7 +82,9 @@ class ResultsPanel(QWidget):
         self._title = FixedText(lines=2)
         self._title.setObjectName("title")
         self._title.setMinimumWidth(TITLE_MIN_WIDTH)
-        self._summary = QLabel()
+        # The problem, and which x the answer under it is being computed for: one line,
+        # repainted on every drag step without a new layout.
+        self._summary = FixedText(lines=1)
         self._summary.setObjectName("summary")
 
         self._x_box = XBox()
@@ -169,18 +172,27 @@ class ResultsPanel(QWidget):
     # --- model to view ---------------------------------------------------------------
 
     def _on_problem_changed(self) -> None:
-        self._summary.setText(self._model.problem.summary())
-        self._summary.setStyleSheet(f"color: {style.muted_text()};")
         self._x_box.show_x(self._model.x)
         self._show_x_error()
         self._table.refit(self._show_mu.isChecked())
         self._render()
+        self._render_summary()
 
     def _on_probe_moved(self, x: float) -> None:
-        """Only the x box: the numbers shown stay until their report, or until they are
-        overdue (``stale_changed``)."""
+        """The x box and the answer's "computing at": the numbers shown stay until their
+        report, or until they are overdue (``stale_changed``)."""
         self._x_box.show_x(x)
         self._show_x_error()
+        self._render_summary()
+
+    def _render_summary(self) -> None:
+        """The problem's summary, and "computing at x = ..." while the answer under it
+        describes another x (or is held during a drag)."""
+        model = self._model
+        text = html.escape(model.problem.summary())
+        if not self._footer.answer_is_for(model.problem, model.x):
+            text += f" &mdash; <i>answer: computing at x = {html.escape(repr(model.x))}…</i>"
+        self._summary.setText(f"<span style='color:{style.muted_text()}'>{text}</span>")
 
     def _computing_x(self) -> float | None:
         """The x being computed while the numbers shown are another x's."""
@@ -198,7 +210,7 @@ class ResultsPanel(QWidget):
         shown = None if report is None else repr(float(report.result.x))
         computing = self._computing_x()
         if computing is not None:
-            text = f"<b>Computing x = {html.escape(repr(float(computing)))}…</b>"
+            text = f"<b>Computing at x = {html.escape(repr(float(computing)))}…</b>"
             if shown is not None:
                 text += f" <span style='color:{muted}'>(showing x = {shown})</span>"
         elif shown is None:

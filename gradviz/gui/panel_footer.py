@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout
 
 from gradviz.core.io.report import condition_line, reference_words, verdict_words
 from gradviz.core.numerics.results import DTYPES, ProbeReport
+from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.model import AdviceState
 from gradviz.gui.panel_table import PLACEHOLDER
@@ -48,11 +49,13 @@ class Footer(QObject):
     (jitter, solver)."""
 
     point_chosen = pyqtSignal(float, str)
+    rendered = pyqtSignal()  # the answer now describes answer_x() (or it is held)
 
     def __init__(self, mono: QFont, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._mono = mono
         self._report: ProbeReport | None = None
+        self._shown: ProbeReport | None = None  # the report the answer was rendered from
         self._stale = False
         self._advice: AdviceState | None = None
         self._held = False
@@ -119,6 +122,16 @@ class Footer(QObject):
         self._on_due()
         self._stale = stale
 
+    def answer_is_for(self, problem: Problem, x: float) -> bool:
+        """Whether the answer shown describes ``problem`` at ``x``, current and not held."""
+        shown = self._shown
+        return (
+            shown is not None
+            and not self._held
+            and not self._stale
+            and (shown.result.problem, shown.result.x) == (problem, x)
+        )
+
     def _on_link_activated(self, link: str) -> None:
         """An advised configuration in the answer was clicked: ask for it."""
         points = list(advised_points(self._advice).values())
@@ -149,6 +162,11 @@ class Footer(QObject):
         )
 
     def _render(self) -> None:
+        self._render_labels()
+        self._shown = self._report
+        self.rendered.emit()
+
+    def _render_labels(self) -> None:
         report = self._report
         muted = style.muted_text()
         if report is None:

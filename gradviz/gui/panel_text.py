@@ -202,5 +202,5 @@ def table_text(report: ProbeReport | None, computing_x: float | None) -> str:
         rows.append(["x", repr(float(report.result.x))])
         rows.append(["problem", report.result.problem.description()])
         if computing_x is not None:
-            rows.append(["stale", f"computing x = {computing_x!r}"])
+            rows.append(["stale", f"computing at x = {computing_x!r}"])
     return "\n".join("\t".join(one_line(field) for field in row) for row in rows) + "\n"

@@ -18,6 +18,11 @@ from PyQt6.QtCore import QObject, QPointF, Qt, QTimer, pyqtSignal
 from gradviz.gui.plot_items import PlotLook, with_alpha
 
 RESTING_MS = 1000
+# A dragged line that moved less than this share of the visible width did not move: it is
+# pyqtgraph's round trip of the cursor through the line's own transform (~1e-16 of x),
+# which would otherwise compute the probe again ~1e-15 away on release, and on the seed's
+# K (cond ~1e20) show other numbers. A mouse moves by a pixel, ~1e-3 of the width.
+SAME_SPOT = 1e-9
 
 
 class ProbeMarker(QObject):
@@ -118,12 +123,21 @@ class ProbeMarker(QObject):
     def _on_line_moved(self, line: Any) -> None:
         if self._resetting:
             return
+        value = float(line.value())
         if line.moving:
             self._resting.start()
             if not self._dragging:
                 self._dragging = True
                 self.drag_changed.emit(True)
-        self._request(float(line.value()))
+            x_lo, x_hi = self._plots[0].vb.viewRange()[0]
+            if abs(value - self._x) <= SAME_SPOT * (x_hi - x_lo):
+                self._resetting = True
+                try:
+                    self.show(self._x)  # the line stays exactly where the probe is
+                finally:
+                    self._resetting = False
+                return
+        self._request(value)
 
     def _on_line_released(self, _line: Any) -> None:
         self.end_drag()

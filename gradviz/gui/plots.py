@@ -11,17 +11,20 @@ request (``x_requested``); the marker follows the model's x.
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, pyqtSignal
 from PyQt6.QtGui import QHideEvent, QResizeEvent
-from PyQt6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QApplication, QHBoxLayout, QVBoxLayout, QWidget
 
-from gradviz.core.numerics.results import DTYPES, ProbeReport
+from gradviz.core.numerics.results import CURVE_PATH, DTYPES, ProbeReport
 from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
+from gradviz.gui.fixed_text import FixedText
 from gradviz.gui.model import WindowModel
 from gradviz.gui.plot_frame import (
     DIGITS_RANGE,
@@ -72,14 +75,23 @@ class PlotStack(style.PaletteFollower):
         self._model = model
         self._look = look or PlotLook()
         self._graphics = pg.GraphicsLayoutWidget(self)
-        self._readout = QLabel(READOUT_HINT)
+        # Under the plots: the probe's x and value (what the marker shows, greyed while it
+        # is computed), and the value under the cursor. One line each, repainted on every
+        # drag step without a new layout.
+        self._probe_readout = FixedText(lines=1)
+        self._probe_readout.setObjectName("probe_readout")
+        self._readout = FixedText(lines=1)
         self._readout.setObjectName("readout")
-        self._readout.setContentsMargins(8, 0, 8, 2)
+        self._readout.setText(READOUT_HINT)
+        readouts = QHBoxLayout()
+        readouts.setContentsMargins(8, 0, 8, 2)
+        readouts.addWidget(self._probe_readout, 1)
+        readouts.addWidget(self._readout, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._graphics)
-        layout.addWidget(self._readout)
+        layout.addLayout(readouts)
         self._plots = build_plots(self._graphics, self._look)
         self.data = DataPlot(self._plots[0], self._look)
         self.derivative = DerivativePlot(self._plots[1], self._look)
@@ -102,6 +114,7 @@ class PlotStack(style.PaletteFollower):
         model.truth_changed.connect(self._on_truth_changed)
         model.precision_changed.connect(self._on_precision_changed)
         model.report_changed.connect(self._on_report_changed)
+        model.stale_changed.connect(self._show_probe_readout)
         self._show_problem()
 
     # ------------------------------------------------------------------- theme
@@ -193,8 +206,8 @@ class PlotStack(style.PaletteFollower):
                 _clip(item, (x_lo, x_hi, y_lo, y_hi))
 
     def readout(self) -> str:
-        """What the cursor readout under the plots says."""
-        return self._readout.text()
+        """What the cursor readout under the plots says, as plain text."""
+        return _plain(self._readout.text())
 
     def marker_x(self) -> float:
         """Where the probe marker is (clamped to the domain)."""
@@ -230,6 +243,29 @@ class PlotStack(style.PaletteFollower):
 
     def _on_probe_moved(self, x: float) -> None:
         self.marker.show(x)
+        self._show_probe_readout()
+
+    def _show_probe_readout(self) -> None:
+        """The marker's x and the curve path's value there per dtype, once the report of
+        that x is in; until then "computing at x = ...", greyed."""
+        model = self._model
+        x = html.escape(repr(model.x))
+        report = model.report
+        if report is None or not model.report_is_current():
+            muted = style.muted_text()
+            self._probe_readout.setText(f"<i style='color:{muted}'>computing at x = {x}…</i>")
+            return
+        label = html.escape(self._plots[1].getAxis("left").labelText or LEFT_LABELS[1])
+        values = []
+        for dtype in DTYPES:
+            cell = report.result.cell(CURVE_PATH, dtype)
+            value = "no number" if cell.grad is None else f"{cell.grad:.7g}"
+            values.append(f"<span style='color:{style.DTYPE_COLORS[dtype]}'>{value}</span>")
+        self._probe_readout.setText(f"probe x = {x}: {label} = {' / '.join(values)}")
+
+    def probe_readout(self) -> str:
+        """What the probe's readout under the plots says, as plain text."""
+        return _plain(self._probe_readout.text())
 
     def _on_data_changed(self) -> None:
         data = self._model.results.data
@@ -253,6 +289,7 @@ class PlotStack(style.PaletteFollower):
         """Tangents, reference and digits at the report's x. Reports arrive on every probe
         move, so they never change the view range."""
         self._show_report(report)
+        self._show_probe_readout()
 
     def _show_curves(self) -> None:
         curves = self._model.results.curves
@@ -348,7 +385,8 @@ class PlotStack(style.PaletteFollower):
             if plot.vb.sceneBoundingRect().contains(position):
                 point = plot.vb.mapSceneToView(position)
                 label = plot.getAxis("left").labelText or what
-                self._readout.setText(f"{title}: x = {point.x():.6g}, {label} = {point.y():.6g}")
+                text = f"{title}: x = {point.x():.6g}, {label} = {point.y():.6g}"
+                self._readout.setText(html.escape(text))
                 return
 
 
@@ -369,3 +407,7 @@ def _clip(item: Any, box: Box) -> None:
 def _is_line(item: Any) -> bool:
     """A curve drawn as a line, not as symbols."""
     return item.opts["pen"] is not None and item.opts["symbol"] is None
+
+
+def _plain(rich: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "", rich))

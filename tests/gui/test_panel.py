@@ -419,7 +419,7 @@ def test_pending_marks_old_numbers_stale(panel: ResultsPanel) -> None:
     report = well_report()
     show(panel, report)
     pending(panel, 2.5)
-    assert "computing x = 2.5" in plain(label(panel, "title").text()).lower()
+    assert "computing at x = 2.5" in plain(label(panel, "title").text()).lower()
     assert panel.x_box().text() == "2.5"
     cell = label(panel, "cell_tape_float64")
     digits = report.diagnosis.correct_digits[("tape", "float64")]

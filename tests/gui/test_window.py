@@ -378,8 +378,8 @@ def test_a_late_report_for_an_earlier_x_never_poses_as_current(qtbot, lab: Lab) 
     assert f"x = {DEFAULT_X!r}" in title.text() and f"x = {current!r}" not in title.text()
     qtbot.waitUntil(lambda: model.stale, timeout=STALE_AFTER_MS * 10)
     rows = table_rows(window)
-    assert rows.get("stale") == [f"computing x = {current!r}"]
-    assert f"Computing x = {current!r}" in title.text()
+    assert rows.get("stale") == [f"computing at x = {current!r}"]
+    assert f"Computing at x = {current!r}" in title.text()
     lab.compute.release()
     lab.settle(qtbot)
     assert "stale" not in table_rows(window) and not model.stale
