@@ -39,6 +39,7 @@ from gradviz.gui.guide import GuideDialog
 from gradviz.gui.model import WindowModel
 from gradviz.gui.panel import ResultsPanel
 from gradviz.gui.plots import PlotStack
+from gradviz.gui.problem_fold import ProblemFold
 from gradviz.gui.settings import WindowSettings
 from gradviz.gui.status import StatusView
 from gradviz.gui.sweeps import SweepsView
@@ -146,12 +147,16 @@ class MainWindow(QMainWindow):
         self.panel = ResultsPanel(model)
         self.editor = ProblemEditor()
         self.sweeps = SweepsView(model)
+        settings = self.settings
+        self.fold = ProblemFold(self.editor, settings is not None and settings.editor_expanded())
+        if settings is not None:
+            self.fold.expanded_changed.connect(settings.save_editor_expanded)
         side = QWidget()
         column = QVBoxLayout(side)
-        for title, view in (("Problem", self.editor), ("Gradients", self.panel)):
-            box = QGroupBox(title)
-            QVBoxLayout(box).addWidget(view)
-            column.addWidget(box)
+        column.addWidget(self.fold)
+        box = QGroupBox("Gradients")
+        QVBoxLayout(box).addWidget(self.panel)
+        column.addWidget(box)
         column.addStretch(1)
         self.plots.setMinimumWidth(PLOTS_MIN_WIDTH)
         self.setMinimumSize(*MINIMUM_SIZE)
@@ -332,6 +337,7 @@ class MainWindow(QMainWindow):
     def _on_problem_changed(self, problem: Problem) -> None:
         self.setWindowTitle(f"gradviz — {problem.summary()}")
         self.editor.set_problem(problem)
+        self.fold.show_problem(problem)
 
     def _on_recent_menu_shown(self) -> None:
         if self._recent_menu is not None:

@@ -143,6 +143,14 @@ class WindowSettings:
         self._settings.setValue("geometry", geometry)
         self._settings.setValue("splitter", splitter)
 
+    def editor_expanded(self) -> bool:
+        """Whether the Problem editor is open (folded on a fresh config: the plots get the
+        room)."""
+        return self._settings.value("editor_expanded") in (True, "true")
+
+    def save_editor_expanded(self, expanded: bool) -> None:
+        self._settings.setValue("editor_expanded", expanded)
+
     def export_folder(self) -> Path:
         text = self._text("export_folder")
         folder = Path(text) if text else Path.home()
