@@ -78,9 +78,19 @@ def fit_legends(plots: tuple[Any, ...]) -> None:
         legend = plot.legend
         for count in range(columns, 0, -1):
             legend.setColumnCount(count)
-            legend.updateSize()
+            shrink_to_entries(legend)
             if count == 1 or legend.boundingRect().width() * legend.scale() <= room:
                 break
+
+
+def shrink_to_entries(legend: Any) -> None:
+    """The legend's box as large as its entries, no larger. pyqtgraph's ``updateSize``
+    adds up the entries' current widths, which its layout has stretched to the box's
+    previous width: every re-layout grew the box by ~1.6x (a legend 1.39e7 px wide after
+    a session). Laid out in an empty box first, each entry takes its text's width."""
+    legend.setGeometry(0, 0, 0, 0)
+    legend.layout.activate()
+    legend.updateSize()
 
 
 def color_frame(

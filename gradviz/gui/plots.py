@@ -157,6 +157,7 @@ class PlotStack(style.PaletteFollower):
         twin.show()
         QApplication.processEvents()  # laid out: an unlaid-out scene exports at size 0
         twin.set_view_ranges(self.view_ranges())
+        twin._fit_legends()  # at the laid-out width, as on screen
         return twin
 
     def graphics(self) -> Any:
