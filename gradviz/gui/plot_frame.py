@@ -1,8 +1,8 @@
 """The frame of the three plots: axes, titles, grids and legends, and their colours.
 
 Three stacked plots with x linked to the top one and equal axis widths so the plot areas
-line up; only the bottom one labels x. Legends sit in the top-left corners and lose
-columns (never entries) where a plot is narrow.
+line up; only the bottom one labels x. Legends sit above the data areas (never over a
+curve, see ``plot_legend.py``) and lose columns (never entries) where a plot is narrow.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QApplication
 
 from gradviz.gui.plot_items import PlotLook, with_alpha
+from gradviz.gui.plot_legend import FrameLegend
 from gradviz.gui.plot_ranges import with_headroom
 
 TITLES = ("Data and posterior mean", "Derivative d mu/dx", "Precision")
 LEFT_LABELS = ("mu(x)", "d mu/dx", "correct digits")
-# Three rows at most, so each legend fits in the headroom above the curves; the top two
-# have long entries (off-scale notes), the precision plot many short ones.
-LEGEND_COLUMNS = (2, 2, 3)
+# Three rows at most above each data area; the top two have long entries (off-scale
+# notes), the precision plot many short ones.
+LEGEND_COLUMNS = (4, 4, 4)
 TITLE_SIZE = "11pt"
 LABEL_SIZE = "10pt"
 LEGEND_SIZE = "9pt"
@@ -49,7 +50,7 @@ def build_plots(graphics: Any, look: PlotLook) -> tuple[Any, Any, Any]:
 
 
 def _style_plot(plot: Any, left_label: str, legend_columns: int, look: PlotLook) -> None:
-    """Light grid, readable fonts, equal axis widths, a legend in the top-left corner."""
+    """Light grid, readable fonts, equal axis widths, a legend above the data area."""
     plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
     plot.showAxis("right")
     plot.getAxis("right").setGrid(False)  # one grid per plot, from the left axis
@@ -63,34 +64,19 @@ def _style_plot(plot: Any, left_label: str, legend_columns: int, look: PlotLook)
         look.cache_as_pixmap(axis)
     plot.getAxis("left").setWidth(AXIS_WIDTH)
     plot.getAxis("right").setWidth(AXIS_WIDTH)
-    legend = plot.addLegend(
-        offset=(6, 4), labelTextSize=LEGEND_SIZE, colCount=legend_columns, verSpacing=-6
-    )
-    # Legends ignore the scene's transform: an export drawn larger grows them too.
-    legend.setScale(look.scale)
+    FrameLegend(plot, labelTextSize=LEGEND_SIZE, colCount=legend_columns, verSpacing=-6)
 
 
 def fit_legends(plots: tuple[Any, ...]) -> None:
     """Fewer legend columns where a plot is too narrow for them (1280 px windows), so no
     entry is cut off; back to LEGEND_COLUMNS where there is room."""
     for plot, columns in zip(plots, LEGEND_COLUMNS, strict=True):
-        room = plot.vb.width() - 12
+        room = plot.vb.width()
         legend = plot.legend
         for count in range(columns, 0, -1):
             legend.setColumnCount(count)
-            shrink_to_entries(legend)
-            if count == 1 or legend.boundingRect().width() * legend.scale() <= room:
+            if count == 1 or legend.preferred_width() <= room:
                 break
-
-
-def shrink_to_entries(legend: Any) -> None:
-    """The legend's box as large as its entries, no larger. pyqtgraph's ``updateSize``
-    adds up the entries' current widths, which its layout has stretched to the box's
-    previous width: every re-layout grew the box by ~1.6x (a legend 1.39e7 px wide after
-    a session). Laid out in an empty box first, each entry takes its text's width."""
-    legend.setGeometry(0, 0, 0, 0)
-    legend.layout.activate()
-    legend.updateSize()
 
 
 def color_frame(

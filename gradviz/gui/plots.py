@@ -53,7 +53,7 @@ from gradviz.gui.plot_ranges import (
     with_headroom,
 )
 
-READOUT_HINT = "Move the mouse over a plot to read x and the value under the cursor"
+READOUT_HINT = "cursor: point at a plot to read x and the value there"
 READOUT_RATE_HZ = 30
 ViewRanges = tuple[tuple[float, float], ...]  # (x range, y range of each plot)
 
@@ -74,6 +74,7 @@ class PlotStack(style.PaletteFollower):
         super().__init__(parent)
         self._model = model
         self._look = look or PlotLook()
+        self._ranged = [False, False]  # data, derivative plot: default y range set
         self._graphics = pg.GraphicsLayoutWidget(self)
         # Under the plots: the probe's x and value (what the marker shows, greyed while it
         # is computed), and the value under the cursor. One line each, repainted on every
@@ -115,6 +116,7 @@ class PlotStack(style.PaletteFollower):
         model.precision_changed.connect(self._on_precision_changed)
         model.report_changed.connect(self._on_report_changed)
         model.stale_changed.connect(self._show_probe_readout)
+        model.settled.connect(self._apply_default_y_ranges)
         self._show_problem()
 
     # ------------------------------------------------------------------- theme
@@ -194,7 +196,7 @@ class PlotStack(style.PaletteFollower):
     def reset_view(self) -> None:
         """The default view: the whole domain in x, the default y ranges (View > Reset)."""
         self._plots[0].setXRange(*self._model.problem.domain, padding=0.02)
-        self._apply_default_y_ranges()
+        self._apply_default_y_ranges(force=True)
         self._plots[2].setYRange(*with_headroom(*DIGITS_RANGE), padding=0)
 
     def clip_to_views(self) -> None:
@@ -225,6 +227,9 @@ class PlotStack(style.PaletteFollower):
     def _show_problem(self) -> None:
         """Start over from the model: bounds, x range, and whatever results it holds."""
         problem: Problem = self._model.problem
+        self._ranged = [False, False]
+        for plot in self._plots[:2]:
+            plot.disableAutoRange(axis="y")  # no jumps while the results arrive
         self.marker.reset(problem.domain, self._model.x)
         self._plots[0].setXRange(*problem.domain, padding=0.02)
         results = self._model.results
@@ -326,27 +331,51 @@ class PlotStack(style.PaletteFollower):
         self.precision.show_digits(report)
 
     # ------------------------------------------------------------------ ranges
-    def _apply_default_y_ranges(self) -> None:
+    def _apply_default_y_ranges(self, force: bool = False) -> None:
         """Default y ranges follow the truth and the data, not the noise: the data and the
-        truth's mu, the truth's d mu/dx (or, before it exists, the float64 curve's
+        truth's mu, the truth's d mu/dx (without a reference, the float64 curve's
         1st..99th percentile, see :func:`robust_range`). Curves beyond are clipped at the
-        edge with marks, and the legend says how far they go."""
+        edge with marks, and the legend says how far they go.
+
+        Each plot's range is set once per problem, when what it follows is in (the data
+        plot: the data; the derivative plot: the truth, or the news that none will come),
+        so the plots never jump while the first results arrive; ``force`` (View > Reset)
+        sets both from whatever is in."""
         results = self._model.results
         f64 = DTYPES[-1]
         y = np.empty(0) if results.data is None else np.asarray(results.data.y, dtype=float)
         finite_y = y[np.isfinite(y)]
         data = [float(finite_y.min()), float(finite_y.max())] if finite_y.size else []
-        for plot, drawn, always in (
-            (self._plots[0], self.data, data),
-            (self._plots[1], self.derivative, self._reference_values()),
+        ready = (results.data is not None, self._derivative_range_ready())
+        for index, plot, drawn, always in (
+            (0, self._plots[0], self.data, data),
+            (1, self._plots[1], self.derivative, self._reference_values()),
         ):
+            if not force and (self._ranged[index] or not ready[index]):
+                continue
             follow = drawn.truth.yData
             if follow is None or not len(follow):
                 follow = drawn.curves[f64].yData
             y_range = robust_range(np.empty(0) if follow is None else follow, always)
             if y_range is not None:
                 plot.setYRange(*y_range, padding=0)
+                self._ranged[index] = True
         self._update_off_scale_marks()
+
+    def _derivative_range_ready(self) -> bool:
+        """The truth over x is in, or none will come (the reference is off or has no
+        value, and the curves are in)."""
+        model = self._model
+        if model.results.truth is not None:
+            return True
+        report = model.report
+        no_truth = (
+            report is not None
+            and model.report_is_current()
+            and not report.reference_pending
+            and (report.reference is None or model.is_settled())
+        )
+        return no_truth and model.results.curves is not None
 
     def _update_off_scale_marks(self) -> None:
         """Edge marks and legend notes follow the view and the curves."""

@@ -20,7 +20,9 @@ from gradviz.core.analysis.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterS
 from gradviz.core.numerics.results import DTYPES, DType
 from gradviz.core.problem.spec import SOLVERS, Solver
 from gradviz.gui import style
+from gradviz.gui.plot_legend import FrameLegend
 
+LEGEND_COLUMNS = 4  # one or two rows above the data
 ZERO_AT = JITTER_DECADES[0] - 1  # where jitter 0 sits on the log10 axis
 FAILED_AT = -0.6  # digits axis position of a failed cell's cross
 SYMBOLS = {"inverse": "o", "solve": "s", "cholesky": "t"}
@@ -53,7 +55,7 @@ class DtypePlot:
         self.plot.setLabel("left", "digits")
         self.plot.getAxis("bottom").setTicks([_ticks()])
         self.plot.setYRange(FAILED_AT - 0.4, 17, padding=0)
-        self.plot.addLegend(offset=(-10, 10))
+        FrameLegend(self.plot, colCount=LEGEND_COLUMNS)
         self.curves: dict[Solver, Any] = {}
         for solver in SOLVERS:
             self.curves[solver] = self.plot.plot(
@@ -126,7 +128,7 @@ class StepPlot:
         self.plot.setLogMode(x=True, y=True)
         for side in ("bottom", "left"):  # an SI prefix on a log axis misreads as a scale
             self.plot.getAxis(side).enableAutoSIPrefix(False)
-        self.plot.addLegend(offset=(-10, 10))
+        FrameLegend(self.plot, colCount=LEGEND_COLUMNS)
         self.curves: dict[DType, Any] = {}
         self.asymptotes: dict[DType, Any] = {}
         self.defaults: dict[DType, Any] = {}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from conftest import Feed
+from PyQt6.QtWidgets import QApplication
 from records import make_records
 
 from gradviz.core.numerics.results import DTYPES, Cell, FailureKind
@@ -87,6 +88,9 @@ def test_legends_keep_their_size_through_view_changes_and_resizes(
     """Every resize and range change re-fits the legends' columns; pyqtgraph used to grow
     a legend ~1.6x per change of its columns (1.39e7 px after a session)."""
     feed.records(make_records(SEED_LIMIT))
+    stack.resize(900, 800)
+    stack.reset_view()
+    QApplication.processEvents()
     before = [item.legend.boundingRect().width() for item in stack.plot_items()]
     for step in range(20):
         stack.resize((560, 900)[step % 2], 800)  # a narrow plot takes fewer columns
@@ -94,6 +98,7 @@ def test_legends_keep_their_size_through_view_changes_and_resizes(
         stack.plot_items()[0].setXRange(-4 + step * 0.1, 4, padding=0)
     stack.resize(900, 800)
     stack.reset_view()
+    QApplication.processEvents()
     after = [item.legend.boundingRect().width() for item in stack.plot_items()]
     assert after == before
     for item in stack.plot_items():

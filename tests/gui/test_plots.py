@@ -21,6 +21,7 @@ from gradviz.core.numerics.results import DTYPES, Ball, FailureKind, ProbeReport
 from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.model import WindowModel
+from gradviz.gui.plot_frame import LEGEND_COLUMNS
 from gradviz.gui.plot_ranges import clip_polyline
 from gradviz.gui.plots import PlotStack
 
@@ -498,7 +499,7 @@ def test_a_dtype_without_numbers_says_so_in_its_greyed_legend_entries(
 
 
 def test_the_cursor_readout_names_the_plot_x_and_value(qtbot, stack: PlotStack) -> None:
-    assert "Move the mouse" in stack.readout()
+    assert "point at a plot" in stack.readout()
     point = viewport_point(stack, plot_index=1, x=-1.25)
     send_mouse(stack, QEvent.Type.MouseMove, point, held=False)
     qtbot.waitUntil(lambda: stack.readout().startswith("Derivative d mu/dx: x = "))
@@ -527,7 +528,38 @@ def test_legends_lose_columns_rather_than_entries_when_the_plots_are_narrow(
         assert plot.legend.boundingRect().width() <= plot.vb.width()
     stack.resize(1400, 800)
     QApplication.processEvents()
-    assert stack.plot_items()[2].legend.columnCount == 3
+    assert stack.plot_items()[2].legend.columnCount == LEGEND_COLUMNS[2]
+
+
+@pytest.mark.parametrize("size", [(560, 700), (900, 800), (1400, 1000)])
+def test_legends_sit_above_the_data_areas_never_over_them(
+    qtbot, stack: PlotStack, size: tuple[int, int]
+) -> None:
+    stack.resize(*size)
+    QApplication.processEvents()
+    for plot in stack.plot_items():
+        legend, data_area = plot.legend.sceneBoundingRect(), plot.vb.sceneBoundingRect()
+        assert legend.height() > 10 and not legend.intersects(data_area), (legend, data_area)
+        assert legend.bottom() <= data_area.top()
+        assert legend.width() <= data_area.width() + 1
+
+
+def test_a_click_folds_a_legend_to_one_line_and_its_plot_gets_the_height(
+    qtbot, stack: PlotStack
+) -> None:
+    plot = stack.plot_items()[2]
+    legend = plot.legend
+    height, area = legend.sceneBoundingRect().height(), plot.vb.height()
+    center = stack.graphics().mapFromScene(legend.sceneBoundingRect().center())
+    qtbot.mouseClick(stack.graphics().viewport(), Qt.MouseButton.LeftButton, pos=center)
+    QApplication.processEvents()
+    assert legend.folded
+    assert legend.sceneBoundingRect().height() < min(height, 30)  # one line
+    assert plot.vb.height() > area
+    center = stack.graphics().mapFromScene(legend.sceneBoundingRect().center())
+    qtbot.mouseClick(stack.graphics().viewport(), Qt.MouseButton.LeftButton, pos=center)
+    QApplication.processEvents()
+    assert not legend.folded and plot.vb.height() == pytest.approx(area, abs=1)
 
 
 def test_clip_polyline_cuts_segments_at_the_box_edges() -> None:
