@@ -554,7 +554,6 @@ def _run_screenshot(args: argparse.Namespace) -> int:
         )
     out = writable_target(args.out, args.force)
     problem, x, session = starting_point(args)
-    _window_shows(problem)
     from gradviz.gui.app import run_screenshot
     from gradviz.gui.export_dialog import ExportChoice
 
@@ -564,20 +563,9 @@ def _run_screenshot(args: argparse.Namespace) -> int:
     return run_screenshot(problem, x, choice, size, view=view, advice=not args.no_advice)
 
 
-def _window_shows(problem: Problem) -> None:
-    """The window draws the posterior mean's slope only, for now: report, curves and sweep
-    measure every quantity."""
-    if problem.quantity != "mean-slope":
-        raise UsageError(
-            f"--quantity {problem.quantity}: the window shows mean-slope only in this "
-            "version; use report, curves or sweep for the other quantities"
-        )
-
-
 def _run_gui(args: argparse.Namespace) -> int:
     changes = problem_changes(args)  # the data file is read once
-    problem, x, session = starting_point(args, changes)  # fail fast, before Qt loads
-    _window_shows(problem)
+    _, x, session = starting_point(args, changes)  # fail fast, before Qt loads
     from gradviz.gui.app import run_app
 
     return run_app(changes, x, reset=args.reset, session=session)

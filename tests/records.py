@@ -3,7 +3,8 @@
 The records imitate what the worker sends for a mildly ill-conditioned problem
 (n = 40, jitter 1e-6, Cholesky): numpy float64 and float32 stand in for the
 TensorFlow paths, so float32 really does differ from float64 and the plots get
-curves and digit counts with realistic shapes. No TensorFlow is imported. The window
+curves and digit counts with realistic shapes, for every quantity (the mean's slope,
+the variance's slope in x, an LML gradient over theta). No TensorFlow is imported. The window
 tests' fake workers (``fake_workers.py``) and the fake paths process answer with these.
 """
 
@@ -41,7 +42,7 @@ from gradviz.core.numerics.results import (
     Reference,
     ReferenceCurve,
 )
-from gradviz.core.problem.data import ProblemData, problem_data
+from gradviz.core.problem.data import ProblemData, curve_grid, problem_data
 from gradviz.core.problem.spec import SOLVERS, Problem
 
 PROBE_X = 2.0
@@ -53,7 +54,17 @@ INVERSE_PATHS = frozenset({"seed_optimizer", "seed_gradients"})
 def _posterior(
     problem: Problem, x: np.ndarray, dtype: str, inverse: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """mu(x) and mu'(x) in numpy ``dtype`` (the GP formulas of DESIGN.md section 1). [m], [m]"""
+    """The quantity and its derivative at the probes ``x`` in numpy ``dtype``: mu(x) and
+    mu'(x) (the GP formulas of DESIGN.md section 1), var(x) and var'(x), or LML(theta) and
+    its slope (central differences of the dtype's LML, with a float64 step). [m], [m]"""
+    if problem.quantity == "variance-slope":
+        return _variance(problem, x, dtype)
+    if problem.measured.is_lml:
+        values = np.array([_lml(problem, t, dtype) for t in x])
+        steps = 1e-4 * np.asarray(x, dtype=float)
+        ups = np.array([_lml(problem, t + h, dtype) for t, h in zip(x, steps, strict=True)])
+        downs = np.array([_lml(problem, t - h, dtype) for t, h in zip(x, steps, strict=True)])
+        return values, (ups - downs) / (2 * steps)
     data = sample(problem)
     grid = data.grid.astype(dtype)  # [n]
     y = data.y.astype(dtype)  # [n]
@@ -67,6 +78,43 @@ def _posterior(
     else:  # factor = alpha = K^-1 y
         mu, grad = k @ factor, dk @ factor
     return mu.astype(float), grad.astype(float)
+
+
+def _variance(problem: Problem, x: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """var(x) = 1 - k(x) A^-1 k(x)^T and var'(x) = -2 dk(x) A^-1 k(x)^T (RBF, S = 1) in
+    numpy ``dtype``, A^-1 explicit (so float32 can go below 0). [m], [m]"""
+    data = sample(problem)
+    grid = data.grid.astype(dtype)  # [n]
+    scale = np.asarray(problem.length_scale, dtype=dtype)
+    x = np.asarray(x, dtype=dtype)
+    k = np.exp(-((x[:, None] - grid[None, :]) ** 2) / (2 * scale**2))  # [m, n]
+    dk = -(x[:, None] - grid[None, :]) / scale**2 * k  # [m, n]
+    inverse = _factor(problem, dtype, inverse=True)  # [n, n]
+    var = 1 - np.sum((k @ inverse) * k, axis=1)
+    return var.astype(float), (-2 * np.sum((dk @ inverse) * k, axis=1)).astype(float)
+
+
+def posterior_variance(problem: Problem, x: np.ndarray) -> dict[str, np.ndarray]:
+    """var(x) per dtype, as the worker sends it for the band around mu. [m] each"""
+    return {dtype: _variance(problem, x, dtype)[0] for dtype in DTYPES}
+
+
+def _lml(problem: Problem, theta: float, dtype: str) -> float:
+    """LML at ``theta`` (the quantity's field set to it) in numpy ``dtype`` (RBF):
+    -1/2 y^T A^-1 y - 1/2 log det A - n/2 log 2 pi."""
+    field = problem.measured.theta
+    assert field is not None
+    data = sample(problem)
+    values = {"length_scale": problem.length_scale, "signal_variance": problem.signal_variance}
+    values["jitter"] = problem.jitter
+    values[field] = theta
+    d = data.grid[:, None] - data.grid[None, :]
+    kernel = values["signal_variance"] * np.exp(-(d * d) / (2 * values["length_scale"] ** 2))
+    matrix = (kernel + values["jitter"] * np.eye(problem.n)).astype(dtype)  # [n, n]
+    y = data.y.astype(dtype)
+    _, logdet = np.linalg.slogdet(matrix)
+    quad = y @ np.linalg.solve(matrix, y)
+    return float(-quad / 2 - logdet / 2 - problem.n / 2 * np.log(2 * np.pi))
 
 
 @functools.lru_cache(maxsize=32)
@@ -107,9 +155,9 @@ def cholesky_fails(problem: Problem, dtype: str) -> bool:
 
 
 def make_curves(problem: Problem) -> Curves:
-    """The ``function`` path over the domain in both dtypes (NaN where the dtype's
-    Cholesky fails, with the reason)."""
-    x = np.linspace(*problem.domain, CURVE_POINTS)
+    """The ``function`` path over the probe's domain in both dtypes (NaN where the dtype's
+    Cholesky fails, with the reason); for a slope in x the posterior variance too."""
+    x = probe_grid(problem)
     mu, grad, errors = {}, {}, {}
     for dtype in DTYPES:
         mu[dtype], grad[dtype] = _posterior(problem, x, dtype, inverse=False)
@@ -126,7 +174,13 @@ def make_curves(problem: Problem) -> Curves:
         grad=grad,
         errors=errors,
         spread_digits=spread,
+        variance={} if problem.measured.is_lml else posterior_variance(problem, x),
     )
+
+
+def probe_grid(problem: Problem) -> np.ndarray:
+    """The curves' probes: CURVE_POINTS over x, fewer along an LML quantity's theta. [m]"""
+    return curve_grid(problem, 41 if problem.measured.is_lml else CURVE_POINTS)
 
 
 def exact_reference(problem: Problem, x: float) -> Reference:
@@ -187,7 +241,7 @@ class Records:
 def make_truth(problem: Problem, limit: bool = False) -> ReferenceCurve:
     """The reference over the curve grid: the float64 closed form, tight balls (or the
     same numbers labelled as the jitter 1e-12 limit)."""
-    x = np.linspace(*problem.domain, CURVE_POINTS)
+    x = probe_grid(problem)
     mu, grad = _posterior(problem, x, "float64", inverse=False)
     radius = np.full_like(x, 1e-13)
     jitter = 1e-12 if limit else problem.jitter
@@ -201,7 +255,7 @@ def make_records(problem: Problem | None = None) -> Records:
         problem=problem,
         data=data,
         curves=curves,
-        report=make_report(problem),
+        report=make_report(problem, problem.default_x if problem.measured.is_lml else PROBE_X),
         truth=truth,
         precision=precision_curves(curves, truth, conditioning(data)),
     )

@@ -35,7 +35,7 @@ from PyQt6.QtWidgets import QApplication
 
 from gradviz.core.io.session import Session, View
 from gradviz.core.problem.spec import DEFAULT_X, Problem
-from gradviz.gui.controller import ComputeService, SweepService, WindowController
+from gradviz.gui.controller import ComputeService, SweepService, WindowController, start_at
 from gradviz.gui.export import ExportError
 from gradviz.gui.export_dialog import ExportChoice
 from gradviz.gui.main_window import MainWindow
@@ -160,9 +160,9 @@ def run_app(
         settings.clear()
     remembered = settings.problem() if settings is not None else Problem()
     problem = (remembered if session is None else session.problem).replace(**changes)
-    if x is None:
-        x = settings.x() if settings is not None else DEFAULT_X
-    model = WindowModel(problem, x)
+    if x is None:  # where it was, unless the changes put the probe on another axis
+        x = start_at(remembered, problem, settings.x()) if settings is not None else None
+    model = WindowModel(problem, problem.default_x if x is None else x)
     window = open_window(model, settings)
     if session is not None:
         window.apply_view(session.view)

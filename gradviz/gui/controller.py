@@ -76,6 +76,16 @@ class SweepService(Protocol):
     def stop(self) -> None: ...
 
 
+def start_at(old: Problem, new: Problem, x: float) -> float:
+    """Where the probe starts on ``new`` when it was at ``x`` on ``old``: where it was
+    while the probe stays on the same axis with the same span; at the new problem's own
+    theta when the axis changes (x and theta have nothing in common) or when the theta
+    it spans around was edited."""
+    if old.measured.theta == new.measured.theta and old.theta == new.theta:
+        return x
+    return new.default_x
+
+
 class WindowController(QObject):
     """Intents in, model changes and worker requests out."""
 
@@ -141,19 +151,24 @@ class WindowController(QObject):
         drag; an x outside the domain is clamped and said."""
         model = self._model
         inside = clamped(model.problem, x)
+        axis = model.axis
         if inside != x:
-            lo, hi = model.problem.domain
+            lo, hi = axis.domain
             model.say(
-                f"x = {x:g} lies outside the domain [{lo:g}, {hi:g}]; the probe is at {inside:g}"
+                f"{axis.symbol} = {x:g} lies outside the {axis.span} [{lo:g}, {hi:g}]; "
+                f"the probe is at {inside:g}"
             )
         if inside != model.x:
-            self._remember(ProbeKey(model.problem, inside), f"Move x to {inside:.6g}", merge=True)
+            self._remember(
+                ProbeKey(model.problem, inside), f"Move {axis.symbol} to {inside:.6g}", merge=True
+            )
             model.move_probe(inside)
             self._submit()
 
     def nudge(self, steps: int) -> None:
-        """Move the probe by ``steps`` grid steps (Left/Right; Shift: ten)."""
-        self.move_to(self._model.x + steps * self._model.grid_step())
+        """Move the probe by ``steps`` grid steps (Left/Right; Shift: ten), or along an
+        LML quantity's theta by steps of a fraction of a decade."""
+        self.move_to(self._model.axis.nudged(self._model.x, steps))
 
     def set_dragging(self, dragging: bool) -> None:
         """While the user drags, background work yields: only the probe's paths run. On
@@ -178,8 +193,11 @@ class WindowController(QObject):
                 f"n = {problem.n}: the first results will take about {seconds:.0f} s here; "
                 "Cancel in the status bar returns to the previous problem"
             )
-        old_x = model.x
-        self._remember(ProbeKey(problem, clamped(problem, old_x)), "Change the problem", False)
+        old_x = start_at(model.problem, problem, model.x)
+        text = "Change the quantity" if problem.quantity != model.problem.quantity else None
+        self._remember(
+            ProbeKey(problem, clamped(problem, old_x)), text or "Change the problem", False
+        )
         model.set_problem(problem, old_x)
         if model.x != old_x:
             model.say(f"x = {old_x:g} lies outside the new domain; moved to {model.x:g}")

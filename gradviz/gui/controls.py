@@ -1,5 +1,8 @@
 """The problem editor: one field per :class:`Problem` field, a log slider for the
-jitter, the kernel (showing only the parameters it has), the solver, presets and Apply.
+jitter, the kernel (showing only the parameters it has), the solver, the quantity
+(showing only the quantities the kernel has, with one line saying what it is), presets
+and Apply. A kernel change that leaves the chosen quantity without its parameter falls
+back to the mean's slope and says so, naming the field.
 
 With data from a file, n and domain show the data's and seed and mean do not apply; changing
 one of them goes back to the generated grid (and its sample).
@@ -33,7 +36,14 @@ from PyQt6.QtWidgets import (
 
 from gradviz.core.io.presets import Preset, load_presets
 from gradviz.core.problem.data import check_fits_memory
-from gradviz.core.problem.kernels import KERNEL_CLASSES, KERNELS, OPTIONAL_DEFAULTS, parameters_of
+from gradviz.core.problem.kernels import (
+    KERNEL_CLASSES,
+    KERNELS,
+    OPTIONAL_DEFAULTS,
+    KernelName,
+    parameters_of,
+)
+from gradviz.core.problem.quantity import QUANTITY, QuantityName, quantities_of
 from gradviz.core.problem.spec import (
     COORDINATE_LIMIT,
     GRID_FIELDS,
@@ -58,6 +68,11 @@ GRID_EDITS = ("n", "domain_lo", "domain_hi", "seed", "mean")
 OPTIONAL = tuple(OPTIONAL_DEFAULTS)  # alpha, period: shown only for the kernels that have them
 _RANGE = f"{PARAMETER_RANGE[0]:g}..{PARAMETER_RANGE[1]:g}"
 CUSTOM = "Custom"
+QUANTITY_TIP = (
+    "What is differentiated: the slope of the posterior mean or variance in x, or the log "
+    "marginal likelihood's gradient in one of the kernel's parameters or the jitter (its "
+    "probe then moves along that parameter, on a log axis); hover an entry for its formula"
+)
 
 PENDING_TEXT = (
     "Edited, not applied yet: press Enter or Apply (the results show the last applied problem)"
@@ -152,6 +167,17 @@ def _text(value: float | None) -> str:
     return "" if value is None else format_number(value)
 
 
+def _error_label() -> QLabel:
+    """Where the flagged fields' messages are listed (hidden while there are none)."""
+    label = QLabel()
+    label.setObjectName("error")
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {style.ERROR_COLOR};")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
 class ProblemEditor(QWidget):
     """Edit every field of a :class:`Problem`; emits ``problem_applied`` with a valid one."""
 
@@ -192,18 +218,14 @@ class ProblemEditor(QWidget):
 
         self._solver = self._build_solver_box()
         self._kernel = self._build_kernel_box()
+        self._quantity, self._quantity_help, self._quantity_note = self._build_quantity_box()
         self._preset_box = self._build_preset_box()
         self._form = QFormLayout()
         self._source = QLabel()
         self._source.setObjectName("source")
         self._source.setWordWrap(True)
 
-        self._error_label = QLabel()
-        self._error_label.setObjectName("error")
-        self._error_label.setWordWrap(True)
-        self._error_label.setStyleSheet(f"color: {style.ERROR_COLOR};")
-        self._error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._error_label.hide()
+        self._error_label = _error_label()
 
         self._pending_label = QLabel(PENDING_TEXT)
         self._pending_label.setObjectName("pending")
@@ -219,8 +241,8 @@ class ProblemEditor(QWidget):
         self.setStyleSheet(
             f'QLineEdit[pending="true"] {{ border: 1px dashed {style.PENDING_COLOR}; '
             "border-radius: 2px; padding: 1px; }"
-            f'QLineEdit[invalid="true"] {{ border: 1px solid {style.ERROR_COLOR}; '
-            "border-radius: 2px; padding: 1px; }"
+            f'QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border: 1px solid '
+            f"{style.ERROR_COLOR}; border-radius: 2px; padding: 1px; }}"
         )
         self._build_layout()
         self.set_problem(self._problem)
@@ -246,6 +268,22 @@ class ProblemEditor(QWidget):
         box.setToolTip("Covariance function k(a, b), r = |a - b|; hover an entry for its formula")
         box.currentIndexChanged.connect(self._on_kernel_changed)
         return box
+
+    def _build_quantity_box(self) -> tuple[QComboBox, QLabel, QLabel]:
+        """The box, the line saying what its quantity is, and the note saying why it
+        fell back after a kernel change (shown until the next change)."""
+        box = QComboBox()
+        box.setObjectName("quantity")
+        box.setToolTip(QUANTITY_TIP)
+        box.currentIndexChanged.connect(self._on_quantity_changed)
+        labels = []
+        for name in ("quantity_help", "quantity_note"):
+            label = QLabel()
+            label.setObjectName(name)
+            label.setWordWrap(True)
+            labels.append(label)
+        labels[1].hide()
+        return box, labels[0], labels[1]
 
     def _build_preset_box(self) -> QComboBox:
         box = QComboBox()
@@ -296,6 +334,9 @@ class ProblemEditor(QWidget):
         jitter.addWidget(self._slider, 1)
         form.addRow("Jitter", jitter)
         form.addRow("Solver", self._solver)
+        form.addRow("Quantity", self._quantity)
+        form.addRow(self._quantity_help)
+        form.addRow(self._quantity_note)
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -350,6 +391,7 @@ class ProblemEditor(QWidget):
             "mean": values["mean"],
             "jitter": values["jitter"],
             "solver": self._solver.currentData(),
+            "quantity": self._quantity.currentData(),
         }
         for name in OPTIONAL:  # only the kernel's own; the others are left unset
             changes[name] = values[name] if name in parameters_of(kernel) else None
@@ -362,7 +404,7 @@ class ProblemEditor(QWidget):
         errors: dict[str, str] = {}
         for field, value in changes.items():
             try:
-                base.replace(kernel=kernel, **{field: value})
+                base.replace(**{"kernel": kernel, "quantity": changes["quantity"], field: value})
             except ProblemError as error:
                 errors.update(self._flags_for(error, values))
         problem = None
@@ -428,6 +470,11 @@ class ProblemEditor(QWidget):
     def _on_solver_changed(self, _index: int) -> None:
         self.apply()
 
+    def _on_quantity_changed(self, _index: int) -> None:
+        self._quantity_note.hide()
+        self._show_quantity_help()
+        self.apply()
+
     def _on_kernel_changed(self, _index: int) -> None:
         """Show the new kernel's parameters (its defaults where none is typed), then apply."""
         kernel = self._kernel.currentData()
@@ -437,6 +484,7 @@ class ProblemEditor(QWidget):
                 with QSignalBlocker(edit):
                     edit.setText(format_number(OPTIONAL_DEFAULTS[name]))
         self._show_rows(kernel)
+        self._fall_back(kernel)
         self.apply()
 
     def _on_preset_changed(self, index: int) -> None:
@@ -451,7 +499,7 @@ class ProblemEditor(QWidget):
         """Line edits to flag for ``error``: for the domain, the end that is out of range,
         or both when each end is fine but lo >= hi."""
         message = str(error)
-        if error.field in ("solver", "kernel"):
+        if error.field in ("solver", "kernel", "quantity"):
             return {error.field: message}
         if error.field in ("points", "y"):  # the data's, not an edit's: shown all the same
             return {"n": message}
@@ -477,6 +525,7 @@ class ProblemEditor(QWidget):
             self._solver.setCurrentIndex(SOLVERS.index(problem.solver))
         with QSignalBlocker(self._kernel):
             self._kernel.setCurrentIndex(KERNELS.index(problem.kernel))
+        self._fill_quantities(problem.kernel, problem.quantity)
         self._show_rows(problem.kernel)
         self._source.setText(
             f"Data from a file: {problem.n} points, x from {problem.domain[0]:g} to "
@@ -492,6 +541,45 @@ class ProblemEditor(QWidget):
                 matching[0] if matching else self._preset_box.count() - 1
             )
 
+    def _fall_back(self, kernel: KernelName) -> None:
+        """Offer the new kernel's quantities; a chosen quantity it lacks becomes the
+        mean's slope, said under the box (the rest of the problem stays)."""
+        chosen = self._quantity.currentData()
+        self._quantity_note.hide()
+        self._fill_quantities(kernel, chosen)
+        if self._quantity.currentData() != chosen:
+            self._quantity_note.setText(
+                f"quantity: {chosen} is not one of the {kernel} kernel's quantities; "
+                f"measuring {self._quantity.currentData()} instead"
+            )
+            self._quantity_note.show()
+
+    def _fill_quantities(self, kernel: KernelName, chosen: object) -> None:
+        """The kernel's quantities in the box, ``chosen`` selected if it has it (else
+        the first, the mean's slope); emits nothing."""
+        with QSignalBlocker(self._quantity):
+            self._quantity.clear()
+            for name in quantities_of(parameters_of(kernel)):
+                self._quantity.addItem(name, name)
+                self._quantity.setItemData(
+                    self._quantity.count() - 1, QUANTITY[name].help, Qt.ItemDataRole.ToolTipRole
+                )
+            index = self._quantity.findData(chosen)
+            self._quantity.setCurrentIndex(max(index, 0))
+        self._show_quantity_help()
+
+    def _show_quantity_help(self) -> None:
+        name: QuantityName | None = self._quantity.currentData()
+        self._quantity_help.setText("" if name is None else QUANTITY[name].help)
+
+    def quantities(self) -> list[str]:
+        """The quantities the box offers (the current kernel's)."""
+        return [self._quantity.itemData(i) for i in range(self._quantity.count())]
+
+    def quantity_note(self) -> str | None:
+        """Why the quantity fell back to another after a kernel change, or None."""
+        return None if self._quantity_note.isHidden() else self._quantity_note.text()
+
     def _show_rows(self, kernel: str) -> None:
         """Only the parameters the kernel has are shown."""
         for name in OPTIONAL:
@@ -499,6 +587,9 @@ class ProblemEditor(QWidget):
 
     def _set_errors(self, errors: dict[str, str]) -> None:
         self._errors = dict(errors)
+        self._quantity.setProperty("invalid", "quantity" in errors)
+        self._quantity.setToolTip(errors.get("quantity", QUANTITY_TIP))
+        style.repolish(self._quantity)
         for name, edit in self._edits.items():
             message = errors.get(name)
             edit.setProperty("invalid", message is not None)

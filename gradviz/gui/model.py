@@ -7,8 +7,10 @@ and says what changed through typed signals. The plots, the panel, the Sweeps ta
 status bar are views: they read the model when it signals and never talk to a worker.
 The controller (``controller.py``) is the only writer.
 
-x exists here once (clamped into the domain). Staleness is one comparison in one place,
-:meth:`WindowModel.is_current`: a record's key against the model's key.
+x exists here once (clamped into the domain), on the quantity's axis: for an LML
+quantity the probe is theta (:mod:`~gradviz.gui.probe_axis`). Staleness is one
+comparison in one place, :meth:`WindowModel.is_current`: a record's key against the
+model's key.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gradviz.core.analysis.advice import Advice
 from gradviz.core.analysis.sweep import JitterSweep, StepSweep
 from gradviz.core.numerics.results import Curves, PrecisionCurves, ProbeReport, ReferenceCurve
 from gradviz.core.problem.spec import Problem
+from gradviz.gui.probe_axis import ProbeAxis
 from gradviz.worker.messages import DataReady, Progress, SweepNote, SweepResult, Task
 
 # The shown numbers are greyed as stale only when the current x's results take longer
@@ -42,8 +45,9 @@ class ProbeKey:
 
 
 def clamped(problem: Problem, x: float) -> float:
-    """x inside the problem's domain (the probe marker cannot leave it)."""
-    lo, hi = problem.domain
+    """The probe inside the problem's probe domain (x in the domain, or an LML
+    quantity's theta in its span): the probe marker cannot leave it."""
+    lo, hi = problem.probe_domain
     return min(max(float(x), lo), hi)
 
 
@@ -193,6 +197,7 @@ class WindowModel(QObject):
         self._advice_on = advice
         self._problem = problem
         self._x = clamped(problem, x)
+        self._axis = ProbeAxis.of(problem)
         self._results = ProblemResults(problem)
         self._reports = _ReportStore()
         self._report: ProbeReport | None = None
@@ -215,7 +220,13 @@ class WindowModel(QObject):
 
     @property
     def x(self) -> float:
+        """The probe, on the quantity's axis (x, or theta for an LML quantity)."""
         return self._x
+
+    @property
+    def axis(self) -> ProbeAxis:
+        """The axis the probe moves along (x, or an LML quantity's theta on a log scale)."""
+        return self._axis
 
     @property
     def key(self) -> ProbeKey:
@@ -285,8 +296,7 @@ class WindowModel(QObject):
         return self.is_complete() and self.advice.phase in ("off", "done", "failed")
 
     def grid_step(self) -> float:
-        lo, hi = self._problem.domain
-        return (hi - lo) / (self._problem.n - 1)
+        return self._axis.grid_step
 
     # --- writing (the controller's) ------------------------------------------------------
 
@@ -294,6 +304,7 @@ class WindowModel(QObject):
         """Show ``problem`` at ``x`` (clamped into its domain): every result goes."""
         self._problem = problem
         self._x = clamped(problem, x)
+        self._axis = ProbeAxis.of(problem)
         self._results = ProblemResults(problem)
         self._report = self._reports.get(self.key)
         self._set_stale(False)

@@ -118,7 +118,9 @@ class ResultsPanel(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(self._title, 1)
-        header.addWidget(QLabel("x ="))
+        self._x_label = QLabel("x =")
+        self._x_label.setObjectName("x_label")
+        header.addWidget(self._x_label)
         header.addWidget(self._x_box)
         header.addSpacing(8)
         header.addWidget(self._show_mu)
@@ -172,6 +174,12 @@ class ResultsPanel(QWidget):
     # --- model to view ---------------------------------------------------------------
 
     def _on_problem_changed(self) -> None:
+        quantity = self._model.problem.measured
+        self._x_label.setText(f"{self._model.axis.symbol} =")
+        self._x_box.set_problem(self._model.problem)
+        self._table.set_quantity(quantity)
+        self._show_mu.setText(f"Show {quantity.value}")
+        self._show_mu.setToolTip(f"Show {quantity.value_at} under each gradient")
         self._x_box.show_x(self._model.x)
         self._show_x_error()
         self._table.refit(self._show_mu.isChecked())
@@ -191,7 +199,8 @@ class ResultsPanel(QWidget):
         model = self._model
         text = html.escape(model.problem.summary())
         if not self._footer.answer_is_for(model.problem, model.x):
-            text += f" &mdash; <i>answer: computing at x = {html.escape(repr(model.x))}…</i>"
+            at = html.escape(model.axis.at(model.x))
+            text += f" &mdash; <i>answer: computing at {at}…</i>"
         self._summary.setText(f"<span style='color:{style.muted_text()}'>{text}</span>")
 
     def _computing_x(self) -> float | None:
@@ -207,16 +216,19 @@ class ResultsPanel(QWidget):
 
     def _render_header(self, report: ProbeReport | None) -> None:
         muted = style.muted_text()
-        shown = None if report is None else repr(float(report.result.x))
+        axis = self._model.axis
+        shown = None if report is None else axis.at(report.result.x)
         computing = self._computing_x()
+        # The mean's slope is what gradviz measured first: its panel says "Gradients".
+        what = "Gradients" if axis.quantity.name == "mean-slope" else axis.quantity.slope
         if computing is not None:
-            text = f"<b>Computing at x = {html.escape(repr(float(computing)))}…</b>"
+            text = f"<b>Computing at {html.escape(axis.at(computing))}…</b>"
             if shown is not None:
-                text += f" <span style='color:{muted}'>(showing x = {shown})</span>"
+                text += f" <span style='color:{muted}'>(showing {html.escape(shown)})</span>"
         elif shown is None:
-            text = f"<b>Gradients</b> <span style='color:{muted}'>(no result yet)</span>"
+            text = f"<b>{what}</b> <span style='color:{muted}'>(no result yet)</span>"
         else:
-            text = f"<b>Gradients at x = {shown}</b>"
+            text = f"<b>{what} at {html.escape(shown)}</b>"
         self._title.setText(text)
 
     def _on_show_mu_changed(self, checked: bool) -> None:

@@ -26,6 +26,7 @@ from gradviz.core.numerics.results import (
     PathName,
     ProbeReport,
 )
+from gradviz.core.problem.quantity import QUANTITY, Quantity
 from gradviz.gui import style
 from gradviz.gui.panel_text import (
     FAILURE_WORDS,
@@ -69,19 +70,18 @@ class ResultsTable(QFrame):
         self.setBackgroundRole(QPalette.ColorRole.Base)
         self.cells: dict[tuple[PathName, DType], QLabel] = {}
         self.badges: dict[tuple[PathName, DType], QLabel] = {}
+        self._quantity = QUANTITY["mean-slope"]
+        self._corner = QLabel()
+        self._copy_actions: list[QAction] = []
         self._build()
+        self.set_quantity(self._quantity)
 
     def _build(self) -> None:
         grid = QGridLayout(self)
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(5)
         grid.setContentsMargins(10, 8, 10, 8)
-        corner = QLabel("d mu/dx")
-        corner.setToolTip(
-            "The derivative of the posterior mean at x, by each path "
-            "(the paths: see Help > Guide (F1), Glossary)"
-        )
-        grid.addWidget(corner, 0, 0, Qt.AlignmentFlag.AlignBottom)
+        grid.addWidget(self._corner, 0, 0, Qt.AlignmentFlag.AlignBottom)
         for index, dtype in enumerate(DTYPES):
             column = 1 + 3 * index
             head = QLabel(f"<b>{dtype}</b>")
@@ -131,10 +131,22 @@ class ResultsTable(QFrame):
         cell = mono_label(f"cell_{path}_{dtype}", self._mono)
         cell.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         cell.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        copy = QAction("Copy d mu/dx (every digit)", cell)
+        copy = QAction(cell)
         copy.triggered.connect(functools.partial(self.copy_requested.emit, path, dtype))
         cell.addAction(copy)
+        self._copy_actions.append(copy)
         return cell
+
+    def set_quantity(self, quantity: Quantity) -> None:
+        """Name ``quantity`` in the corner, the cells' menus and tooltips."""
+        self._quantity = quantity
+        self._corner.setText(quantity.slope)
+        self._corner.setToolTip(
+            f"{quantity.help[0].upper()}{quantity.help[1:]}, by each path "
+            "(the paths: see Help > Guide (F1), Glossary)"
+        )
+        for action in self._copy_actions:
+            action.setText(f"Copy {quantity.slope} (every digit)")
 
     def paintEvent(self, event: QPaintEvent | None) -> None:
         super().paintEvent(event)
@@ -184,7 +196,7 @@ class ResultsTable(QFrame):
                 cell, digits, widths[dtype], stale=stale, muted=muted, show_mu=show_mu
             )
             _show(label, html_text)
-            label.setToolTip(_cell_tooltip(cell, digits))
+            label.setToolTip(_cell_tooltip(cell, digits, self._quantity))
             limit = report.diagnosis.digits_against == "limit"
             _show(badge, self._badge_html(cell, digits, stale, muted, limit=limit))
             badge.setToolTip(
@@ -244,7 +256,7 @@ class ResultsTable(QFrame):
             ]
         if show_mu:
             mu = html.escape(shown_value(cell.mu, cell.dtype, digits))
-            lines.append(f"<span style='{small}'>mu = {mu}</span>")
+            lines.append(f"<span style='{small}'>{self._quantity.value} = {mu}</span>")
         for extra in PATH_SPEC[cell.path].extras:
             if extra.printed_with_grad and extra.key in cell.extra and cell.grad is not None:
                 value = cell.extra[extra.key]
@@ -310,14 +322,14 @@ def _fix(label: QLabel, typical: str) -> None:
     label.setText(text)
 
 
-def _cell_tooltip(cell: Cell, digits: float | None) -> str:
+def _cell_tooltip(cell: Cell, digits: float | None, quantity: Quantity) -> str:
     title = f"<b>{cell.path}</b>, {cell.dtype}"
     if cell.error is not None:
         return f"<p>{title}: no number</p><p>{html.escape(cell.error)}</p>"
     lines = [
         title,
-        f"d mu/dx = {format_value(cell.grad, cell.dtype)}",
-        f"mu = {format_value(cell.mu, cell.dtype)}",
+        f"{quantity.slope} = {format_value(cell.grad, cell.dtype)}",
+        f"{quantity.value} = {format_value(cell.mu, cell.dtype)}",
         "correct digits: " + ("unknown (no reference)" if digits is None else f"{digits:.1f}"),
     ]
     for extra in PATH_SPEC[cell.path].extras:

@@ -23,6 +23,7 @@ from gradviz.core.numerics.results import (
 )
 from gradviz.core.problem.spec import Solver
 from gradviz.gui.model import AdviceState, ProbeKey
+from gradviz.gui.probe_axis import ProbeAxis
 
 # Significant digits a cell shows: what float32 carries; for float64 two past the correct
 # ones, 7..12. The tooltip and Copy keep every digit.
@@ -126,6 +127,9 @@ def answer_text(report: ProbeReport | None, advice: AdviceState | None = None) -
     words = headline(
         report.result, report.reference, report.diagnosis, measured, advice_pending=pending
     )
+    problem = report.result.problem
+    if problem.quantity != "mean-slope":  # the seed's question needs no naming
+        words = f"{ProbeAxis.of(problem).headline(report.result.x)}: {words}"
     return words + failed
 
 

@@ -12,12 +12,15 @@ from typing import Any
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QApplication
 
+from gradviz.core.problem.quantity import QUANTITY, Quantity
 from gradviz.gui.plot_items import PlotLook, with_alpha
 from gradviz.gui.plot_legend import FrameLegend
 from gradviz.gui.plot_ranges import with_headroom
+from gradviz.gui.probe_axis import ProbeAxis
 
 TITLES = ("Data and posterior mean", "Derivative d mu/dx", "Precision")
 LEFT_LABELS = ("mu(x)", "d mu/dx", "correct digits")
+_VALUE_TITLES = {"mu": TITLES[0], "var": "Posterior variance var(x)"}
 # Three rows at most above each data area; the top two have long entries (off-scale
 # notes), the precision plot many short ones.
 LEGEND_COLUMNS = (4, 4, 4)
@@ -28,6 +31,26 @@ AXIS_WIDTH = 64  # fixed left/right axis width so the three plot areas line up
 GRID_ALPHA = 0.15
 DIGITS_RANGE = (0.0, 17.0)  # the precision plot's axis, decimal digits
 DIGITS_TICKS = (0, 3, 6, 9, 12, 15)
+
+
+def titles(quantity: Quantity) -> tuple[str, str, str]:
+    """The three plots' titles for ``quantity``: its value, its derivative, precision."""
+    value = _VALUE_TITLES.get(quantity.value, f"Log marginal likelihood {quantity.value_at}")
+    return value, f"Derivative {quantity.slope}", TITLES[2]
+
+
+def left_labels(quantity: Quantity) -> tuple[str, str, str]:
+    return quantity.value_at, quantity.slope, LEFT_LABELS[2]
+
+
+def show_axis(plots: tuple[Any, ...], axis: ProbeAxis) -> None:
+    """Titles, left labels and the bottom axes of ``axis``'s quantity: powers of ten
+    along an LML quantity's theta (the plots draw log10 theta, see ProbeAxis)."""
+    for plot, label in zip(plots, left_labels(axis.quantity), strict=True):
+        plot.setLabel("left", label, **{"font-size": LABEL_SIZE})
+    for plot in plots:
+        plot.getAxis("bottom").setLogMode(axis.log)
+    plots[-1].setLabel("bottom", axis.label, **{"font-size": LABEL_SIZE})
 
 
 def build_plots(graphics: Any, look: PlotLook) -> tuple[Any, Any, Any]:
@@ -80,11 +103,15 @@ def fit_legends(plots: tuple[Any, ...]) -> None:
 
 
 def color_frame(
-    graphics: Any, plots: tuple[Any, ...], background: QColor, foreground: QColor
+    graphics: Any,
+    plots: tuple[Any, ...],
+    background: QColor,
+    foreground: QColor,
+    quantity: Quantity = QUANTITY["mean-slope"],
 ) -> None:
-    """Background, axes, titles and legends from the palette's colours."""
+    """Background, axes, titles (of ``quantity``) and legends from the palette's colours."""
     graphics.setBackground(background)
-    for plot, title in zip(plots, TITLES, strict=True):
+    for plot, title in zip(plots, titles(quantity), strict=True):
         plot.setTitle(title, color=foreground.name(), size=TITLE_SIZE)
         color_plot(plot, foreground, ("left", "right", "bottom"))
         plot.legend.setBrush(with_alpha(background, 170))

@@ -1,10 +1,13 @@
 """The items of the three plots, created once and updated with ``setData``.
 
 Each class owns one plot's items and draws what a record says, nothing more: the data and
-mu with tangents at the probe (:class:`DataPlot`), d mu/dx with the reference, its jitter
-limit and the spread at the probe (:class:`DerivativePlot`), and correct digits over x
-with every path's digits at the probe (:class:`PrecisionPlot`). Line widths and symbol
-sizes come from a :class:`PlotLook`: 1 on screen, larger for an export drawn larger.
+the quantity's value (mu, var or LML) with tangents at the probe (:class:`DataPlot`), its
+derivative with the reference, its jitter limit and the spread at the probe
+(:class:`DerivativePlot`), and correct digits over the probe's axis with every path's
+digits at the probe (:class:`PrecisionPlot`). Positions on the probe's axis arrive as
+probes (x or theta) with the :class:`~gradviz.gui.probe_axis.ProbeAxis` that draws
+them. Line widths and symbol sizes come from a :class:`PlotLook`: 1 on screen, larger
+for an export drawn larger.
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from gradviz.core.numerics.results import (
     PrecisionCurves,
     ProbeReport,
     Reference,
-    ReferenceCurve,
 )
 from gradviz.gui import style
 from gradviz.gui.plot_ranges import edge_spots, finite_or_nan, off_scale_note
+from gradviz.gui.probe_axis import ProbeAxis
 
 TRUTH_NAME = "exact"
 TRUTH_WIDTH = 2.5
@@ -124,14 +127,22 @@ class CurvesPlot:
             self.marks[dtype] = mark
 
     def show_curves(self, x: np.ndarray, values: dict[DType, np.ndarray]) -> None:
+        """``x`` in view coordinates (see ProbeAxis.views)."""
         for dtype in DTYPES:
             self.curves[dtype].setData(x, finite_or_nan(values[dtype]))
 
-    def show_truth(self, curve: ReferenceCurve | None, values: np.ndarray | None) -> None:
-        if curve is None or values is None:
+    def show_truth(self, x: np.ndarray | None, values: np.ndarray | None) -> None:
+        """The reference curve at ``x`` (view coordinates), or nothing."""
+        if x is None or values is None:
             self.truth.setData([], [])
         else:
-            self.truth.setData(curve.x, finite_or_nan(values))
+            self.truth.setData(x, finite_or_nan(values))
+
+    def rename(self, what: str) -> None:
+        """Call the dtype curves ``<what> <dtype>`` (mu, var, LML, d mu/dx...); the legend
+        follows at the next :meth:`update_off_scale_marks`."""
+        for dtype in DTYPES:
+            self.curves[dtype].opts["name"] = f"{what} {dtype}"
 
     def set_truth_label(self, text: str) -> None:
         label = self.plot.legend.getLabel(self.truth)
@@ -209,21 +220,26 @@ class DataPlot(CurvesPlot):
         # Dense grids (the seed has 300 points) would hide mu under a grey band.
         self.points.setSymbolSize(self.look.size(5 if len(grid) <= DENSE_DATA else 3))
 
-    def show_tangents(self, report: ProbeReport | None, visible_width: float) -> None:
-        """Segment through (x, mu) with slope grad, per dtype; empty for a failed cell."""
+    def show_tangents(
+        self, report: ProbeReport | None, visible_width: float, axis: ProbeAxis
+    ) -> None:
+        """Segment through (t, value) with slope grad, per dtype, drawn in view
+        coordinates (on a log axis its slope is grad * t * ln 10, so it touches the drawn
+        curve); empty for a failed cell."""
         for dtype in DTYPES:
             tangent = self.tangents[dtype]
             if report is None:
                 tangent.setData([], [])
                 continue
-            x = report.result.x
+            t = report.result.x
             cell = report.result.cell(CURVE_PATH, dtype)
             if cell.mu is None or cell.grad is None or not np.isfinite([cell.mu, cell.grad]).all():
                 tangent.setData([], [])
                 continue
             half = TANGENT_HALF_WIDTH * visible_width
-            xs = np.array([x - half, x + half])
-            tangent.setData(xs, cell.mu + cell.grad * (xs - x))
+            u = axis.view(t)
+            xs = np.array([u - half, u + half])
+            tangent.setData(xs, cell.mu + axis.view_slope(t, cell.grad) * (xs - u))
 
 
 class DerivativePlot(CurvesPlot):
@@ -279,7 +295,9 @@ class DerivativePlot(CurvesPlot):
             self.limit.setData([], [])
         self.limit_text.setVisible(limit is not None)
 
-    def show_spread(self, report: ProbeReport | None, visible_width: float) -> None:
+    def show_spread(
+        self, report: ProbeReport | None, visible_width: float, axis: ProbeAxis
+    ) -> None:
         """What equivalent programs print at x: a bar per dtype from the smallest to the
         largest gradient of the perturbed copies, float32 just left of x, float64 right."""
         for side, dtype in zip((-1, 1), DTYPES, strict=True):
@@ -287,7 +305,7 @@ class DerivativePlot(CurvesPlot):
             if report is None or spread is None:
                 self.spread_bars[dtype].setData([], [])
                 continue
-            at = report.result.x + side * SPREAD_OFFSET * visible_width
+            at = axis.view(report.result.x) + side * SPREAD_OFFSET * visible_width
             self.spread_bars[dtype].setData([at, at], [spread.grad_min, spread.grad_max])
 
 
@@ -340,28 +358,30 @@ class PrecisionPlot:
         plot.addItem(self.other_paths)
         plot.legend.removeItem(self.other_paths)
 
-    def show_spread_digits(self, curves: Curves | None) -> None:
+    def show_spread_digits(self, curves: Curves | None, axis: ProbeAxis) -> None:
         for dtype in DTYPES:
             digits = None if curves is None else curves.spread_digits.get(dtype)
             item = self.spread_digits[dtype]
-            item.setData(*(([], []) if curves is None or digits is None else (curves.x, digits)))
+            if curves is None or digits is None:
+                item.setData([], [])
+            else:
+                item.setData(axis.views(curves.x), digits)
 
-    def show_precision(
-        self, precision: PrecisionCurves | None, domain: tuple[float, float]
-    ) -> None:
-        """Correct digits over x per dtype, and the carried and cond-left levels."""
-        ends = list(domain)
+    def show_precision(self, precision: PrecisionCurves | None, axis: ProbeAxis) -> None:
+        """Correct digits over the probe's axis per dtype, and the carried and cond-left
+        levels across its whole span."""
+        ends = list(axis.view_domain)
         for dtype in DTYPES:
             if precision is None:
                 for item in (self.digits[dtype], self.carried[dtype], self.left[dtype]):
                     item.setData([], [])
                 continue
-            self.digits[dtype].setData(precision.x, precision.digits[dtype])
+            self.digits[dtype].setData(axis.views(precision.x), precision.digits[dtype])
             self.carried[dtype].setData(ends, [precision.carried[dtype]] * 2)
             left = None if precision.left is None else precision.left[dtype]
             self.left[dtype].setData(*(([], []) if left is None else (ends, [left] * 2)))
 
-    def show_digits(self, report: ProbeReport | None) -> None:
+    def show_digits(self, report: ProbeReport | None, axis: ProbeAxis) -> None:
         """Correct digits at x per dtype: the curve path large, other paths small, in the
         dtype colour."""
         if report is None:
@@ -369,7 +389,7 @@ class PrecisionPlot:
                 self.correct[dtype].setData([], [])
             self.other_paths.setData([], [])
             return
-        x = report.result.x
+        x = axis.view(report.result.x)
         digits = report.diagnosis.correct_digits
         others: list[float] = []
         brushes = []

@@ -6,6 +6,10 @@ marker (a drag, a double-click in a plot) is a request (``x_requested``); the ma
 follows the model's x (:meth:`ProbeMarker.show`). ``drag_changed`` says when a drag of
 it begins and ends; a hand that rests on the marker for RESTING_MS ends it too (the work
 that waited for the drag then runs for the x shown), and the next move begins another.
+
+The lines stand in view coordinates (log10 theta for an LML quantity, see
+:class:`~gradviz.gui.probe_axis.ProbeAxis`); requests and :meth:`ProbeMarker.show` speak
+probes (x or theta), and the label names the axis.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import Any
 import pyqtgraph as pg
 from PyQt6.QtCore import QObject, QPointF, Qt, QTimer, pyqtSignal
 
+from gradviz.core.problem.spec import Problem
 from gradviz.gui.plot_items import PlotLook, with_alpha
+from gradviz.gui.probe_axis import ProbeAxis
 
 RESTING_MS = 1000
 # A dragged line that moved less than this share of the visible width did not move: it is
@@ -23,6 +29,18 @@ RESTING_MS = 1000
 # which would otherwise compute the probe again ~1e-15 away on release, and on the seed's
 # K (cond ~1e20) show other numbers. A mouse moves by a pixel, ~1e-3 of the width.
 SAME_SPOT = 1e-9
+
+
+class _ProbeLabel:
+    """What the labelled line says: ``x = 2.000`` or ``l = 1.5`` (pyqtgraph's line label
+    calls ``format(value=...)`` with the line's view coordinate)."""
+
+    def __init__(self, axis: ProbeAxis) -> None:
+        self.axis = axis
+
+    def format(self, value: float) -> str:
+        t = self.axis.probe(value)
+        return f"{self.axis.symbol} = {t:.4g}" if self.axis.log else f"x = {t:.3f}"
 
 
 class ProbeMarker(QObject):
@@ -35,7 +53,7 @@ class ProbeMarker(QObject):
         super().__init__()
         self._plots, self._look = plots, look
         self._x = x
-        self._domain = (-float("inf"), float("inf"))
+        self._axis = ProbeAxis.of(Problem())
         self._dragging = False
         self._resetting = False
         self._resting = QTimer(self)
@@ -50,10 +68,12 @@ class ProbeMarker(QObject):
 
     def _line(self, plot: Any, labelled: bool) -> Any:
         line = pg.InfiniteLine(
-            pos=self._x, angle=90, movable=True, label="x = {value:.3f}" if labelled else None,
+            pos=self._x, angle=90, movable=True, label="x" if labelled else None,
             # Low on the line: the legends sit in the top-left corners.
             labelOpts={"position": 0.07, "anchors": [(-0.05, 0.5), (-0.05, 0.5)]},
         )  # fmt: skip
+        if labelled:
+            line.label.format = _ProbeLabel(self._axis)
         line.setZValue(50)
         plot.addItem(line, ignoreBounds=True)
         line.sigPositionChanged.connect(self._on_line_moved)
@@ -78,21 +98,30 @@ class ProbeMarker(QObject):
         return self._x
 
     def show(self, x: float) -> None:
-        """Move every line to ``x`` without a request."""
+        """Move every line to the probe ``x`` without a request (on a log axis the line's
+        log10 does not always come back as the same probe: it is not read back)."""
         self._x = x
-        for line in self.lines:
-            if float(line.value()) != x:
-                line.setValue(x)
+        view = self._axis.view(x)
+        resetting, self._resetting = self._resetting, True
+        try:
+            for line in self.lines:
+                if float(line.value()) != view:
+                    line.setValue(view)
+        finally:
+            self._resetting = resetting
 
-    def reset(self, domain: tuple[float, float], x: float) -> None:
-        """A new domain: the lines' bounds, then ``x`` (setBounds re-clamps the lines, which
-        is not the user's move)."""
-        self._domain = domain
+    def reset(self, axis: ProbeAxis, x: float) -> None:
+        """A new axis or domain: the lines' bounds and label, then ``x`` (setBounds
+        re-clamps the lines, which is not the user's move)."""
+        self._axis = axis
         self._resetting = True
         try:
             for line in self.lines:
-                line.setBounds(domain)
+                line.setBounds(axis.view_domain)
             self.show(x)
+            label = self.lines[0].label
+            label.format = _ProbeLabel(axis)
+            label.valueChanged()
         finally:
             self._resetting = False
 
@@ -106,9 +135,9 @@ class ProbeMarker(QObject):
         label.fill = pg.mkBrush(with_alpha(background, 200))  # TextItem has no setter
         label.update()
 
-    def _request(self, x: float) -> None:
-        lo, hi = self._domain
-        value = min(max(float(x), lo), hi)  # as InfiniteLine.setPos clamps: values compare
+    def _request(self, view: float) -> None:
+        """The probe at the view coordinate ``view``, clamped to the domain."""
+        value = self._axis.clamped(self._axis.probe(view))
         if value != self._x:
             self.show(value)
             self.x_requested.emit(value)

@@ -1,4 +1,5 @@
-"""Three linked plots of the model's problem: data and mu, d mu/dx, and precision.
+"""Three linked plots of the model's problem: data and mu, d mu/dx, and precision; or
+for another quantity its value (var(x), LML(theta)), its derivative and precision.
 
 A view of the :class:`~gradviz.gui.model.WindowModel`: every number drawn arrives in a
 record the model holds; this module only places it (``plot_items.py`` owns the items,
@@ -6,7 +7,9 @@ record the model holds; this module only places it (``plot_items.py`` owns the i
 three plots: a movable vertical line per plot, kept in sync by value.
 ``InfiniteLine.sigPositionChanged`` fires for drags, for ``setValue`` and repeatedly at a
 bound, so every handler deduplicates on ``float(line.value())``. A moved marker is a
-request (``x_requested``); the marker follows the model's x.
+request (``x_requested``); the marker follows the model's x. Along an LML quantity's
+theta the plots draw log10 theta (the model's :class:`~gradviz.gui.probe_axis.ProbeAxis`
+converts, here and nowhere else in the plots).
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from gradviz.gui.model import WindowModel
 from gradviz.gui.plot_frame import (
     DIGITS_RANGE,
     LABEL_SIZE,
-    LEFT_LABELS,
-    TITLES,
     build_plots,
     color_frame,
     fit_legends,
+    left_labels,
+    show_axis,
+    titles,
 )
 from gradviz.gui.plot_items import (
     TRUTH_NAME,
@@ -135,7 +139,9 @@ class PlotStack(style.PaletteFollower):
     def apply_palette(self) -> None:
         """Background, axes, titles, legends and markers from the palette."""
         background, foreground = style.plot_colors()
-        color_frame(self._graphics, self._plots, background, foreground)
+        color_frame(
+            self._graphics, self._plots, background, foreground, self._model.problem.measured
+        )
         self.marker.apply_palette(foreground, background)
         self._update_off_scale_marks()  # the legend notes' colours
         for dtype in DTYPES:
@@ -190,12 +196,12 @@ class PlotStack(style.PaletteFollower):
             plot.setYRange(*y_range, padding=0)
 
     def set_view_x_range(self, lo: float, hi: float) -> None:
-        """Zoom all plots to [lo, hi] in x (a session's saved view)."""
+        """Zoom all plots to [lo, hi] in view coordinates (a session's saved view)."""
         self._plots[0].setXRange(lo, hi, padding=0)
 
     def reset_view(self) -> None:
         """The default view: the whole domain in x, the default y ranges (View > Reset)."""
-        self._plots[0].setXRange(*self._model.problem.domain, padding=0.02)
+        self._plots[0].setXRange(*self._model.axis.view_domain, padding=0.02)
         self._apply_default_y_ranges(force=True)
         self._plots[2].setYRange(*with_headroom(*DIGITS_RANGE), padding=0)
 
@@ -226,23 +232,38 @@ class PlotStack(style.PaletteFollower):
     # ----------------------------------------------------------- model to view
     def _show_problem(self) -> None:
         """Start over from the model: bounds, x range, and whatever results it holds."""
-        problem: Problem = self._model.problem
+        axis = self._model.axis
         self._ranged = [False, False]
         for plot in self._plots[:2]:
             plot.disableAutoRange(axis="y")  # no jumps while the results arrive
-        self.marker.reset(problem.domain, self._model.x)
-        self._plots[0].setXRange(*problem.domain, padding=0.02)
+        self._show_quantity()
+        self.marker.reset(axis, self._model.x)
+        self._plots[0].setXRange(*axis.view_domain, padding=0.02)
         results = self._model.results
-        if results.data is None:
-            self.data.points.setData([], [])
-        else:
-            self.data.show_data(results.data.grid, results.data.y)
+        self._show_data()
         self._show_curves()
         self._show_truth()
-        self.precision.show_precision(results.precision, problem.domain)
+        self.precision.show_precision(results.precision, axis)
         self._show_precision_label()
         self._show_report(self._model.report)
         self._apply_default_y_ranges()
+
+    def _show_quantity(self) -> None:
+        """Titles, labels, legend names and axes of the model's quantity."""
+        quantity = self._model.problem.measured
+        show_axis(self._plots, self._model.axis)
+        self.data.rename(quantity.value)
+        self.derivative.rename(quantity.slope)
+        self.apply_palette()  # the titles
+
+    def _show_data(self) -> None:
+        """The data points, on the mean's plot only (they are y over x: neither a
+        variance nor a likelihood)."""
+        data = self._model.results.data
+        if data is None or self._model.problem.quantity != "mean-slope":
+            self.data.points.setData([], [])
+        else:
+            self.data.show_data(data.grid, data.y)
 
     def _on_problem_changed(self, _problem: Problem) -> None:
         self._show_problem()
@@ -255,29 +276,27 @@ class PlotStack(style.PaletteFollower):
         """The marker's x and the curve path's value there per dtype, once the report of
         that x is in; until then "computing at x = ...", greyed."""
         model = self._model
-        x = html.escape(repr(model.x))
+        at = html.escape(model.axis.at(model.x))
         report = model.report
         if report is None or not model.report_is_current():
             muted = style.muted_text()
-            self._probe_readout.setText(f"<i style='color:{muted}'>computing at x = {x}…</i>")
+            self._probe_readout.setText(f"<i style='color:{muted}'>computing at {at}…</i>")
             return
-        label = html.escape(self._plots[1].getAxis("left").labelText or LEFT_LABELS[1])
+        label = html.escape(left_labels(model.problem.measured)[1])
         values = []
         for dtype in DTYPES:
             cell = report.result.cell(CURVE_PATH, dtype)
             value = "no number" if cell.grad is None else f"{cell.grad:.7g}"
             values.append(f"<span style='color:{style.DTYPE_COLORS[dtype]}'>{value}</span>")
-        self._probe_readout.setText(f"probe x = {x}: {label} = {' / '.join(values)}")
+        self._probe_readout.setText(f"probe {at}: {label} = {' / '.join(values)}")
 
     def probe_readout(self) -> str:
         """What the probe's readout under the plots says, as plain text."""
         return _plain(self._probe_readout.text())
 
     def _on_data_changed(self) -> None:
-        data = self._model.results.data
-        if data is not None:
-            self.data.show_data(data.grid, data.y)
-            self._apply_default_y_ranges()
+        self._show_data()
+        self._apply_default_y_ranges()
 
     def _on_curves_changed(self) -> None:
         self._show_curves()
@@ -288,7 +307,7 @@ class PlotStack(style.PaletteFollower):
         self._apply_default_y_ranges()
 
     def _on_precision_changed(self) -> None:
-        self.precision.show_precision(self._model.results.precision, self._model.problem.domain)
+        self.precision.show_precision(self._model.results.precision, self._model.axis)
         self._show_precision_label()
 
     def _on_report_changed(self, report: ProbeReport) -> None:
@@ -304,31 +323,35 @@ class PlotStack(style.PaletteFollower):
             self.data.show_curves(np.empty(0), empty)
             self.derivative.show_curves(np.empty(0), empty)
         else:
-            self.data.show_curves(curves.x, dict(curves.mu))
-            self.derivative.show_curves(curves.x, dict(curves.grad))
-        self.precision.show_spread_digits(curves)
+            at = self._model.axis.views(curves.x)
+            self.data.show_curves(at, dict(curves.mu))
+            self.derivative.show_curves(at, dict(curves.grad))
+        self.precision.show_spread_digits(curves, self._model.axis)
 
     def _show_truth(self) -> None:
         truth = self._model.results.truth
-        self.data.show_truth(truth, None if truth is None else truth.mu)
-        self.derivative.show_truth(truth, None if truth is None else truth.grad)
+        at = None if truth is None else self._model.axis.views(truth.x)
+        self.data.show_truth(at, None if truth is None else truth.mu)
+        self.derivative.show_truth(at, None if truth is None else truth.grad)
         for plot in (self.data, self.derivative):
             plot.set_truth_label(self.truth_label())
 
     def _show_precision_label(self) -> None:
         precision = self._model.results.precision
-        label = LEFT_LABELS[2]
+        label = left_labels(self._model.problem.measured)[2]
         if precision is not None and precision.is_limit:
             label = f"digits vs the {precision.reference_jitter:g} limit"
         self._plots[2].setLabel("left", label, **{"font-size": LABEL_SIZE})
 
     def _show_report(self, report: ProbeReport | None) -> None:
         width = self._visible_width()
-        self.data.show_tangents(report, width)
+        axis = self._model.axis
+        self.data.show_tangents(report, width, axis)
         x = self._model.x if report is None else report.result.x
-        self.derivative.show_reference(None if report is None else report.reference, x, width)
-        self.derivative.show_spread(report, width)
-        self.precision.show_digits(report)
+        reference = None if report is None else report.reference
+        self.derivative.show_reference(reference, axis.view(x), width)
+        self.derivative.show_spread(report, width, axis)
+        self.precision.show_digits(report, axis)
 
     # ------------------------------------------------------------------ ranges
     def _apply_default_y_ranges(self, force: bool = False) -> None:
@@ -409,13 +432,18 @@ class PlotStack(style.PaletteFollower):
         return float(x_hi - x_lo)
 
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
-        """The cursor readout: which plot, x and the value under the cursor."""
+        """The cursor readout: which plot, the probe and the value under the cursor."""
         position = event[0]
-        for plot, title, what in zip(self._plots, TITLES, LEFT_LABELS, strict=True):
+        axis = self._model.axis
+        quantity = self._model.problem.measured
+        for plot, title, what in zip(
+            self._plots, titles(quantity), left_labels(quantity), strict=True
+        ):
             if plot.vb.sceneBoundingRect().contains(position):
                 point = plot.vb.mapSceneToView(position)
                 label = plot.getAxis("left").labelText or what
-                text = f"{title}: x = {point.x():.6g}, {label} = {point.y():.6g}"
+                t = axis.probe(point.x())
+                text = f"{title}: {axis.symbol} = {t:.6g}, {label} = {point.y():.6g}"
                 self._readout.setText(html.escape(text))
                 return
 

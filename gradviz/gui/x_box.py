@@ -5,7 +5,8 @@ box is a line edit that reads what people type the way the rest of gradviz reads
 (``parse_number``: ASCII digits, a sign, one decimal point, an exponent), keeps every digit
 (the probe goes exactly there), and accepts the locale's decimal separator as well as ".".
 Text that is not an allowed x is refused with the reason on the field; the probe stays.
-Up and Down step one grid point.
+Up and Down step one grid point. For an LML quantity the box edits theta, the probe's
+position on its log axis (a positive number within the parameter's range).
 """
 
 from __future__ import annotations
@@ -14,28 +15,35 @@ from PyQt6.QtCore import QLocale, Qt, pyqtSignal
 from PyQt6.QtGui import QKeyEvent
 from PyQt6.QtWidgets import QLineEdit, QWidget
 
-from gradviz.core.problem.spec import ProblemError, check_x, parse_number
+from gradviz.core.problem.spec import Problem, ProblemError, check_probe, parse_number
 from gradviz.gui import style
+from gradviz.gui.probe_axis import ProbeAxis
 
-PREFIX = "x ="
 TOOLTIP = (
     "Probe an exact x: type it (e.g. 2.5, -1e-3, 2.0000009) and press Enter; "
     "Up/Down step one grid point"
 )
+THETA_TOOLTIP = (
+    "Probe an exact {name}: type it (e.g. 1.5, 2e-3) and press Enter; the plots show "
+    "{lo:g} to {hi:g}; Up/Down step 1/50 of a decade"
+)
 
 
-def read_x(text: str, locale: QLocale) -> float:
-    """The x typed in ``text``: ``"x = "`` may lead, and the locale's decimal separator
-    stands for ".". Raises ProblemError naming the field, the text and what is allowed."""
+def read_x(text: str, locale: QLocale, problem: Problem | None = None) -> float:
+    """The probe typed in ``text`` on ``problem``'s axis (x by default): ``"x = "`` (or
+    the axis's symbol, ``"l = "``) may lead, and the locale's decimal separator stands
+    for ".". Raises ProblemError naming the field, the text and what is allowed."""
+    problem = problem or Problem()
     typed = text.strip()
-    if typed.lower().replace(" ", "").startswith("x="):
+    lead = typed.lower().replace(" ", "")
+    if any(lead.startswith(f"{s.lower()}=") for s in ("x", problem.measured.axis)):
         typed = typed.split("=", 1)[1].strip()
     point = locale.decimalPoint()
     if point != "." and point in typed:
         if "." in typed:  # two different decimal separators: not one number
             raise ProblemError("x", text.strip(), "one number with one decimal separator")
         typed = typed.replace(point, ".")
-    return check_x(parse_number(typed))
+    return check_probe(problem, parse_number(typed))
 
 
 def shown_x(x: float, locale: QLocale) -> str:
@@ -57,6 +65,8 @@ class XBox(QLineEdit):
         super().__init__(parent)
         self.setObjectName("x_box")
         self.setToolTip(TOOLTIP)
+        self._problem = Problem()
+        self._tooltip = TOOLTIP
         self._error: str | None = None
         self.returnPressed.connect(self._on_return_pressed)
         self.textEdited.connect(self._on_text_edited)
@@ -74,6 +84,14 @@ class XBox(QLineEdit):
         self.setCursorPosition(0)
         self._set_error(None)
 
+    def set_problem(self, problem: Problem) -> None:
+        """Read what is typed on ``problem``'s axis (x, or an LML quantity's theta)."""
+        self._problem = problem
+        axis = ProbeAxis.of(problem)
+        lo, hi = axis.domain
+        self._tooltip = THETA_TOOLTIP.format(name=axis.name, lo=lo, hi=hi) if axis.log else TOOLTIP
+        self.setToolTip(self._tooltip if self._error is None else self._error)
+
     def error(self) -> str | None:
         """Why the text typed is not an x, or None."""
         return self._error
@@ -87,7 +105,7 @@ class XBox(QLineEdit):
 
     def _on_return_pressed(self) -> None:
         try:
-            x = read_x(self.text(), self.locale())
+            x = read_x(self.text(), self.locale(), self._problem)
         except ProblemError as error:
             self._set_error(str(error))
             return
@@ -103,5 +121,5 @@ class XBox(QLineEdit):
             return
         self._error = message
         self.setProperty("invalid", message is not None)
-        self.setToolTip(TOOLTIP if message is None else message)
+        self.setToolTip(self._tooltip if message is None else message)
         style.repolish(self)
