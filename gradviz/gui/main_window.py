@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
     def _build_views(self) -> None:
         model, controller = self.model, self.controller
         self.plots = PlotStack(model)
+        if self.settings is not None:
+            self.plots.set_band_shown(self.settings.band())
+            self.plots.band_toggled.connect(self.settings.save_band)
         self.panel = ResultsPanel(model)
         self.editor = ProblemEditor()
         self.sweeps = SweepsView(model)

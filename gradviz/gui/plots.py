@@ -20,15 +20,16 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtGui import QHideEvent, QResizeEvent
-from PyQt6.QtWidgets import QApplication, QHBoxLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QApplication, QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from gradviz.core.numerics.results import CURVE_PATH, DTYPES, ProbeReport
 from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.fixed_text import FixedText
 from gradviz.gui.model import WindowModel
+from gradviz.gui.plot_band import VarianceBand, set_legend_entry
 from gradviz.gui.plot_frame import (
     DIGITS_RANGE,
     LABEL_SIZE,
@@ -59,6 +60,11 @@ from gradviz.gui.plot_ranges import (
 
 READOUT_HINT = "cursor: point at a plot to read x and the value there"
 READOUT_RATE_HZ = 30
+BAND_TEXT = "mu ± 2 sd band"
+BAND_TIP = (
+    "Shade mu +/- 2 sqrt(var) per dtype, var the posterior variance; where a dtype's var "
+    "is negative the band has a gap and a red mark says so (shown on the mean's plot)"
+)
 ViewRanges = tuple[tuple[float, float], ...]  # (x range, y range of each plot)
 
 
@@ -71,6 +77,7 @@ class PlotStack(style.PaletteFollower):
 
     x_requested = pyqtSignal(float)
     drag_changed = pyqtSignal(bool)
+    band_toggled = pyqtSignal(bool)  # the user turned the variance band on or off
 
     def __init__(
         self, model: WindowModel, look: PlotLook | None = None, parent: QWidget | None = None
@@ -95,10 +102,17 @@ class PlotStack(style.PaletteFollower):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        self._band_box = QCheckBox(BAND_TEXT)
+        self._band_box.setObjectName("band")
+        self._band_box.setChecked(True)
+        self._band_box.setToolTip(BAND_TIP)
+        self._band_box.toggled.connect(self._on_band_toggled)
+        readouts.addWidget(self._band_box)
         layout.addWidget(self._graphics)
         layout.addLayout(readouts)
         self._plots = build_plots(self._graphics, self._look)
         self.data = DataPlot(self._plots[0], self._look)
+        self.band = VarianceBand(self._plots[0], self._look)
         self.derivative = DerivativePlot(self._plots[1], self._look)
         self.precision = PrecisionPlot(self._plots[2], self._look)
         self.marker = ProbeMarker(self._plots, self._graphics.scene(), model.x, self._look)
@@ -160,6 +174,7 @@ class PlotStack(style.PaletteFollower):
         one's size and showing this one's view: exports render a copy, never the items on
         screen (no flicker, nothing to put back if an export fails)."""
         twin = PlotStack(self._model, look)
+        twin.set_band_shown(self.band_shown())
         twin.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         twin.resize(self.size())
         twin.show()
@@ -177,13 +192,19 @@ class PlotStack(style.PaletteFollower):
         return self._plots
 
     def view_x_range(self) -> tuple[float, float]:
-        """The visible x interval (shared by the three linked plots)."""
+        """The visible interval of the probe's axis (shared by the three linked plots): x,
+        or theta for an LML quantity (drawn as log10 theta)."""
+        lo, hi = self._drawn_x_range()
+        axis = self._model.axis
+        return axis.probe(lo), axis.probe(hi)
+
+    def _drawn_x_range(self) -> tuple[float, float]:
         lo, hi = self._plots[0].vb.viewRange()[0]
         return float(lo), float(hi)
 
     def view_ranges(self) -> ViewRanges:
-        """The visible x interval, then each plot's y interval."""
-        ranges = [self.view_x_range()]
+        """The visible x interval as drawn, then each plot's y interval."""
+        ranges = [self._drawn_x_range()]
         for plot in self._plots:
             lo, hi = plot.vb.viewRange()[1]
             ranges.append((float(lo), float(hi)))
@@ -196,8 +217,12 @@ class PlotStack(style.PaletteFollower):
             plot.setYRange(*y_range, padding=0)
 
     def set_view_x_range(self, lo: float, hi: float) -> None:
-        """Zoom all plots to [lo, hi] in view coordinates (a session's saved view)."""
-        self._plots[0].setXRange(lo, hi, padding=0)
+        """Zoom all plots to [lo, hi] of the probe's axis (a session's saved view); a
+        theta range that is not positive cannot be drawn on its log axis and is ignored."""
+        axis = self._model.axis
+        if axis.log and not 0 < lo < hi:
+            return
+        self._plots[0].setXRange(axis.view(lo), axis.view(hi), padding=0)
 
     def reset_view(self) -> None:
         """The default view: the whole domain in x, the default y ranges (View > Reset)."""
@@ -213,6 +238,31 @@ class PlotStack(style.PaletteFollower):
             (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
             for item in plot.items:
                 _clip(item, (x_lo, x_hi, y_lo, y_hi))
+            if plot is self._plots[0]:
+                self.band.clip((x_lo, x_hi, y_lo, y_hi))
+
+    def band_shown(self) -> bool:
+        """Whether the variance band is asked for (the checkbox; drawn around mu only)."""
+        return self._band_box.isChecked()
+
+    def set_band_shown(self, shown: bool) -> None:
+        """Turn the band on or off without saying so (settings, export copies)."""
+        with QSignalBlocker(self._band_box):
+            self._band_box.setChecked(shown)
+        self._show_band()
+
+    def _on_band_toggled(self, shown: bool) -> None:
+        self._show_band()
+        self.band_toggled.emit(shown)
+
+    def _show_band(self) -> None:
+        """The band around mu on the mean's plot, and the negative-variance marks on
+        whichever plot shows mu or var."""
+        curves = self._model.results.curves
+        around_mu = self._model.problem.quantity == "mean-slope"
+        self._band_box.setEnabled(around_mu)
+        at = np.empty(0) if curves is None else self._model.axis.views(curves.x)
+        self.band.show(curves, at, band=around_mu and self.band_shown())
 
     def readout(self) -> str:
         """What the cursor readout under the plots says, as plain text."""
@@ -260,7 +310,9 @@ class PlotStack(style.PaletteFollower):
         """The data points, on the mean's plot only (they are y over x: neither a
         variance nor a likelihood)."""
         data = self._model.results.data
-        if data is None or self._model.problem.quantity != "mean-slope":
+        shown = self._model.problem.quantity == "mean-slope"
+        set_legend_entry(self._plots[0], self.data.points, "data y" if shown else "")
+        if data is None or not shown:
             self.data.points.setData([], [])
         else:
             self.data.show_data(data.grid, data.y)
@@ -327,6 +379,7 @@ class PlotStack(style.PaletteFollower):
             self.data.show_curves(at, dict(curves.mu))
             self.derivative.show_curves(at, dict(curves.grad))
         self.precision.show_spread_digits(curves, self._model.axis)
+        self._show_band()
 
     def _show_truth(self) -> None:
         truth = self._model.results.truth

@@ -139,6 +139,13 @@ class WindowSettings:
     def splitter(self) -> QByteArray | None:
         return self._bytes("splitter")
 
+    def band(self) -> bool:
+        """Whether the plots shade the variance band (on unless turned off)."""
+        return self._text("band") != "off"
+
+    def save_band(self, shown: bool) -> None:
+        self._settings.setValue("band", "on" if shown else "off")
+
     def save_layout(self, geometry: QByteArray, splitter: QByteArray) -> None:
         self._settings.setValue("geometry", geometry)
         self._settings.setValue("splitter", splitter)

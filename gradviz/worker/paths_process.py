@@ -7,7 +7,9 @@ factor, graphs and traces: ``COLD_FLOOR_S`` plus an O(n^3) allowance. Work is pe
 *and* per what it traces: a probe with its spread traces 16 perturbed programs per dtype
 that a dragged probe (paths only) never built, and curves trace their own batch, so the
 first of each on a built problem is cold too (on a loaded machine the spread's first
-traces took over 5 s and the watchdog restarted TensorFlow in a loop).
+traces took over 5 s and the watchdog restarted TensorFlow in a loop). The curves of an
+LML quantity build a new K and factor at every theta of their grid (THETA_CURVE_POINTS),
+so they get that O(n^3) allowance once per theta, cold or warm.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradviz.core.problem.data import THETA_CURVE_POINTS
 from gradviz.core.problem.spec import Problem
 from gradviz.worker.actions import Action, Emit, Role, Send, StartPaths, Stop
 from gradviz.worker.messages import LoadData, PathsRequest, ProbeRequest, Progress
@@ -40,10 +43,15 @@ def kind(request: PathsRequest) -> str:
 
 
 def work(request: PathsRequest) -> str:
-    """What the request computes and traces: its kind, and for a probe its spread."""
-    if isinstance(request, ProbeRequest) and request.spread:
-        return "probe with spread"
-    return kind(request)
+    """What the request computes and traces: its kind, for a probe its spread, and
+    whether it runs along an LML quantity's theta (curves there take ~100 factors: one
+    slow LML curve must not stretch the watchdog of the mean's)."""
+    name = (
+        "probe with spread"
+        if isinstance(request, ProbeRequest) and request.spread
+        else kind(request)
+    )
+    return f"{name} along theta" if request.problem.measured.is_lml else name
 
 
 @dataclass
@@ -117,9 +125,14 @@ class PathsProcess:
         flight = self.in_flight
         if flight is None:
             return math.inf
+        problem = flight.request.problem
         if flight.cold:
-            return COLD_FLOOR_S + COLD_S_PER_N3 * flight.request.problem.n**3
-        return max(WARM_FLOOR_S, WATCHDOG_FACTOR * self.took.get(work(flight.request), 0.0))
+            limit = COLD_FLOOR_S + COLD_S_PER_N3 * problem.n**3
+        else:
+            limit = max(WARM_FLOOR_S, WATCHDOG_FACTOR * self.took.get(work(flight.request), 0.0))
+        if kind(flight.request) == "curves" and problem.measured.is_lml:
+            return max(limit, COLD_FLOOR_S + THETA_CURVE_POINTS * COLD_S_PER_N3 * problem.n**3)
+        return limit
 
     def deadline(self) -> float | None:
         flight = self.in_flight

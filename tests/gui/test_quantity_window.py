@@ -5,6 +5,7 @@ marker, x box, panel); one Undo step per change. Recorded workers, no TensorFlow
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from PyQt6.QtWidgets import QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 from test_plots import drag, markers
 
+from gradviz.core.io.session import load_session, save_session
 from gradviz.core.problem.quantity import QUANTITY
 from gradviz.gui.controls import ProblemEditor
 from gradviz.gui.x_box import XBox
@@ -173,8 +175,10 @@ def test_an_lml_quantity_draws_theta_on_a_log_axis(qtbot: QtBot, open_lab) -> No
     np.testing.assert_allclose(drawn.xData, np.log10(curves.x))
     np.testing.assert_array_equal(drawn.yData, curves.mu["float64"])
     assert all(float(line.value()) == math.log10(1.5) for line in markers(stack))
-    x_lo, x_hi = stack.view_x_range()
-    assert x_lo < math.log10(lo) < math.log10(hi) < x_hi
+    x_lo, x_hi = stack.view_x_range()  # theta, drawn as log10 theta
+    assert x_lo < lo < hi < x_hi
+    (u_lo, u_hi), _ = stack.plot_items()[0].vb.viewRange()
+    assert (u_lo, u_hi) == pytest.approx((math.log10(x_lo), math.log10(x_hi)))
     assert stack.data.points.xData is None or len(stack.data.points.xData) == 0  # no y over x
     assert markers(stack)[0].label.textItem.toPlainText() == "l = 1.5"
     legend = {label.text for _, label in plots[0].legend.items}
@@ -272,3 +276,33 @@ def test_problem_summary_names_the_quantity(qtbot: QtBot, open_lab) -> None:
     lab.settle(qtbot)
     summary = lab.window.panel.findChild(QLabel, "summary")
     assert summary is not None and "lml-lengthscale" in summary.text()
+
+
+def test_a_session_reopens_with_its_quantity_theta_and_zoom(
+    qtbot: QtBot, open_lab, tmp_path: Path
+) -> None:
+    lab = open_lab(LML, x=LML.default_x)
+    lab.settle(qtbot)
+    window = lab.window
+    window.controller.nudge(10)  # a fifth of a decade up
+    window.plots.set_view_x_range(0.1, 10.0)
+    session = window.files.session()
+    assert session.problem.quantity == "lml-lengthscale"
+    assert session.x == pytest.approx(1.5 * 10**0.2) and session.x == lab.model.x
+    assert session.view.x_range == pytest.approx((0.1, 10.0))  # theta, not log10 theta
+    path = tmp_path / "lml.json"
+    save_session(path, session)
+    loaded = load_session(path)
+    assert loaded == session
+
+    other = open_lab()  # a window on the mean's slope
+    other.settle(qtbot)
+    other.window.files.apply_session(loaded)
+    other.settle(qtbot)
+    model = other.model
+    assert model.problem == loaded.problem and model.x == loaded.x
+    assert quantity_box(other.window.editor).currentData() == "lml-lengthscale"
+    plots = other.window.plots
+    assert plots.plot_items()[2].getAxis("bottom").logMode
+    assert plots.view_x_range() == pytest.approx((0.1, 10.0))
+    assert plots.marker_x() == loaded.x

@@ -34,6 +34,11 @@ RENDERS: dict[str, tuple[str, list[str]]] = {
     "window": ("OUT.png", ["--size", "1200x760"]),  # waits for the measured advice too
     "plots_svg": ("OUT.svg", ["--what", "plots", "--size", "1200x760", "--no-advice"]),
     "smallest": ("OUT.png", ["--size", "1200x700", "--no-advice"]),
+    # an LML quantity: the curves over theta are a new factorization per theta
+    "lml_svg": (
+        "OUT.svg",
+        ["--what", "plots", "--quantity", "lml-lengthscale", "--size", "1200x760", "--no-advice"],
+    ),
 }
 
 
@@ -146,6 +151,24 @@ def test_plots_svg_parses(renders: dict[str, Run]) -> None:
     texts = " ".join("".join(node.itertext()) for node in root.iter(f"{SVG}text"))
     for title in ("Data and posterior mean", "Derivative", "Precision"):
         assert title in texts
+
+
+@pytest.mark.timeout(RENDER_TIMEOUT_S + 30)
+def test_an_lml_quantity_plots_over_theta_in_svg(renders: dict[str, Run]) -> None:
+    result = renders["lml_svg"]
+    assert result.returncode == 0, result.stderr
+    assert one_line(result.stdout) == "OUT.svg"
+    root = ET.parse(result.folder / "OUT.svg").getroot()
+    texts = " ".join("".join(node.itertext()) for node in root.iter(f"{SVG}text"))
+    for words in (
+        "Log marginal likelihood LML(l)",
+        "Derivative d LML/dl",
+        "length scale l (log scale)",
+        "LML float32",
+        "l = 1.5",  # the marker's label: theta itself
+    ):
+        assert words in texts, words
+    assert "data y" not in texts  # y over x has no place on a likelihood over theta
 
 
 @pytest.mark.timeout(RENDER_TIMEOUT_S + 30)

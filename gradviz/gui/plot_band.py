@@ -1,0 +1,151 @@
+"""The posterior variance on the top plot: mu +/- 2 sqrt(var) per dtype as a shaded band,
+and a mark wherever a dtype's arithmetic made var negative.
+
+Negative posterior variance is one of the most reported float32 GP failures: where var
+< 0 there is no standard deviation, so the band has a gap there, and the gap is never
+silent: a red mark on that dtype's curve (x for float32, + for float64; each mark's
+tooltip gives x and var) says why, and one legend entry counts them ("negative variance:
+float32 at 37 x" or "none"). The marks are drawn whether or not the band is shown, and
+on the variance's own plot (variance-slope) too. The worker computes var
+(``Curves.variance``); this module only places it. Every item is created once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtGui import QColor
+
+from gradviz.core.numerics.results import DTYPES, Curves, DType
+from gradviz.gui import style
+from gradviz.gui.plot_items import Items, PlotLook, with_alpha
+from gradviz.gui.plot_ranges import Box
+
+BAND_ALPHA = 40  # of 255: the float64 band shows through the float32 one
+NEGATIVE_SYMBOLS: dict[DType, str] = {"float32": "x", "float64": "+"}
+
+
+NEGATIVE_NAME = "negative variance"
+
+
+def negative_words(counts: dict[DType, int] | None) -> str:
+    """The legend entry: which dtypes went negative where (None: no variance here)."""
+    if counts is None:
+        return ""
+    found = [f"{dtype} at {count} x" for dtype, count in counts.items() if count]
+    return f"{NEGATIVE_NAME}: {', '.join(found) if found else 'none'}"
+
+
+def band_edges(mu: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """mu + 2 sqrt(var) and mu - 2 sqrt(var); NaN where var is negative or not a number
+    (the band has a gap there, which the negative-variance marks explain). [m], [m]"""
+    variance = np.asarray(variance, dtype=float)
+    with np.errstate(invalid="ignore"):
+        sd = np.where(np.isfinite(variance) & (variance >= 0), np.sqrt(np.abs(variance)), np.nan)
+    return mu + 2 * sd, mu - 2 * sd
+
+
+def set_legend_entry(plot: Any, item: Any, text: str) -> None:
+    """Say ``text`` in ``item``'s legend entry; "" hides its text and sample (the entry
+    stays: legend rows are created once, like every item of the plots)."""
+    for sample, label in plot.legend.items:
+        if sample.item is item:
+            label.setText(text)
+            sample.setVisible(bool(text))
+
+
+def _tip(x: float, y: float, data: Any) -> str:
+    """A mark's tooltip: where, and the negative var itself."""
+    dtype, t, var = data
+    return f"{NEGATIVE_NAME} ({dtype}) at {t:.6g}: var = {var:.3g}"
+
+
+class VarianceBand:
+    """The band and the negative-variance marks of one plot, per dtype."""
+
+    def __init__(self, plot: Any, look: PlotLook) -> None:
+        self.plot = plot
+        self._edges: dict[DType, tuple[Any, Any]] = {}
+        self.fills: Items = {}
+        for dtype in DTYPES:
+            upper, lower = (pg.PlotCurveItem(connect="finite") for _ in range(2))
+            brush = with_alpha(QColor(style.DTYPE_COLORS[dtype]), BAND_ALPHA)
+            fill = pg.FillBetweenItem(upper, lower, brush=brush, pen=None)
+            fill.setZValue(-20 - DTYPES.index(dtype))  # under the data and the curves
+            plot.addItem(fill)
+            self._edges[dtype] = (upper, lower)
+            self.fills[dtype] = fill
+        self._pen = look.pen(style.ERROR_COLOR, 2)
+        self.negative = pg.ScatterPlotItem(
+            size=look.size(10), symbol=NEGATIVE_SYMBOLS["float32"], hoverable=True, tip=_tip,
+            pen=self._pen, brush=style.ERROR_COLOR, name=NEGATIVE_NAME,
+        )  # fmt: skip
+        self.negative.setZValue(35)
+        plot.addItem(self.negative)
+
+    def show(self, curves: Curves | None, at: np.ndarray, band: bool) -> None:
+        """The band around ``curves.mu`` (``band``) and the marks, at the view
+        coordinates ``at`` of ``curves.x``; nothing without a variance."""
+        spots: list[dict[str, Any]] = []
+        counts: dict[DType, int] | None = None
+        for dtype in DTYPES:
+            variance = None if curves is None else curves.variance.get(dtype)
+            upper, lower = self._edges[dtype]
+            if curves is None or variance is None or not len(variance):
+                upper.setData([], [])
+                lower.setData([], [])
+                continue
+            mu = np.asarray(curves.mu[dtype], dtype=float)
+            high, low = band_edges(mu, variance) if band else (np.empty(0), np.empty(0))
+            upper.setData(at[: len(high)], high)
+            lower.setData(at[: len(low)], low)
+            self.fills[dtype].setVisible(band)
+            negative = np.flatnonzero(np.asarray(variance) < 0)
+            counts = {**(counts or {}), dtype: len(negative)}
+            spots += [self._spot(dtype, at[i], mu[i], curves.x[i], variance[i]) for i in negative]
+        self.negative.setData([spot for spot in spots if np.isfinite(spot["pos"][1])])
+        self._label(negative_words(counts))
+
+    def _spot(self, dtype: DType, at: float, y: float, t: float, var: float) -> dict[str, Any]:
+        """One mark at (at, y): on the dtype's mu, or its var on the variance's plot."""
+        return {
+            "pos": (float(at), float(y)),
+            "symbol": NEGATIVE_SYMBOLS[dtype],
+            "data": (dtype, float(t), float(var)),
+            "pen": self._pen,
+        }
+
+    def _label(self, text: str) -> None:
+        """The legend entry's text; hidden where there is no variance."""
+        set_legend_entry(self.plot, self.negative, text)
+
+    def edges(self, dtype: DType) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The band of ``dtype`` as drawn: view x, upper and lower edge (empty when off
+        or without a variance). [m] each"""
+        upper, lower = self._edges[dtype]
+        if upper.xData is None or not self.fills[dtype].isVisible():
+            return np.empty(0), np.empty(0), np.empty(0)
+        return np.asarray(upper.xData), np.asarray(upper.yData), np.asarray(lower.yData)
+
+    def negative_x(self, dtype: DType) -> np.ndarray:
+        """Where the marks of ``dtype`` are (view coordinates). [k]"""
+        x = [spot.pos().x() for spot in self.negative.points() if spot.data()[0] == dtype]
+        return np.asarray(x, dtype=float)
+
+    def legend_text(self) -> str:
+        label = self.plot.legend.getLabel(self.negative)
+        return "" if label is None else str(label.text)
+
+    def clip(self, box: Box) -> None:
+        """Cut the band to ``box`` for an SVG (its fill needs no clip path then)."""
+        x_lo, x_hi, y_lo, y_hi = box
+        for upper, lower in self._edges.values():
+            if upper.xData is None or not len(upper.xData):
+                continue
+            x = np.asarray(upper.xData)
+            keep = (x >= x_lo) & (x <= x_hi)
+            for edge in (upper, lower):
+                y = np.asarray(edge.yData)[keep]
+                edge.setData(x[keep], np.clip(y, y_lo, y_hi))
