@@ -34,7 +34,9 @@ def with_negative_float32(records: Records) -> Records:
     f32 = variance["float32"].copy()
     f32[list(NEGATIVE_AT)] = [-3e-7, -1e-2, -5e-5]
     variance["float32"] = f32
-    return dataclasses.replace(records, curves=dataclasses.replace(records.curves, variance=variance))
+    return dataclasses.replace(
+        records, curves=dataclasses.replace(records.curves, variance=variance)
+    )
 
 
 def test_the_band_is_mu_plus_minus_two_standard_deviations_per_dtype(

@@ -464,3 +464,37 @@ def test_a_drag_runs_only_the_probes_paths_and_its_end_brings_everything_back() 
     assert run.sent(Role.PATHS, ProbeRequest)[-1] == ProbeRequest(SMALL, 1.5, spread=True)
     run.do("problem_message", ReferenceDone(SMALL, 1.0, reference(1.0)))
     assert run.sent(Role.PROBLEM, ReferenceRequest)[-1] == ReferenceRequest(1.5)
+
+
+def test_the_curves_of_an_lml_quantity_get_a_factorization_per_theta_before_a_restart() -> None:
+    """Along theta every curve point builds K and its factor again (100 of them): even
+    warm, such curves are no hang at 50 s for n = 300, and the time they took does not
+    stretch the watchdog of the mean's curves."""
+    lml = SMALL.replace(n=300, quantity="lml-lengthscale")
+    run = Run()
+
+    def show(problem: Problem, x: float, curves_s: float) -> None:
+        """Ask for ``problem``, answer its probe at once and its curves after curves_s."""
+        run.do("request", problem, x)
+        run.do("problem_message", sample(problem))  # each problem's process samples it
+        run.do("problem_message", Conditioned(problem, COND))
+        run.answer_paths()  # the probe
+        assert run.sent(Role.PATHS)[-1] == CurvesRequest(problem)
+        run.later(curves_s)
+        run.answer_paths()
+
+    run.do("start")
+    run.do("paths_message", PathsReady(1.0))
+    show(lml, lml.default_x, 1.0)
+    show(SMALL, 1.0, 1.0)
+    show(lml, lml.default_x, 50.0)  # warm curves along theta, slow: no restart
+    assert run.count(StartPaths) == 1 and Stop(Role.PATHS) not in run.actions
+    assert [c.problem for c in run.emitted(Curves)] == [lml, SMALL, lml]
+    # Back to the mean: its warm curves keep the 5 s floor, a hang is caught in seconds.
+    run.do("request", SMALL, 1.0)
+    run.do("problem_message", sample(SMALL))
+    run.do("problem_message", Conditioned(SMALL, COND))
+    run.answer_paths()
+    assert run.sent(Role.PATHS)[-1] == CurvesRequest(SMALL)
+    run.later(6.0)
+    assert run.count(StartPaths) == 2
