@@ -1,31 +1,42 @@
 """Help > Guide: the illustrated guide and glossary that ship in ``resources/guide.html``.
 
-The paths' descriptions are not written twice: the guide's ``<!-- paths -->`` marker is
-replaced by the path registry's help text, so the guide, the panel's tooltips and the
-CLI say the same thing. Tooltips elsewhere point here by anchor (``#cond``, ...).
+The paths' and the quantities' descriptions are not written twice: the guide's
+``<!-- paths -->`` and ``<!-- quantities -->`` markers are replaced by the registries' help
+texts, so the guide, the tooltips and the CLI say the same thing. Tooltips elsewhere
+point here by anchor (``#cond``, ...).
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from gradviz.core.numerics.results import PATH_SPECS
+from gradviz.core.problem.quantity import QUANTITY
 from gradviz.resources import resource_path
 
 GUIDE_FILE = "guide.html"
 PATHS_MARKER = "<!-- paths -->"
+QUANTITIES_MARKER = "<!-- quantities -->"
 
 
 def guide_html() -> str:
-    """The guide's HTML with the path registry's descriptions filled in."""
+    """The guide's HTML with the paths' and the quantities' descriptions filled in."""
     text = resource_path(GUIDE_FILE).read_text(encoding="utf-8")
+    paths = _terms((spec.label, spec.help) for spec in PATH_SPECS)
+    quantities = _terms((q.name, q.help) for q in QUANTITY.values())
+    return text.replace(PATHS_MARKER, paths).replace(QUANTITIES_MARKER, quantities)
+
+
+def _terms(entries: Iterable[tuple[str, str]]) -> str:
+    """A definition list of (code name, one line)."""
     rows = "".join(
-        f"<dt><code>{html.escape(spec.label)}</code></dt><dd>{html.escape(spec.help)}</dd>"
-        for spec in PATH_SPECS
+        f"<dt><code>{html.escape(name)}</code></dt><dd>{html.escape(text)}</dd>"
+        for name, text in entries
     )
-    return text.replace(PATHS_MARKER, f"<dl>{rows}</dl>")
+    return f"<dl>{rows}</dl>"
 
 
 class GuideDialog(QDialog):

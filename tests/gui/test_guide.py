@@ -6,6 +6,7 @@ from PyQt6.QtCore import QUrl
 from PyQt6.QtGui import QTextDocument
 from spec import PATH_NAMES
 
+from gradviz.core.problem.quantity import QUANTITY
 from gradviz.gui.guide import GuideDialog, guide_html
 
 # Every term the window shows (issue 9), each with an anchor tooltips can point to.
@@ -20,6 +21,7 @@ TERMS = {
     "cond": "cond(K)",
     "keys": "Keyboard and mouse",
     "paths": "The paths",
+    "quantities": "Quantities",
 }
 
 
@@ -37,6 +39,8 @@ def test_the_guide_defines_every_term_and_describes_every_path(qapp) -> None:
         assert title in text, title
     for path in PATH_NAMES:
         assert path in text
+    for quantity in QUANTITY.values():  # each quantity in one line
+        assert f"{quantity.name}\n{quantity.help}" in text, quantity.name
     assert "<!--" not in html_text.split("<body>", 1)[1]  # every marker was filled in
 
 
