@@ -3,10 +3,12 @@ and a mark wherever a dtype's arithmetic made var negative.
 
 Negative posterior variance is one of the most reported float32 GP failures: where var
 < 0 there is no standard deviation, so the band has a gap there, and the gap is never
-silent: a red mark on that dtype's curve (x for float32, + for float64; each mark's
-tooltip gives x and var) says why, and one legend entry counts them ("negative variance:
-float32 at 37 x" or "none"). The marks are drawn whether or not the band is shown, and
-on the variance's own plot (variance-slope) too. The worker computes var
+silent: a red tick at each such x along the bottom of the plot (a rug: float32's row
+lowest, float64's above it; each tick's tooltip gives x and var) says why, and one legend
+entry counts them ("negative variance: float32 at 37 x" or "none"). Ticks on the curve
+itself hid it (float32 went negative at 410 of 1000 x on the seed grid at n = 60, jitter
+1e-6, inverse). The marks are drawn whether or not the band is shown, and on the
+variance's own plot (variance-slope) too. The worker computes var
 (``Curves.variance``); this module only places it. Every item is created once.
 """
 
@@ -24,16 +26,17 @@ from gradviz.gui.plot_items import Items, PlotLook, with_alpha
 from gradviz.gui.plot_ranges import Box
 
 BAND_ALPHA = 40  # of 255: the float64 band shows through the float32 one
-NEGATIVE_SYMBOLS: dict[DType, str] = {"float32": "x", "float64": "+"}
+# Each dtype's row of ticks, as a fraction of the plot's height above its bottom edge.
+RUG_ROWS: dict[DType, float] = {"float32": 0.03, "float64": 0.08}
 
 
 NEGATIVE_NAME = "negative variance"
 
 
 def negative_words(counts: dict[DType, int] | None) -> str:
-    """The legend entry: which dtypes went negative where (None: no variance here)."""
+    """The legend entry: which dtypes went negative where (None: no variance yet)."""
     if counts is None:
-        return ""
+        return f"{NEGATIVE_NAME}: not computed yet"
     found = [f"{dtype} at {count} x" for dtype, count in counts.items() if count]
     return f"{NEGATIVE_NAME}: {', '.join(found) if found else 'none'}"
 
@@ -48,12 +51,16 @@ def band_edges(mu: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def set_legend_entry(plot: Any, item: Any, text: str) -> None:
-    """Say ``text`` in ``item``'s legend entry; "" hides its text and sample (the entry
-    stays: legend rows are created once, like every item of the plots)."""
-    for sample, label in plot.legend.items:
-        if sample.item is item:
-            label.setText(text)
-            sample.setVisible(bool(text))
+    """Say ``text`` in ``item``'s legend entry; "" takes the entry out (a hidden entry
+    would leave an empty row). Entries come and go with the quantity only: within one
+    quantity the text changes in place."""
+    label = plot.legend.getLabel(item)
+    if label is not None and text:
+        label.setText(text)
+    elif label is not None:
+        plot.legend.removeItem(item)
+    elif text:
+        plot.legend.addItem(item, text)
 
 
 def _tip(x: float, y: float, data: Any) -> str:
@@ -77,18 +84,20 @@ class VarianceBand:
             plot.addItem(fill)
             self._edges[dtype] = (upper, lower)
             self.fills[dtype] = fill
-        self._pen = look.pen(style.ERROR_COLOR, 2)
+        self._found: list[tuple[DType, Any, Any, Any]] = []  # (dtype, at, t, var)
         self.negative = pg.ScatterPlotItem(
-            size=look.size(10), symbol=NEGATIVE_SYMBOLS["float32"], hoverable=True, tip=_tip,
-            pen=self._pen, brush=style.ERROR_COLOR, name=NEGATIVE_NAME,
+            size=look.size(12), symbol="|", hoverable=True, tip=_tip,
+            pen=look.pen(style.ERROR_COLOR, 1), brush=style.ERROR_COLOR, name=NEGATIVE_NAME,
         )  # fmt: skip
         self.negative.setZValue(35)
-        plot.addItem(self.negative)
+        plot.addItem(self.negative, ignoreBounds=True)
 
-    def show(self, curves: Curves | None, at: np.ndarray, band: bool) -> None:
+    def show(self, curves: Curves | None, at: np.ndarray, band: bool, listed: bool) -> None:
         """The band around ``curves.mu`` (``band``) and the marks, at the view
-        coordinates ``at`` of ``curves.x``; nothing without a variance."""
-        spots: list[dict[str, Any]] = []
+        coordinates ``at`` of ``curves.x``; nothing without a variance. ``listed``: the
+        plot has a variance to speak of (not along an LML quantity's theta), so the
+        legend has the marks' entry."""
+        found: list[tuple[DType, Any, Any, Any]] = []  # numpy scalars
         counts: dict[DType, int] | None = None
         for dtype in DTYPES:
             variance = None if curves is None else curves.variance.get(dtype)
@@ -104,18 +113,25 @@ class VarianceBand:
             self.fills[dtype].setVisible(band)
             negative = np.flatnonzero(np.asarray(variance) < 0)
             counts = {**(counts or {}), dtype: len(negative)}
-            spots += [self._spot(dtype, at[i], mu[i], curves.x[i], variance[i]) for i in negative]
-        self.negative.setData([spot for spot in spots if np.isfinite(spot["pos"][1])])
-        self._label(negative_words(counts))
+            found += [
+                (dtype, float(at[i]), float(curves.x[i]), float(variance[i])) for i in negative
+            ]
+        self._found = found
+        self.place_marks()
+        self._label(negative_words(counts) if listed else "")
 
-    def _spot(self, dtype: DType, at: float, y: float, t: float, var: float) -> dict[str, Any]:
-        """One mark at (at, y): on the dtype's mu, or its var on the variance's plot."""
-        return {
-            "pos": (float(at), float(y)),
-            "symbol": NEGATIVE_SYMBOLS[dtype],
-            "data": (dtype, float(t), float(var)),
-            "pen": self._pen,
-        }
+    def place_marks(self) -> None:
+        """The ticks along the bottom of the visible y range (again when it changes)."""
+        _, (y_lo, y_hi) = self.plot.vb.viewRange()
+        self.negative.setData(
+            [
+                {
+                    "pos": (float(at), y_lo + RUG_ROWS[dtype] * (y_hi - y_lo)),
+                    "data": (dtype, float(t), float(var)),
+                }
+                for dtype, at, t, var in self._found
+            ]
+        )
 
     def _label(self, text: str) -> None:
         """The legend entry's text; hidden where there is no variance."""

@@ -262,7 +262,8 @@ class PlotStack(style.PaletteFollower):
         around_mu = self._model.problem.quantity == "mean-slope"
         self._band_box.setEnabled(around_mu)
         at = np.empty(0) if curves is None else self._model.axis.views(curves.x)
-        self.band.show(curves, at, band=around_mu and self.band_shown())
+        listed = not self._model.problem.measured.is_lml
+        self.band.show(curves, at, band=around_mu and self.band_shown(), listed=listed)
 
     def readout(self) -> str:
         """What the cursor readout under the plots says, as plain text."""
@@ -459,6 +460,7 @@ class PlotStack(style.PaletteFollower):
         failed = failures(self._model.results.curves)
         for drawn in (self.data, self.derivative):
             drawn.update_off_scale_marks(failed, foreground)
+        self.band.place_marks()
         self._fit_legends()  # the notes change the entries' widths
 
     def _reference_values(self) -> list[float]:
