@@ -58,7 +58,7 @@ from gradviz.gui.plot_ranges import (
     with_headroom,
 )
 
-READOUT_HINT = "cursor: point at a plot to read x and the value there"
+READOUT_HINT = "cursor: point at a plot to read {axis} and the value there"
 READOUT_RATE_HZ = 30
 BAND_TEXT = "mu ± 2 sd band"
 BAND_TIP = (
@@ -94,7 +94,6 @@ class PlotStack(style.PaletteFollower):
         self._probe_readout.setObjectName("probe_readout")
         self._readout = FixedText(lines=1)
         self._readout.setObjectName("readout")
-        self._readout.setText(READOUT_HINT)
         readouts = QHBoxLayout()
         readouts.setContentsMargins(8, 0, 8, 2)
         readouts.addWidget(self._probe_readout, 1)
@@ -287,6 +286,7 @@ class PlotStack(style.PaletteFollower):
         self._ranged = [False, False]
         for plot in self._plots[:2]:
             plot.disableAutoRange(axis="y")  # no jumps while the results arrive
+        self._readout.setText(READOUT_HINT.format(axis=axis.symbol))  # the last one's values
         self._show_quantity()
         self.marker.reset(axis, self._model.x)
         self._plots[0].setXRange(*axis.view_domain, padding=0.02)
