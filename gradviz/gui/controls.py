@@ -219,6 +219,7 @@ class ProblemEditor(QWidget):
         self._solver = self._build_solver_box()
         self._kernel = self._build_kernel_box()
         self._quantity, self._quantity_help, self._quantity_note = self._build_quantity_box()
+        self._note_for: Problem | None = None  # the problem the fallback note speaks of
         self._preset_box = self._build_preset_box()
         self._form = QFormLayout()
         self._source = QLabel()
@@ -352,7 +353,10 @@ class ProblemEditor(QWidget):
     # --- public API ------------------------------------------------------------------
 
     def set_problem(self, problem: Problem) -> None:
-        """Show ``problem`` (the new last valid one), clear flags; emits nothing."""
+        """Show ``problem`` (the new last valid one), clear flags; emits nothing. A fallback
+        note stays only for the problem it was written for (Undo takes it away)."""
+        if problem != self._note_for:
+            self._quantity_note.hide()
         self._problem = problem
         self._fill(problem)
         self._set_errors({})
@@ -422,6 +426,7 @@ class ProblemEditor(QWidget):
             self._show_pending()
             return False
         self._problem = problem
+        self._note_for = problem if not self._quantity_note.isHidden() else None
         self._fill(problem)
         self._show_pending()
         self.problem_applied.emit(problem)

@@ -136,6 +136,27 @@ def window_editor(lab: Lab) -> ProblemEditor:
     return lab.window.editor
 
 
+def test_a_kernel_fallback_is_one_undo_step_and_its_note_goes_with_it(
+    qtbot: QtBot, open_lab
+) -> None:
+    start = FAST.replace(kernel="rational-quadratic", alpha=3.0, quantity="lml-alpha")
+    lab = open_lab(start, x=start.default_x)
+    lab.settle(qtbot)
+    editor = window_editor(lab)
+    kernel = editor.findChild(QComboBox, "kernel")
+    assert kernel is not None
+    kernel.setCurrentIndex(kernel.findData("rbf"))
+    lab.settle(qtbot)
+    assert lab.model.problem == FAST.replace(quantity="mean-slope")
+    assert lab.model.x == 2.0  # x again: the probe left theta
+    assert editor.quantity_note() is not None  # said, and still said once applied
+    lab.window.controller.undo_stack.undo()
+    lab.settle(qtbot)
+    assert lab.model.problem == start and lab.model.x == 3.0  # back on alpha
+    assert quantity_box(editor).currentData() == "lml-alpha"
+    assert editor.quantity_note() is None  # it spoke of the problem undone
+
+
 def test_a_quantity_change_is_one_undo_step_and_moves_the_probe_to_theta(
     qtbot: QtBot, lab: Lab
 ) -> None:
