@@ -200,7 +200,7 @@ class WindowController(QObject):
         )
         model.set_problem(problem, old_x)
         if model.x != old_x:
-            model.say(f"x = {old_x:g} lies outside the new domain; moved to {model.x:g}")
+            self._say_moved(old_x)
         self._submit()
 
     def choose_sweep_point(self, jitter: float, solver: Solver) -> None:
@@ -225,7 +225,7 @@ class WindowController(QObject):
             )
             model.set_problem(session.problem, session.x)
             if model.x != session.x:
-                model.say(f"x = {session.x:g} lies outside the new domain; moved to {model.x:g}")
+                self._say_moved(session.x)
             self._submit()
         else:
             self.move_to(session.x)
@@ -303,6 +303,12 @@ class WindowController(QObject):
         self._compute.submit(model.problem, model.x)
         if self._sweeps_shown:
             self._sweep_debounce.start()
+
+    def _say_moved(self, x: float) -> None:
+        """The probe asked for lay outside the new problem's domain (or theta's span)."""
+        model = self._model
+        axis = model.axis
+        model.say(f"{axis.symbol} = {x:g} lies outside the new {axis.span}; moved to {model.x:g}")
 
     def _start_sweeps(self) -> None:
         """The sweep worker starts with the first sweep or advice (after a complete panel,

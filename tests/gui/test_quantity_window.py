@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 from test_plots import drag, markers
 
-from gradviz.core.io.session import load_session, save_session
+from gradviz.core.io.session import Session, View, load_session, save_session
 from gradviz.core.problem.quantity import QUANTITY
 from gradviz.gui.controls import ProblemEditor
 from gradviz.gui.x_box import XBox
@@ -333,3 +333,12 @@ def test_a_session_reopens_with_its_quantity_theta_and_zoom(
     assert plots.plot_items()[2].getAxis("bottom").logMode
     assert plots.view_x_range() == pytest.approx((0.1, 10.0))
     assert plots.marker_x() == loaded.x
+
+
+def test_a_session_theta_outside_its_span_is_clamped_and_said(qtbot: QtBot, lab: Lab) -> None:
+    notices: list[str] = []
+    lab.model.notice.connect(notices.append)
+    lab.window.files.apply_session(Session(LML, 500.0, View()))
+    lab.settle(qtbot)
+    assert lab.model.problem == LML and lab.model.x == 150.0
+    assert notices[-1] == "l = 500 lies outside the new length scale l range; moved to 150"
