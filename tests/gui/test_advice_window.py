@@ -139,8 +139,12 @@ def test_the_advice_from_the_sweeps_tab_is_the_sweeps(qtbot: QtBot, lab: Lab) ->
     window, sweeps = lab.window, lab.sweeps
     window.tabs.setCurrentWidget(window.sweeps)
     qtbot.waitUntil(lambda: sweeps.current is not None and sweeps.full, timeout=3000)
+    # An advice request may have left before the tab was shown (the panel completed first,
+    # and on a loaded machine its 400 ms wait can end before the click): the whole sweep
+    # supersedes it, and nothing asks again.
+    asked = len(advice_asked(sweeps))
     qtbot.wait(600)
-    assert advice_asked(sweeps) == []
+    assert len(advice_asked(sweeps)) == asked and sweeps.full
     sweeps.answer()
     final = lab.model.sweep.jitter
     assert final is not None
