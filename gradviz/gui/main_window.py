@@ -261,6 +261,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         assert view is not None
         view.addAction(self._action("&Reset view", self.plots.reset_view, "Ctrl+0"))
+        view.addAction(self.plots.band_action)
         themes = view.addMenu("&Theme")
         assert themes is not None
         group = QActionGroup(self)

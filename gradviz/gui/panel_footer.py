@@ -180,7 +180,7 @@ class Footer(QObject):
             note = html.escape(report.reference_note or "reference: pending")
             reference = f"{swatch} <i style='color:{muted}'>{note}</i>"
         else:
-            joint, words = reference_words(report.reference)
+            joint, words = reference_words(report.reference, report.result.problem.measured)
             family = QFontInfo(self._mono).family()
             lines = [mono_numbers(html.escape(line), family) for line in words]
             head = f"<span style='color:{style.REFERENCE_COLOR}'><b>reference</b></span>"

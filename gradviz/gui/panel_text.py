@@ -192,7 +192,7 @@ def table_text(report: ProbeReport | None, computing_x: float | None) -> str:
         if report.reference is None:
             rows.append(["reference", report.reference_note or "pending"])
         else:
-            for line in reference_words(report.reference)[1]:
+            for line in reference_words(report.reference, report.result.problem.measured)[1]:
                 rows.append(["reference", line])
         rows.append(["cond(K + jitter I)", condition_words(diagnosis)[1]])
         rows.append(["digits carried", carried_text(report)])

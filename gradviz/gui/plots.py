@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QSignalBlocker, Qt, pyqtSignal
-from PyQt6.QtGui import QHideEvent, QResizeEvent
-from PyQt6.QtWidgets import QApplication, QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PyQt6.QtGui import QAction, QHideEvent, QResizeEvent
+from PyQt6.QtWidgets import QApplication, QHBoxLayout, QVBoxLayout, QWidget
 
 from gradviz.core.numerics.results import CURVE_PATH, DTYPES, ProbeReport
 from gradviz.core.problem.spec import Problem
@@ -60,7 +60,7 @@ from gradviz.gui.plot_ranges import (
 
 READOUT_HINT = "cursor: point at a plot to read {axis} and the value there"
 READOUT_RATE_HZ = 30
-BAND_TEXT = "mu ± 2 sd band"
+BAND_TEXT = "&Variance band (mu ± 2 sd)"
 BAND_TIP = (
     "Shade mu +/- 2 sqrt(var) per dtype, var the posterior variance; where a dtype's var "
     "is negative the band has a gap and a red mark says so (shown on the mean's plot)"
@@ -101,12 +101,14 @@ class PlotStack(style.PaletteFollower):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self._band_box = QCheckBox(BAND_TEXT)
-        self._band_box.setObjectName("band")
-        self._band_box.setChecked(True)
-        self._band_box.setToolTip(BAND_TIP)
-        self._band_box.toggled.connect(self._on_band_toggled)
-        readouts.addWidget(self._band_box)
+        # A checkable action (View menu): under the plots there is no room left beside
+        # the two readouts at 1280 px.
+        self.band_action = QAction(BAND_TEXT, self)
+        self.band_action.setObjectName("band")
+        self.band_action.setCheckable(True)
+        self.band_action.setChecked(True)
+        self.band_action.setToolTip(BAND_TIP)
+        self.band_action.toggled.connect(self._on_band_toggled)
         layout.addWidget(self._graphics)
         layout.addLayout(readouts)
         self._plots = build_plots(self._graphics, self._look)
@@ -241,13 +243,14 @@ class PlotStack(style.PaletteFollower):
                 self.band.clip((x_lo, x_hi, y_lo, y_hi))
 
     def band_shown(self) -> bool:
-        """Whether the variance band is asked for (the checkbox; drawn around mu only)."""
-        return self._band_box.isChecked()
+        """Whether the variance band is asked for (View > Variance band; drawn around mu
+        only)."""
+        return self.band_action.isChecked()
 
     def set_band_shown(self, shown: bool) -> None:
         """Turn the band on or off without saying so (settings, export copies)."""
-        with QSignalBlocker(self._band_box):
-            self._band_box.setChecked(shown)
+        with QSignalBlocker(self.band_action):
+            self.band_action.setChecked(shown)
         self._show_band()
 
     def _on_band_toggled(self, shown: bool) -> None:
@@ -259,7 +262,7 @@ class PlotStack(style.PaletteFollower):
         whichever plot shows mu or var."""
         curves = self._model.results.curves
         around_mu = self._model.problem.quantity == "mean-slope"
-        self._band_box.setEnabled(around_mu)
+        self.band_action.setEnabled(around_mu)
         at = np.empty(0) if curves is None else self._model.axis.views(curves.x)
         listed = not self._model.problem.measured.is_lml
         self.band.show(curves, at, band=around_mu and self.band_shown(), listed=listed)
@@ -424,6 +427,10 @@ class PlotStack(style.PaletteFollower):
         finite_y = y[np.isfinite(y)]
         data = [float(finite_y.min()), float(finite_y.max())] if finite_y.size else []
         ready = (results.data is not None, self._derivative_range_ready())
+        if self._model.problem.quantity != "mean-slope":
+            # var(x) or LML(theta): no data on that plot; it follows its truth, like the
+            # derivative's plot.
+            data, ready = [], (ready[1], ready[1])
         for index, plot, drawn, always in (
             (0, self._plots[0], self.data, data),
             (1, self._plots[1], self.derivative, self._reference_values()),

@@ -273,6 +273,7 @@ def test_the_panel_and_answer_name_the_quantity_and_its_axis(qtbot: QtBot, open_
     panel = lab.window.panel
     title = panel.findChild(QLabel, "title")
     assert title is not None and "d LML/dl at length scale l = 1.5" in title.text()
+    assert "reference\td LML/dl = " in panel.table_text()
     panel.flush()  # the footer renders at most every interval
     answer = panel.findChild(QLabel, "answer")
     assert answer is not None and "d LML/dl at length scale l = 1.5:" in answer.text()
@@ -296,6 +297,12 @@ def test_a_variance_slope_plots_var_and_its_slope(qtbot: QtBot, open_lab) -> Non
     assert plots[1].titleLabel.text == "Derivative d var/dx"
     assert not plots[0].getAxis("bottom").logMode
     assert lab.model.x == 2.0
+    # Its y range follows var's truth, not the data y it does not draw (1..4 here).
+    truth = lab.model.results.truth
+    assert truth is not None
+    _, (y_lo, y_hi) = plots[0].vb.viewRange()
+    assert y_lo <= np.nanmedian(truth.mu) <= y_hi and y_hi - y_lo < 0.1
+    assert "reference\td var/dx = " in lab.window.panel.table_text()
 
 
 def test_problem_summary_names_the_quantity(qtbot: QtBot, open_lab) -> None:

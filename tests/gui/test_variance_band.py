@@ -1,5 +1,5 @@
 """The variance band on the mean's plot (issue 20): mu +/- 2 sqrt(var) per dtype, a
-checkbox that turns it off and is remembered, and negative variance marked where the
+checkable View entry that turns it off and is remembered, and negative variance marked where the
 arithmetic made it so, never hidden. Records from ``records.py``; no TensorFlow."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 from conftest import FAST, Feed, Lab
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QCheckBox
+from PyQt6.QtGui import QAction
 from records import Records
 
 from gradviz.core.numerics.results import DTYPES
@@ -20,10 +19,9 @@ from gradviz.gui.plots import PlotStack
 NEGATIVE_AT = (10, 11, 150)  # curve indices given a negative float32 variance
 
 
-def band_box(stack: PlotStack) -> QCheckBox:
-    box = stack.findChild(QCheckBox, "band")
-    assert box is not None
-    return box
+def band_box(stack: PlotStack) -> QAction:
+    """View > Variance band."""
+    return stack.band_action
 
 
 def with_negative_float32(records: Records) -> Records:
@@ -95,7 +93,7 @@ def test_the_band_checkbox_is_remembered(qtbot, open_lab: Callable[..., Lab]) ->
     lab.settle(qtbot)
     box = band_box(lab.window.plots)
     assert box.isChecked() and lab.settings.band()
-    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    box.trigger()
     assert not lab.window.plots.band_shown() and not lab.settings.band()
     assert lab.window.plots.band.edges("float64")[0].size == 0
     lab.window.close()
