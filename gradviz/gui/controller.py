@@ -11,15 +11,17 @@ The workers are anything with the worker's interface (:class:`ComputeService`,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from PyQt6.QtCore import QObject, QTimer, pyqtBoundSignal
 from PyQt6.QtGui import QUndoStack
 
+from gradviz.core.analysis.advice import advice_from
 from gradviz.core.io.session import Session
 from gradviz.core.problem.data import estimated_seconds
-from gradviz.core.problem.spec import Problem, Solver
-from gradviz.gui.model import ProbeKey, WindowModel, clamped
+from gradviz.core.problem.spec import SOLVERS, Problem, Solver
+from gradviz.gui.model import ProbeKey, WindowModel, clamped, sweep_key
 from gradviz.gui.undo import StateChange
 from gradviz.worker.messages import Failure
 
@@ -126,6 +128,7 @@ class WindowController(QObject):
         sweeps.result.connect(model.receive_sweep_result)
         sweeps.step_ready.connect(model.receive_step)
         sweeps.advice.connect(model.receive_advice)
+        model.sweep_changed.connect(self._on_sweep_changed)
 
     @property
     def undo_stack(self) -> QUndoStack:
@@ -252,8 +255,14 @@ class WindowController(QObject):
     def set_sweeps_shown(self, shown: bool) -> None:
         """The Sweeps tab is on screen (sweeps run for it) or not."""
         self._sweeps_shown = shown
-        if shown and self._model.sweep.key != self._model.key:
+        if shown and not self._swept():
             self._sweep_debounce.start()
+
+    def _swept(self) -> bool:
+        """Whether the tab's sweep measures what the current (problem, x) would: the same
+        sweep key (the problem's own jitter and solver are every sweep's points)."""
+        key = self._model.sweep.key
+        return key is not None and sweep_key(key) == sweep_key(self._model.key)
 
     def sweep_again(self) -> None:
         """Sweep the current (problem, x), superseding any sweep that runs; the advice is
@@ -266,9 +275,9 @@ class WindowController(QObject):
         self._sweeps.submit(model.problem, model.x)
 
     def _sweep_if_needed(self) -> None:
-        """Sweep the current (problem, x) unless its sweep already runs or is done."""
-        sweep, model = self._model.sweep, self._model
-        if sweep.key != model.key or sweep.phase not in ("running", "done"):
+        """Sweep the current (problem, x) unless its sweep already runs or is done (a
+        change of the problem's jitter or solver alone needs none)."""
+        if not self._swept() or self._model.sweep.phase not in ("running", "done"):
             self.sweep_again()
 
     def measure_advice(self) -> None:
@@ -278,9 +287,11 @@ class WindowController(QObject):
         model = self._model
         if model.dragging or model.advice.phase != "waiting" or not model.is_complete():
             return
+        if self._advice_from_sweep():
+            return
         sweep = model.sweep
-        if sweep.key == model.key and sweep.phase == "running":
-            model.measure_advice()  # that sweep gives the advice
+        if self._swept() and sweep.phase == "running":
+            model.measure_advice()  # that sweep gives the advice (_on_sweep_changed)
             return
         if self._sweeps_shown:
             self.sweep_again()
@@ -290,6 +301,27 @@ class WindowController(QObject):
         model.measure_advice()
         self._start_sweeps()
         self._sweeps.submit(model.problem, model.x, full=False)
+
+    def _advice_from_sweep(self) -> bool:
+        """The advice of the current (problem, x) read off the tab's final sweep when that
+        sweep measured every solver at the problem's own jitter: exactly what a sweep of
+        this problem computes (``advice_from``), with no new measurement."""
+        model, sweep = self._model, self._model.sweep
+        if model.advice.phase == "done" or not self._swept() or not sweep.final:
+            return False
+        problem, rows = model.problem, () if sweep.jitter is None else sweep.jitter.rows
+        at_jitter = {row.solver for row in rows if row.jitter == problem.jitter}
+        if sweep.jitter is None or not set(SOLVERS) <= at_jitter:
+            return False
+        advice = advice_from(sweep.jitter, problem.solver, problem.jitter)
+        model.receive_advice(replace(advice, problem=problem, x=model.x))
+        return True
+
+    def _on_sweep_changed(self) -> None:
+        """A sweep that became final may hold the advice of a problem that changed only
+        its jitter or solver while it ran."""
+        if self._model.advice.phase == "measuring":
+            self._advice_from_sweep()
 
     def cancel_sweep(self) -> None:
         self._sweep_debounce.stop()

@@ -51,6 +51,17 @@ def clamped(problem: Problem, x: float) -> float:
     return min(max(float(x), lo), hi)
 
 
+def sweep_key(key: ProbeKey) -> ProbeKey:
+    """What a jitter sweep of ``key`` measures: every solver at every jitter of its grid,
+    whatever the problem's own jitter and solver (for the mean's slopes; an LML quantity's
+    likelihood depends on its jitter, so there nothing is ignored). Two keys with one sweep
+    key share one sweep."""
+    problem = key.problem
+    if problem.measured.is_lml:
+        return key
+    return ProbeKey(problem.replace(jitter=0.0, solver="inverse"), key.x)
+
+
 def report_key(report: ProbeReport) -> ProbeKey:
     return ProbeKey(report.result.problem, report.result.x)
 
@@ -380,7 +391,12 @@ class WindowModel(QObject):
         if note.advice_only or ProbeKey(note.problem, note.x) != old.key:
             return
         since = old.since if note.phase == "running" else None
-        sweep = replace(old, phase=note.phase, text=note.text, since=since, retry=note.retry)
+        text = note.text
+        if note.phase == "done" and old.since is not None:
+            # The wall time since the sweep was asked for here: the worker counts from
+            # when its thread took the request (after its process started, or a drag).
+            text = f"done in {time.monotonic() - old.since:.0f} s"
+        sweep = replace(old, phase=note.phase, text=text, since=since, retry=note.retry)
         if note.restarted or note.phase in ("failed", "cancelled", "waiting"):
             sweep = replace(sweep, jitter=old.jitter if old.final else None)
         if note.restarted:

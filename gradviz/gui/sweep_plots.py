@@ -14,9 +14,15 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QPointF, Qt
 
-from gradviz.core.analysis.sweep import JITTER_DECADES, LIBRARY_JITTERS, JitterSweep, StepSweep
+from gradviz.core.analysis.sweep import (
+    JITTER_DECADES,
+    LIBRARY_JITTERS,
+    JitterSweep,
+    StepSweep,
+    SweepRow,
+)
 from gradviz.core.numerics.results import DTYPES, DType
 from gradviz.core.problem.spec import SOLVERS, Solver
 from gradviz.gui import style
@@ -25,6 +31,8 @@ from gradviz.gui.plot_legend import FrameLegend
 LEGEND_COLUMNS = 4  # one or two rows above the data
 ZERO_AT = JITTER_DECADES[0] - 1  # where jitter 0 sits on the log10 axis
 FAILED_AT = -0.6  # digits axis position of a failed cell's cross
+CLICK_PX = 12.0  # a click this close to a point (in screen pixels) picks it
+LABEL_TOP = 0.98  # the library lines' labels' first row, as a share of the height
 SYMBOLS = {"inverse": "o", "solve": "s", "cholesky": "t"}
 LINES = {
     "inverse": Qt.PenStyle.SolidLine,
@@ -74,22 +82,30 @@ class DtypePlot:
         self.plot.addItem(self.best, ignoreBounds=True)
         self.best_text = pg.TextItem("", color=style.REFERENCE_COLOR, anchor=(0.5, 1.3))
         self.plot.addItem(self.best_text, ignoreBounds=True)
-        for name, jitter in LIBRARY_JITTERS:
-            if name.endswith("float32") != (dtype == "float32") and name.startswith("GPyTorch"):
-                continue
+        libraries = [
+            (name, jitter)
+            for name, jitter in LIBRARY_JITTERS
+            if not name.startswith("GPyTorch") or name.endswith(dtype)
+        ]
+        for index, (name, jitter) in enumerate(libraries):
             line = pg.InfiniteLine(
                 log_jitter(jitter),
                 angle=90,
                 pen=pg.mkPen(style.DATA_COLOR, style=Qt.PenStyle.DashLine),
                 label=name.split(" ")[0],  # each plot is one dtype: GPyTorch's shows its own
-                labelOpts={"position": 0.97, "anchors": [(0, 0), (0, 0)]},
+                # Neighbours alternate between two rows, one label height apart: the
+                # lines are two decades or more apart, wider than a label.
+                labelOpts={"position": LABEL_TOP, "anchors": [(0, -1.1 * (index % 2))] * 2},
                 name=name,
             )
             self.plot.addItem(line, ignoreBounds=True)
+        self._shown: list[SweepRow] = []  # the rows drawn (with digits), for clicks
+        self._best: SweepRow | None = None
 
     def show(self, sweep: JitterSweep | None, final: bool) -> None:
         """The rows of ``sweep`` (none: empty); the best is starred only when ``final``."""
         rows = [] if sweep is None else [row for row in sweep.rows if row.dtype == self.dtype]
+        self._shown = [row for row in rows if row.digits is not None]
         for solver, curve in self.curves.items():
             mine = [row for row in rows if row.solver == solver]
             # Only rows with digits: a symbol at NaN makes pyqtgraph take nanmin of an
@@ -106,6 +122,12 @@ class DtypePlot:
         failed = [row for row in rows if row.failure_kind is not None]
         self.failed.setData([log_jitter(row.jitter) for row in failed], [FAILED_AT] * len(failed))
         best = None if sweep is None or not final else sweep.best.get(self.dtype)
+        self._best = None
+        if best is not None:
+            self._best = next(
+                (r for r in self._shown if (r.jitter, r.solver) == (best.jitter, best.solver)),
+                None,
+            )
         if best is None:
             self.best.setData([], [])
             self.best_text.setText("")
@@ -113,6 +135,25 @@ class DtypePlot:
         self.best.setData([log_jitter(best.jitter)], [best.digits])
         self.best_text.setText(f"best: {best.solver}, jitter {best.jitter:g}, {best.digits:.1f}")
         self.best_text.setPos(log_jitter(best.jitter), best.digits)
+
+    def point_at(self, scene_x: float, scene_y: float) -> tuple[float, Solver] | None:
+        """The (jitter, solver) of the point drawn nearest to a click in scene coordinates
+        (the star's where it is drawn on top), or None when none is within CLICK_PX.
+        Where points coincide, the one drawn on top wins: the star, then the later curve."""
+        view = self.plot.vb
+        ranked = []
+        for row in self._shown:
+            if row.digits is None:
+                continue
+            at = view.mapViewToScene(QPointF(log_jitter(row.jitter), row.digits))
+            distance = math.hypot(at.x() - scene_x, at.y() - scene_y)
+            on_top = (row is self._best, SOLVERS.index(row.solver))
+            ranked.append((distance, tuple(-rank for rank in on_top), row))
+        near = [entry for entry in ranked if entry[0] <= CLICK_PX]
+        if not near:
+            return None
+        _, _, row = min(near, key=lambda entry: entry[:2])
+        return row.jitter, row.solver
 
 
 class StepPlot:

@@ -11,13 +11,14 @@ solver (``jitter_chosen``); the controller sweeps while the tab is shown (``show
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QHideEvent, QShowEvent
+from PyQt6.QtGui import QHideEvent, QResizeEvent, QShowEvent
 from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -30,8 +31,7 @@ from PyQt6.QtWidgets import (
 
 from gradviz.core.io.files import SaveError, save_text
 from gradviz.core.io.sweep_export import JITTER_COLUMNS, jitter_records, to_csv
-from gradviz.core.numerics.results import DTYPES
-from gradviz.core.problem.spec import Solver
+from gradviz.core.numerics.results import DTYPES, DType
 from gradviz.gui import style
 from gradviz.gui.export import export_window
 from gradviz.gui.model import SweepState, WindowModel
@@ -92,8 +92,7 @@ class SweepsView(style.PaletteFollower):
             layout.addWidget(widget, 1)
             self.plots[dtype] = DtypePlot(widget, dtype)
             self._widgets.append(widget)
-            for solver, curve in self.plots[dtype].curves.items():
-                curve.sigPointsClicked.connect(self._point_handler(solver))
+            widget.scene().sigMouseClicked.connect(functools.partial(self._on_clicked, dtype))
         step_widget = pg.PlotWidget()
         layout.addWidget(step_widget, 1)
         self.step_plot = StepPlot(step_widget)
@@ -113,12 +112,15 @@ class SweepsView(style.PaletteFollower):
     def sweep(self) -> SweepState:
         return self._model.sweep
 
-    def _point_handler(self, solver: Solver) -> Any:
-        def clicked(_item: object, points: list[Any], *_: object) -> None:
-            if len(points):
-                self.jitter_chosen.emit(float(points[0].data()), solver)
-
-        return clicked
+    def _on_clicked(self, dtype: DType, event: Any) -> None:
+        """A left click near a point or the star asks for exactly its (jitter, solver)."""
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        position = event.scenePos()
+        chosen = self.plots[dtype].point_at(position.x(), position.y())
+        if chosen is not None:
+            event.accept()
+            self.jitter_chosen.emit(*chosen)
 
     def apply_palette(self) -> None:
         background, foreground = style.plot_colors()
@@ -148,6 +150,10 @@ class SweepsView(style.PaletteFollower):
         elif sweep.since is None:
             self._clock.stop()
         self._render_status()
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        self._render_status()  # elided again at the new width
 
     def _render_status(self) -> None:
         text = sweep_status(self._model.sweep, time.monotonic())

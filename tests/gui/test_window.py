@@ -12,6 +12,7 @@ import csv
 import io
 import math
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -536,7 +537,7 @@ def test_the_sweeps_tab_sweeps_while_shown_and_stars_only_final_results(qtbot, l
     qtbot.waitUntil(lambda: " s);" in view.status.toolTip(), timeout=3000)  # a clock
     sweeps.answer(final=True)
     assert all(xy(plot.best)[0].size == 1 for plot in view.plots.values())
-    assert view.status.toolTip() == "done in 3 s"
+    assert re.fullmatch(r"done in \d+ s", view.status.toolTip())  # the wall time here
     window.tabs.setCurrentWidget(window.plots)
     window.controller.nudge(1)
     qtbot.wait(600)
