@@ -18,7 +18,12 @@ from PyQt6.QtGui import QFont, QFontInfo
 from PyQt6.QtWidgets import QLabel, QVBoxLayout
 
 from gradviz.core.io.report import condition_line, reference_words, verdict_words
-from gradviz.core.numerics.results import DTYPES, ProbeReport
+from gradviz.core.numerics.results import (
+    DTYPES,
+    SPREAD_CONFIDENCE,
+    SPREAD_PROBABILITY,
+    ProbeReport,
+)
 from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.model import AdviceState
@@ -40,6 +45,15 @@ def footer_label(name: str) -> QLabel:
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+SPREAD_TIP = (
+    "What equivalent programs print (the problem perturbed by one unit roundoff), and the "
+    "significant digits that spread leaves: they hold with probability "
+    f"{SPREAD_PROBABILITY:.0%} at confidence {SPREAD_CONFIDENCE:.0%} (the significantdigits "
+    "library, stochastic arithmetic under its Centered Normality Hypothesis). Spread: see "
+    "Help > Guide (F1), Glossary"
+)
 
 
 class Footer(QObject):
@@ -86,6 +100,8 @@ class Footer(QObject):
         }
         for label, terms in tips.items():
             label.setToolTip(f"{terms}: see Help > Guide (F1), Glossary")
+        for label in self.spreads.values():
+            label.setToolTip(SPREAD_TIP)
         self.column = QVBoxLayout()
         self.column.setSpacing(3)
         self.column.setContentsMargins(2, 0, 2, 0)

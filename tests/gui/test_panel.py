@@ -690,3 +690,11 @@ def test_while_the_probe_is_dragged_the_footer_stays_greyed_and_follows_on_relea
     panel.model.set_dragging(False)
     expected = headline(second.result, second.reference, second.diagnosis, advice_pending=True)
     assert label(panel, "answer").text() == html.escape(expected)
+
+
+def test_the_spread_says_its_probability_and_confidence(panel: ResultsPanel) -> None:
+    show(panel, well_report())
+    for dtype in DTYPES:
+        tip = label(panel, f"spread_{dtype}").toolTip()
+        assert "probability 95%" in tip and "confidence 95%" in tip
+        assert "significantdigits" in tip

@@ -37,7 +37,16 @@ from gradviz.core.numerics.programs import (
     non_finite_failure,
     program,
 )
-from gradviz.core.numerics.results import PATHS, Cell, DType, FailureKind, PathName, Spread
+from gradviz.core.numerics.results import (
+    PATHS,
+    SPREAD_CONFIDENCE,
+    SPREAD_PROBABILITY,
+    Cell,
+    DType,
+    FailureKind,
+    PathName,
+    Spread,
+)
 from gradviz.core.numerics.tf_ops import (
     TF_DTYPES,
     PathError,
@@ -356,18 +365,45 @@ class _Spread:
 
 
 def spread_digits(gradients: np.ndarray) -> np.ndarray:
-    """Significant digits ``-log10(std / |mean|)`` over the copies (axis 0) that produced a
-    number, absolute where the mean is 0, clamped to 0..17; NaN with fewer than two. [m]"""
+    """Significant digits of the copies that produced a number (axis 0), with probability
+    SPREAD_PROBABILITY at confidence SPREAD_CONFIDENCE, by the ``significantdigits``
+    library (the stochastic-arithmetic estimate of Sohier et al. 2021 under its Centered
+    Normality Hypothesis: -log10 of the relative spread about the copies' mean, less what
+    so few samples cannot vouch for); absolute where the mean is 0; clamped to 0..17;
+    NaN with fewer than two copies. [copies, m] -> [m]"""
     finite = np.isfinite(gradients)  # [copies, m]
     count = finite.sum(axis=0)  # [m]
+    digits = np.full(gradients.shape[1], np.nan)  # [m]
     values = np.where(finite, gradients, 0.0)
     mean = values.sum(axis=0) / np.maximum(count, 1)  # [m]
-    squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)  # [m]
-    std = np.sqrt(squares / np.maximum(count - 1, 1))  # [m]
-    scale = np.where(mean == 0, 1.0, np.abs(mean))
-    with np.errstate(divide="ignore"):
-        digits = np.clip(-np.log10(std / scale), 0.0, MAX_SPREAD_DIGITS)  # +inf -> 17
-    return np.where(count >= 2, digits, np.nan)
+    whole = (count == gradients.shape[0]) & (count >= 2) & (mean != 0)
+    if whole.any():  # the usual case, every copy a number: one vectorised call
+        digits[whole] = _significant(gradients[:, whole], mean[whole], "relative")
+    for column in np.flatnonzero(~whole & (count >= 2)):
+        kept = gradients[finite[:, column], column]
+        error = "relative" if mean[column] != 0 else "absolute"
+        digits[column] = _significant(kept[:, None], mean[column : column + 1], error)[0]
+    clipped: np.ndarray = np.clip(digits, 0.0, MAX_SPREAD_DIGITS)
+    return clipped
+
+
+def _significant(copies: np.ndarray, mean: np.ndarray, error: str) -> np.ndarray:
+    """significantdigits' decimal digits of ``copies`` about ``mean``. [k, m], [m] -> [m]"""
+    import significantdigits  # scipy.stats: ~1 s to import, paid by the first spread
+
+    return np.asarray(
+        significantdigits.significant_digits(
+            copies,
+            reference=mean,
+            axis=0,
+            basis=10,
+            error=error,
+            method="CNH",
+            probability=SPREAD_PROBABILITY,
+            confidence=SPREAD_CONFIDENCE,
+        ),
+        dtype=float,
+    )
 
 
 def spread_of(gradients: np.ndarray) -> Spread | None:

@@ -163,13 +163,18 @@ class Cell:
 # Above this n the spread's 16 extra solves per dtype cost more than everything else a new
 # problem needs (16 inverses of 2000 x 2000 take ~8 s per dtype here): it is not computed.
 SPREAD_MAX_N = 1000
+# The spread's significant digits hold with this probability, at this confidence
+# (significantdigits' Centered Normality Hypothesis over the copies).
+SPREAD_PROBABILITY = 0.95
+SPREAD_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
 class Spread:
     """What equivalent programs print: d mu/dx over copies of the problem perturbed by one
     unit roundoff (``gradviz.core.numerics.paths``), as a range, a standard deviation and the
-    significant digits ``-log10(std / |mean|)`` that spread leaves, clamped to 0..17."""
+    significant digits that spread leaves (with probability SPREAD_PROBABILITY at
+    confidence SPREAD_CONFIDENCE, by the significantdigits library), clamped to 0..17."""
 
     samples: int
     grad_min: float
