@@ -94,7 +94,7 @@ def fit_legends(plots: tuple[Any, ...]) -> None:
     """Fewer legend columns where a plot is too narrow for them (1280 px windows), so no
     entry is cut off; back to LEGEND_COLUMNS where there is room."""
     for plot, columns in zip(plots, LEGEND_COLUMNS, strict=True):
-        room = plot.vb.width()
+        room = plot.width() - 8
         legend = plot.legend
         for count in range(columns, 0, -1):
             legend.setColumnCount(count)

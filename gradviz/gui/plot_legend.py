@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import QSizePolicy
 
 FOLDED_TEXT = "legend ▸ (click to show)"
 LEGEND_ROW = 1  # the PlotItem layout's row above the view box (its hidden top axis)
-DATA_COLUMN = 1
+PLOT_COLUMNS = 3  # left axis, view box, right axis
 
 
 class FrameLegend(pg.LegendItem):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -41,7 +41,8 @@ class FrameLegend(pg.LegendItem):  # type: ignore[misc]  # pyqtgraph is untyped
         top = plot.getAxis("top")  # never shown: its cell is the legend's
         plot.layout.removeItem(top)
         top.hide()
-        plot.layout.addItem(self, LEGEND_ROW, DATA_COLUMN)
+        # Across the whole plot (axes included): long entries keep two columns at 1280 px.
+        plot.layout.addItem(self, LEGEND_ROW, 0, 1, PLOT_COLUMNS)
         plot.layout.setAlignment(self, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
 
     def updateSize(self) -> None:

@@ -102,4 +102,4 @@ def test_legends_keep_their_size_through_view_changes_and_resizes(
     after = [item.legend.boundingRect().width() for item in stack.plot_items()]
     assert after == before
     for item in stack.plot_items():
-        assert item.legend.boundingRect().width() <= item.vb.width()
+        assert item.legend.boundingRect().width() <= item.width()
