@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import QApplication
 
 from gradviz.core.problem.quantity import QUANTITY, Quantity
 from gradviz.gui.plot_items import PlotLook, with_alpha
-from gradviz.gui.plot_legend import FrameLegend
+from gradviz.gui.plot_legend import FrameLegend, legend_room
 from gradviz.gui.plot_ranges import with_headroom
 from gradviz.gui.probe_axis import ProbeAxis
 
@@ -94,7 +94,7 @@ def fit_legends(plots: tuple[Any, ...]) -> None:
     """Fewer legend columns where a plot is too narrow for them (1280 px windows), so no
     entry is cut off; back to LEGEND_COLUMNS where there is room."""
     for plot, columns in zip(plots, LEGEND_COLUMNS, strict=True):
-        room = plot.width() - 8
+        room = legend_room(plot)
         legend = plot.legend
         for count in range(columns, 0, -1):
             legend.setColumnCount(count)

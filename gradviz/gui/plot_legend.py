@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import QSizePolicy
 
 FOLDED_TEXT = "legend ▸ (click to show)"
 LEGEND_ROW = 1  # the PlotItem layout's row above the view box (its hidden top axis)
-PLOT_COLUMNS = 3  # left axis, view box, right axis
+DATA_COLUMN = 1  # the view box's; the right axis is the next
 
 
 class FrameLegend(pg.LegendItem):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -41,8 +41,9 @@ class FrameLegend(pg.LegendItem):  # type: ignore[misc]  # pyqtgraph is untyped
         top = plot.getAxis("top")  # never shown: its cell is the legend's
         plot.layout.removeItem(top)
         top.hide()
-        # Across the whole plot (axes included): long entries keep two columns at 1280 px.
-        plot.layout.addItem(self, LEGEND_ROW, 0, 1, PLOT_COLUMNS)
+        # Over the data area and the right axis (the left axis' label may run up beside
+        # it): long entries keep two columns at 1280 px.
+        plot.layout.addItem(self, LEGEND_ROW, DATA_COLUMN, 1, 2)
         plot.layout.setAlignment(self, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
 
     def updateSize(self) -> None:
@@ -97,3 +98,8 @@ class FrameLegend(pg.LegendItem):  # type: ignore[misc]  # pyqtgraph is untyped
 
     def hoverEvent(self, event: Any) -> None:
         """No drag to accept: the row is its place."""
+
+
+def legend_room(plot: Any) -> float:
+    """The width a legend of ``plot`` may take: its data area and right axis."""
+    return float(plot.vb.width() + plot.getAxis("right").width())

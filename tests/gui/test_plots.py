@@ -22,6 +22,7 @@ from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.model import WindowModel
 from gradviz.gui.plot_frame import LEGEND_COLUMNS
+from gradviz.gui.plot_legend import legend_room
 from gradviz.gui.plot_ranges import clip_polyline
 from gradviz.gui.plots import PlotStack
 
@@ -525,7 +526,7 @@ def test_legends_lose_columns_rather_than_entries_when_the_plots_are_narrow(
     stack.resize(560, 800)
     QApplication.processEvents()
     for plot in stack.plot_items():
-        assert plot.legend.boundingRect().width() <= plot.width()
+        assert plot.legend.boundingRect().width() <= legend_room(plot)
     stack.resize(1400, 800)
     QApplication.processEvents()
     assert stack.plot_items()[2].legend.columnCount == LEGEND_COLUMNS[2]
@@ -541,7 +542,8 @@ def test_legends_sit_above_the_data_areas_never_over_them(
         legend, data_area = plot.legend.sceneBoundingRect(), plot.vb.sceneBoundingRect()
         assert legend.height() > 10 and not legend.intersects(data_area), (legend, data_area)
         assert legend.bottom() <= data_area.top()
-        assert legend.width() <= plot.sceneBoundingRect().width() + 1
+        assert legend.width() <= legend_room(plot) + 1
+        assert legend.left() >= data_area.left() - 1  # clear of the left axis and its label
 
 
 def test_a_click_folds_a_legend_to_one_line_and_its_plot_gets_the_height(
