@@ -38,7 +38,6 @@ from gradviz.gui.plot_frame import (
     fit_legends,
     left_labels,
     show_axis,
-    titles,
 )
 from gradviz.gui.plot_items import (
     TRUTH_NAME,
@@ -332,7 +331,8 @@ class PlotStack(style.PaletteFollower):
         """The marker's x and the curve path's value there per dtype, once the report of
         that x is in; until then "computing at x = ...", greyed."""
         model = self._model
-        at = html.escape(model.axis.at(model.x))
+        # One line beside the cursor's: 7 digits (every digit is in the x box).
+        at = html.escape(f"{model.axis.name} = {model.x:.7g}")
         report = model.report
         if report is None or not model.report_is_current():
             muted = style.muted_text()
@@ -494,18 +494,16 @@ class PlotStack(style.PaletteFollower):
         return float(x_hi - x_lo)
 
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
-        """The cursor readout: which plot, the probe and the value under the cursor."""
+        """The cursor readout: the probe and the value under the cursor, named by its
+        plot's axis (one line beside the probe's)."""
         position = event[0]
         axis = self._model.axis
-        quantity = self._model.problem.measured
-        for plot, title, what in zip(
-            self._plots, titles(quantity), left_labels(quantity), strict=True
-        ):
+        for plot, what in zip(self._plots, left_labels(self._model.problem.measured), strict=True):
             if plot.vb.sceneBoundingRect().contains(position):
                 point = plot.vb.mapSceneToView(position)
                 label = plot.getAxis("left").labelText or what
                 t = axis.probe(point.x())
-                text = f"{title}: {axis.symbol} = {t:.6g}, {label} = {point.y():.6g}"
+                text = f"cursor {axis.symbol} = {t:.6g}, {label} = {point.y():.6g}"
                 self._readout.setText(html.escape(text))
                 return
 

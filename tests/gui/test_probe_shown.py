@@ -76,13 +76,13 @@ def test_pending_results_say_computing_at_the_markers_x(qtbot: QtBot, lab: Lab) 
     window, model, stack = lab.window, lab.model, lab.window.plots
     window.panel.flush()
     assert "computing" not in summary(lab)
-    assert stack.probe_readout().startswith(f"probe x = {model.x!r}: d mu/dx = ")
+    assert stack.probe_readout().startswith(f"probe x = {model.x:.7g}: d mu/dx = ")
     lab.compute.hold()
     window.controller.nudge(3)
     x = model.x
     window.panel.flush()
     # At once: the readout and the answer name the x being computed.
-    assert stack.probe_readout() == f"computing at x = {x!r}…"
+    assert stack.probe_readout() == f"computing at x = {x:.7g}…"
     assert summary(lab).endswith(f"answer: computing at x = {x!r}…")
     # Once overdue, the table is greyed and its header says so too.
     qtbot.waitUntil(lambda: model.stale, timeout=3000)
@@ -96,7 +96,7 @@ def test_pending_results_say_computing_at_the_markers_x(qtbot: QtBot, lab: Lab) 
     report = model.report
     assert report is not None
     values = [f"{report.result.cell(CURVE_PATH, dtype).grad:.7g}" for dtype in DTYPES]
-    assert stack.probe_readout() == f"probe x = {x!r}: d mu/dx = {' / '.join(values)}"
+    assert stack.probe_readout() == f"probe x = {x:.7g}: d mu/dx = {' / '.join(values)}"
 
 
 @pytest.mark.usefixtures("no_mouse_rate_limit")
