@@ -186,7 +186,8 @@ class StepPlot:
                 angle=90,
                 pen=pg.mkPen(color, style=Qt.PenStyle.DashLine),
                 label=f"default h ({dtype})",
-                labelOpts={"position": 0.9, "color": color},
+                # One row per dtype: the two defaults may be close (or unset, both at 0).
+                labelOpts={"position": 0.92 - 0.12 * DTYPES.index(dtype), "color": color},
                 name=f"default h {dtype}",
             )
             self.plot.addItem(self.defaults[dtype], ignoreBounds=True)
