@@ -5,7 +5,7 @@ Negative posterior variance is one of the most reported float32 GP failures: whe
 < 0 there is no standard deviation, so the band has a gap there, and the gap is never
 silent: a red tick at each such x along the bottom of the plot (a rug: float32's row
 lowest, float64's above it; each tick's tooltip gives x and var) says why, and one legend
-entry counts them ("negative variance: float32 at 37 x" or "none"). Ticks on the curve
+entry counts them ("negative var: float32 at 37 x" or "none"). Ticks on the curve
 itself hid it (float32 went negative at 410 of 1000 x on the seed grid at n = 60, jitter
 1e-6, inverse). The marks are drawn whether or not the band is shown, and on the
 variance's own plot (variance-slope) too. The worker computes var
@@ -30,7 +30,8 @@ BAND_ALPHA = 40  # of 255: the float64 band shows through the float32 one
 RUG_ROWS: dict[DType, float] = {"float32": 0.03, "float64": 0.08}
 
 
-NEGATIVE_NAME = "negative variance"
+# Short: at 1280x720 a longer entry pushed the mean's legend into one column of five rows.
+NEGATIVE_NAME = "negative var"
 
 
 def negative_words(counts: dict[DType, int] | None) -> str:

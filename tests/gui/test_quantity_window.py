@@ -174,7 +174,7 @@ def test_a_quantity_change_is_one_undo_step_and_moves_the_probe_to_theta(
     assert quantity_box(window_editor(lab)).currentData() == "mean-slope"
     top = lab.window.plots.plot_items()[0]
     legend = [label.text for _, label in top.legend.items]
-    assert "data y" in legend and any(t.startswith("negative variance: ") for t in legend)
+    assert "data y" in legend and any(t.startswith("negative var: ") for t in legend)
     stack.redo()
     lab.settle(qtbot)
     assert (model.problem, model.x) == (LML, 1.5)
@@ -209,7 +209,7 @@ def test_an_lml_quantity_draws_theta_on_a_log_axis(qtbot: QtBot, open_lab) -> No
     assert any(text.startswith("LML float32") for text in legend)
     # No data, no variance along theta: their entries go (no empty rows).
     assert "data y" not in legend and "" not in legend
-    assert not any(text.startswith("negative variance") for text in legend)
+    assert not any(text.startswith("negative var") for text in legend)
 
 
 @pytest.mark.usefixtures("no_mouse_rate_limit")

@@ -64,7 +64,7 @@ def test_negative_float32_variance_is_marked_not_hidden(
     _, upper, _ = stack.band.edges("float32")
     assert np.isnan(upper[list(NEGATIVE_AT)]).all()  # the gap the marks explain
     text = stack.band.legend_text()
-    assert text.startswith("negative variance: float32 at ") and f" {len(negative)} x" in text
+    assert text.startswith("negative var: float32 at ") and f" {len(negative)} x" in text
     # Each mark is a tick along the bottom of the view; its tooltip gives x and var.
     marks = {round(spot.pos().x(), 12): spot for spot in stack.band.negative.points()}
     spot = marks[round(float(curves.x[11]), 12)]
@@ -84,7 +84,7 @@ def test_negative_float32_variance_is_marked_not_hidden(
 def test_no_negative_variance_says_none(stack: PlotStack, feed: Feed, records: Records) -> None:
     variance = {dtype: np.abs(v) for dtype, v in records.curves.variance.items()}
     feed.curves(dataclasses.replace(records.curves, variance=variance))
-    assert stack.band.legend_text() == "negative variance: none"
+    assert stack.band.legend_text() == "negative var: none"
     assert all(stack.band.negative_x(dtype).size == 0 for dtype in DTYPES)
 
 
@@ -124,7 +124,7 @@ def test_variance_slope_marks_negative_var_on_its_own_curve(
         assert plots.band.edges(dtype)[0].size == 0
         negative = curves.variance[dtype] < 0
         np.testing.assert_array_equal(plots.band.negative_x(dtype), curves.x[negative])
-    assert plots.band.legend_text().startswith("negative variance: ")
+    assert plots.band.legend_text().startswith("negative var: ")
 
 
 def test_an_lml_quantity_has_no_band_and_no_entry(qtbot, open_lab: Callable[..., Lab]) -> None:
