@@ -191,10 +191,7 @@ class _Function:
             graph being traced."""
             with tf.GradientTape() as tape:
                 tape.watch(ts)
-                if model.batched:
-                    value = model.value(prepared, ts[:, None])[:, 0]  # [m]
-                else:
-                    value = model.value(prepared, ts)[0, 0]
+                value = model.values(prepared, ts)  # [m] or a scalar
             # value_j depends on ts_j only, so the gradient of the sum is the per-probe one.
             return value, tape.gradient(value, ts)
 

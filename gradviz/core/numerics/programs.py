@@ -100,6 +100,13 @@ class Program(ABC):
     def closed_form(self, prepared: Prepared, t: Tensor) -> tuple[Tensor, Tensor]:
         """(value, its derivative in t) from the analytic formula, at a scalar t. [1, 1]"""
 
+    def values(self, prepared: Prepared, ts: Tensor) -> Tensor:
+        """:meth:`value` at the probes ``ts``: a batch [m] for a batched program (row j
+        depends on ts_j only), else one scalar t, as a vector [m] or a scalar."""
+        if self.batched:
+            return self.value(prepared, ts[:, None])[:, 0]
+        return self.value(prepared, ts)[0, 0]
+
 
 class MeanProgram(Program):
     """mu(x) = k(x) A^-1 y, the seed's expression: ``(k(x) @ A^-1) @ y`` or k(x) @ alpha."""

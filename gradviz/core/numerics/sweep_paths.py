@@ -68,10 +68,7 @@ class JitterFunction:
         def gradient(ts: Tensor, *prepared: Tensor) -> Tensor:
             with tf.GradientTape() as tape:
                 tape.watch(ts)
-                if model.batched:
-                    value = model.value(prepared, ts[:, None])[:, 0]  # [m]
-                else:
-                    value = model.value(prepared, ts)[0, 0]
+                value = model.values(prepared, ts)  # [m] or a scalar
             return tape.gradient(value, ts)
 
         self._model = model
