@@ -12,11 +12,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PyQt6.QtCore import QEvent, QPointF, Qt
-from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPalette
+from PyQt6.QtCore import QPointF
+from PyQt6.QtGui import QColor, QImage, QPalette
 from PyQt6.QtWidgets import QApplication
 from records import make_jitter_sweep, make_step_sweep
 from spec import DTYPES
+from test_sweeps_tab import click
 
 from gradviz.core.analysis.sweep import best_per_dtype
 from gradviz.core.io.files import SaveError
@@ -120,23 +121,9 @@ def test_clicking_a_point_emits_its_jitter_and_solver(qtbot, view, sweep) -> Non
     row = next(
         r for r in sweep.rows if r.dtype == "float64" and r.solver == "solve" and r.jitter == 1e-4
     )
-    widget = plot.plot.getViewWidget()
     scene_point = plot.plot.vb.mapViewToScene(QPointF(log_jitter(row.jitter), row.digits))
-    point = QPointF(widget.mapFromScene(scene_point))
-    viewport = widget.viewport()
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
     with qtbot.waitSignal(view.jitter_chosen, timeout=2000) as blocker:
-        for kind, button, held in (
-            (QEvent.Type.MouseMove, none, none),  # hover first, as pyqtgraph's ui_testing
-            (QEvent.Type.MouseButtonPress, left, left),
-            (QEvent.Type.MouseButtonRelease, left, none),
-        ):
-            event = QMouseEvent(
-                kind, point, viewport.mapToGlobal(point), button, held,
-                Qt.KeyboardModifier.NoModifier,
-            )  # fmt: skip
-            QApplication.sendEvent(viewport, event)
-            QApplication.processEvents()
+        click(plot, scene_point)
     jitter, solver = blocker.args
     # the topmost curve's point there: solvers whose digits coincide overlap
     clicked = next(
