@@ -113,6 +113,11 @@ def _platform_failure(stderr: str, platform: str) -> str:
 def application() -> QApplication:
     """The QApplication, created once, with gradviz's names, icon and a C numeric locale."""
     existing = QApplication.instance()
+    # Qt's raster engine splits every fill or blit of 96 rows or more (each drag step's
+    # strip through the plots) across a pool of threads and waits for them; with
+    # TensorFlow on the other core those threads start late, and the waits were half of
+    # the plots' paint time in a drag (py-spy, 2 cores). Read once, before the pool exists.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

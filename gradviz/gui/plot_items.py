@@ -215,6 +215,10 @@ class DataPlot(CurvesPlot):
             plot.legend.removeItem(tangent)  # short segments at the probe: see the guide
             self.tangents[dtype] = tangent
 
+    def probe_items(self) -> list[Any]:
+        """What moves with the probe (see plot_backdrop.py)."""
+        return list(self.tangents.values())
+
     def show_data(self, grid: np.ndarray, y: np.ndarray) -> None:
         self.points.setData(np.asarray(grid), np.asarray(y))
         # Dense grids (the seed has 300 points) would hide mu under a grey band.
@@ -272,6 +276,11 @@ class DerivativePlot(CurvesPlot):
         self.limit_text = pg.TextItem("", color=style.REFERENCE_COLOR, anchor=(-0.08, 0.5))
         plot.addItem(self.limit_text, ignoreBounds=True)
         self.limit_text.setVisible(False)
+
+    def probe_items(self) -> list[Any]:
+        """What moves with the probe (see plot_backdrop.py)."""
+        fixed = [self.error_bar, self.reference, self.limit, self.limit_text]
+        return [*self.spread_bars.values(), *fixed]
 
     def show_reference(self, reference: Reference | None, x: float, visible_width: float) -> None:
         """Exact: filled marker with its ball as error bar. Undetermined: hollow marker at
@@ -357,6 +366,10 @@ class PrecisionPlot:
         )
         plot.addItem(self.other_paths)
         plot.legend.removeItem(self.other_paths)
+
+    def probe_items(self) -> list[Any]:
+        """What moves with the probe (see plot_backdrop.py)."""
+        return [*self.correct.values(), self.other_paths]
 
     def show_spread_digits(self, curves: Curves | None, axis: ProbeAxis) -> None:
         for dtype in DTYPES:

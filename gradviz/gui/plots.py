@@ -29,6 +29,7 @@ from gradviz.core.problem.spec import Problem
 from gradviz.gui import style
 from gradviz.gui.fixed_text import FixedText
 from gradviz.gui.model import WindowModel
+from gradviz.gui.plot_backdrop import BackdropView
 from gradviz.gui.plot_band import VarianceBand, set_legend_entry
 from gradviz.gui.plot_frame import (
     DIGITS_RANGE,
@@ -85,7 +86,7 @@ class PlotStack(style.PaletteFollower):
         self._model = model
         self._look = look or PlotLook()
         self._ranged = [False, False]  # data, derivative plot: default y range set
-        self._graphics = pg.GraphicsLayoutWidget(self)
+        self._graphics = BackdropView(self)
         # Under the plots: the probe's x and value (what the marker shows, greyed while it
         # is computed), and the value under the cursor. One line each, repainted on every
         # drag step without a new layout.
@@ -118,6 +119,7 @@ class PlotStack(style.PaletteFollower):
         self.marker = ProbeMarker(self._plots, self._graphics.scene(), model.x, self._look)
         self.marker.x_requested.connect(self.x_requested)
         self.marker.drag_changed.connect(self.drag_changed)
+        self._picture_while_dragging()
         self._plots[0].sigXRangeChanged.connect(self._on_x_range_changed)
         for plot in self._plots[:2]:
             plot.sigYRangeChanged.connect(self._on_y_range_changed)
@@ -137,6 +139,30 @@ class PlotStack(style.PaletteFollower):
         model.settled.connect(self._apply_default_y_ranges)
         self._show_problem()
 
+    def _picture_while_dragging(self) -> None:
+        """On screen, a drag paints the still items as one picture (plot_backdrop.py);
+        whatever changes them drops it."""
+        if not self._look.cached:
+            return
+        graphics = self._graphics
+        graphics.follow(self._probe_items)
+        self.marker.drag_changed.connect(graphics.set_dragging)
+        model = self._model
+        for signal in (
+            model.problem_changed, model.data_changed, model.curves_changed,
+            model.truth_changed, model.precision_changed, self.band_toggled,
+            *(plot.vb.sigStateChanged for plot in self._plots),
+        ):  # fmt: skip
+            signal.connect(graphics.invalidate)
+
+    def _probe_items(self) -> list[Any]:
+        return [
+            *self.marker.lines,
+            *self.data.probe_items(),
+            *self.derivative.probe_items(),
+            *self.precision.probe_items(),
+        ]
+
     # ------------------------------------------------------------------- theme
     def hideEvent(self, event: QHideEvent | None) -> None:
         """A drag cannot go on out of sight (a release may never come)."""
@@ -145,6 +171,7 @@ class PlotStack(style.PaletteFollower):
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
+        self._graphics.invalidate()
         self._fit_legends()
 
     def _fit_legends(self) -> None:
@@ -153,6 +180,7 @@ class PlotStack(style.PaletteFollower):
     def apply_palette(self) -> None:
         """Background, axes, titles, legends and markers from the palette."""
         background, foreground = style.plot_colors()
+        self._graphics.invalidate()
         color_frame(
             self._graphics, self._plots, background, foreground, self._model.problem.measured
         )
