@@ -165,8 +165,10 @@ class WindowController(QObject):
             self._remember(
                 ProbeKey(model.problem, inside), f"Move {axis.symbol} to {inside:.6g}", merge=True
             )
+            # Asked first: TensorFlow computes while the views follow the probe.
+            self._compute.submit(model.problem, inside)
             model.move_probe(inside)
-            self._submit()
+            self._follow_in_sweeps()
 
     def nudge(self, steps: int) -> None:
         """Move the probe by ``steps`` grid steps (Left/Right; Shift: ten), or along an
@@ -333,6 +335,10 @@ class WindowController(QObject):
     def _submit(self) -> None:
         model = self._model
         self._compute.submit(model.problem, model.x)
+        self._follow_in_sweeps()
+
+    def _follow_in_sweeps(self) -> None:
+        """The Sweeps tab, when shown, sweeps the new probe once it rests."""
         if self._sweeps_shown:
             self._sweep_debounce.start()
 
