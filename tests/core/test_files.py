@@ -195,6 +195,9 @@ def test_a_file_as_the_parent_folder_is_refused_up_front(tmp_path: Path) -> None
 
 
 def test_sigint_during_a_write_removes_the_temporary(tmp_path: Path) -> None:
+    # Python's own handler even where the suite was started with SIGINT ignored (a
+    # background job of a non-interactive shell inherits SIG_IGN).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     target = tmp_path / "out.json"
     target.write_text("previous")
 
@@ -202,8 +205,11 @@ def test_sigint_during_a_write_removes_the_temporary(tmp_path: Path) -> None:
         Path(temporary).write_text("half")
         os.kill(os.getpid(), signal.SIGINT)  # Python's handler: KeyboardInterrupt, here
 
-    with pytest.raises(KeyboardInterrupt):
-        write_atomically(target, write_then_interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write_atomically(target, write_then_interrupt)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert names(tmp_path) == [b"out.json"]
     assert target.read_text() == "previous"
 
