@@ -18,7 +18,7 @@ from PyQt6.QtCore import QByteArray, QEvent, QObject, QRect, QSize, Qt, QTimer
 from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PyQt6.QtWidgets import (
     QApplication,
-    QGroupBox,
+    QFrame,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -49,25 +49,25 @@ log = logging.getLogger(__name__)
 VERSION_KEYS = ("gradviz", "python", "tensorflow", "numpy", "python-flint", "qt")
 # Below this the three plots' axes, legends and the probe marker no longer fit.
 PLOTS_MIN_WIDTH = 400
-# Width the side column's content reaches with the longest values it shows (cells keep
-# the digits that matter, at most 12; the seed's float64 "(grad, x)" print at a dragged x
-# is the widest line: measured 590 px). Reserved from the start so that the column does not
-# widen, and re-lay out the plots, mid-drag.
-SIDE_CONTENT_WIDTH = 600
-MINIMUM_SIZE = (1100, 640)  # the side column (~620 px) beside plots of at least 400 px
-DEFAULT_SIZE = (1600, 960)  # plots ~800 px wide beside that column, where the screen has room
+MINIMUM_SIZE = (1100, 640)  # the side column (~470 px) beside plots of at least 400 px
+DEFAULT_SIZE = (1600, 960)  # plots ~1100 px wide beside that column, where the screen has room
+SIDE_MARGINS = (6, 4, 6, 4)  # around the side column's content (Qt's default: 11 or 9)
 
 
 class _SideScroll(QScrollArea):
     """Vertical scrolling for the side column, never horizontal: it is as wide as the
-    widest content it has shown, so a result that widens the table is never clipped."""
+    widest content it has shown, so a result that widens the table is never clipped.
+    The table's cells are sized up front for the widest values they show (the seed's
+    print at a dragged x included), so the column does not widen, and re-lay out the
+    plots, mid-drag."""
 
     def __init__(self, content: QWidget) -> None:
         super().__init__()
         self.setWidget(content)
         self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._content_width = max(content.minimumSizeHint().width(), SIDE_CONTENT_WIDTH)
+        self._content_width = content.minimumSizeHint().width()
         content.installEventFilter(self)
 
     def minimumSizeHint(self) -> QSize:
@@ -156,10 +156,9 @@ class MainWindow(QMainWindow):
             self.fold.expanded_changed.connect(settings.save_editor_expanded)
         side = QWidget()
         column = QVBoxLayout(side)
+        column.setContentsMargins(*SIDE_MARGINS)
         column.addWidget(self.fold)
-        box = QGroupBox("Gradients")
-        QVBoxLayout(box).addWidget(self.panel)
-        column.addWidget(box)
+        column.addWidget(self.panel)  # its title names it: no group box, no second margin
         column.addStretch(1)
         self.plots.setMinimumWidth(PLOTS_MIN_WIDTH)
         self.setMinimumSize(*MINIMUM_SIZE)

@@ -56,6 +56,7 @@ class ResultsPanel(QWidget):
         self._table = ResultsTable(self._mono)
         self._table.copy_requested.connect(self.copy_cell)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._build_header())
         layout.addWidget(self._x_error)
         layout.addWidget(self._summary)
@@ -75,16 +76,19 @@ class ResultsPanel(QWidget):
 
     # --- construction ----------------------------------------------------------------
 
-    def _build_header(self) -> QHBoxLayout:
+    def _build_header(self) -> QVBoxLayout:
+        """The title across the column, and under it the x box, Show mu and Copy (in one
+        row with the title they needed a side column ~60 px wider than the table)."""
         # Two lines: it wraps rather than widening the side column (and moving the
         # splitter) when a dragged x has 17 digits or a computing x is shown beside the
         # current one; it changes on every drag step, so it never asks for a new layout.
         self._title = FixedText(lines=2)
         self._title.setObjectName("title")
         self._title.setMinimumWidth(TITLE_MIN_WIDTH)
-        # The problem, and which x the answer under it is being computed for: one line,
-        # repainted on every drag step without a new layout.
-        self._summary = FixedText(lines=1)
+        # The problem, and which x the answer under it is being computed for: two lines
+        # (at the side column's width a 17-digit x goes to the second), repainted on
+        # every drag step without a new layout.
+        self._summary = FixedText(lines=2)
         self._summary.setObjectName("summary")
 
         self._x_box = XBox()
@@ -116,15 +120,17 @@ class ResultsPanel(QWidget):
         self._copy_action.triggered.connect(self.copy_table)
         self.addAction(self._copy_action)
 
-        header = QHBoxLayout()
-        header.addWidget(self._title, 1)
+        row = QHBoxLayout()
         self._x_label = QLabel("x =")
         self._x_label.setObjectName("x_label")
-        header.addWidget(self._x_label)
-        header.addWidget(self._x_box)
-        header.addSpacing(8)
-        header.addWidget(self._show_mu)
-        header.addWidget(self._copy_button)
+        row.addWidget(self._x_label)
+        row.addWidget(self._x_box, 1)  # the room left: a dragged x's 17 digits show whole
+        row.addSpacing(8)
+        row.addWidget(self._show_mu)
+        row.addWidget(self._copy_button)
+        header = QVBoxLayout()
+        header.addWidget(self._title)
+        header.addLayout(row)
         return header
 
     # --- public API ------------------------------------------------------------------

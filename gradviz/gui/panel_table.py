@@ -1,8 +1,10 @@
-"""The panel's table: one row per path, a value and a digit count per dtype.
+"""The panel's table: one row per path, a column per dtype.
 
 Each gradient is printed as :func:`~gradviz.core.io.report.format_value` prints it, its
 correct leading digits (from the diagnosis) in the normal text colour and the wrong ones
-greyed, so agreement between paths can be told apart from correctness.
+greyed, so agreement between paths can be told apart from correctness. The count of
+correct digits sits under each value, in the value's column: a column of its own per
+dtype made the side column ~120 px wider and the plots narrower at 1280x720.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ _LONGEST = "text_shape"  # a cell's property: the largest text it was measured f
 _TAG = re.compile(r"<[^>]*>")
 # Widest shown text per dtype, e.g. "-1.234568e-07" and "-1.23456789012e-07".
 VALUE_CHARS = (13, 18)
+# The seed's print a cell is sized for, "(grad," over " x)": the longest shortest-repr
+# of each dtype (float32: 15 characters, float64: 23), so that no gradient and no dragged
+# x widens the column (and re-lays out the plots) mid-drag.
+PRINT_SIZED_FOR = {"float32": -1.1476903502165252e-27, "float64": -0.00014279511951245902}
+PRINT_SIZED_AT = -1.2345678901234568e-05
 
 
 def mono_label(name: str, font: QFont) -> QLabel:
@@ -55,8 +62,9 @@ def mono_label(name: str, font: QFont) -> QLabel:
 
 class ResultsTable(QFrame):
     """The grid of cells, framed on the base colour; every other row gets the alternate
-    base colour, so a row of numbers can be followed across the columns. A cell's context
-    menu asks for every digit of it (``copy_requested``)."""
+    base colour, so a row of numbers can be followed across the columns. A cell shows the
+    value, its count of correct digits, mu and the seed's print, one per line; its context
+    menu asks for every digit of the value (``copy_requested``)."""
 
     copy_requested = pyqtSignal(str, str)  # path, dtype
 
@@ -69,7 +77,6 @@ class ResultsTable(QFrame):
         self.setAutoFillBackground(True)
         self.setBackgroundRole(QPalette.ColorRole.Base)
         self.cells: dict[tuple[PathName, DType], QLabel] = {}
-        self.badges: dict[tuple[PathName, DType], QLabel] = {}
         self._quantity = QUANTITY["mean-slope"]
         self._corner = QLabel()
         self._copy_actions: list[QAction] = []
@@ -78,36 +85,33 @@ class ResultsTable(QFrame):
 
     def _build(self) -> None:
         grid = QGridLayout(self)
-        grid.setHorizontalSpacing(10)
+        grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(5)
-        grid.setContentsMargins(10, 8, 10, 8)
+        grid.setContentsMargins(8, 6, 8, 6)
         grid.addWidget(self._corner, 0, 0, Qt.AlignmentFlag.AlignBottom)
         for index, dtype in enumerate(DTYPES):
-            column = 1 + 3 * index
             head = QLabel(f"<b>{dtype}</b>")
             head.setObjectName(f"head_{dtype}")
             head.setStyleSheet(f"color: {style.DTYPE_COLORS[dtype]};")
             head.setToolTip(
-                f"{dtype}: grey digits disagree with the reference; 'ok' counts correct digits "
-                "(correct digits, digits carried: see Help > Guide (F1), Glossary)"
+                f"{dtype}: grey digits disagree with the reference; 'ok' under each value "
+                "counts its correct digits (correct digits, digits carried: see Help > Guide "
+                "(F1), Glossary)"
             )
-            grid.addWidget(head, 0, column, 1, 2, Qt.AlignmentFlag.AlignBottom)
+            grid.addWidget(head, 0, 1 + index, Qt.AlignmentFlag.AlignBottom)
             underline = QFrame()
             underline.setFixedHeight(2)
             underline.setStyleSheet(f"background: {style.DTYPE_COLORS[dtype]};")
-            grid.addWidget(underline, 1, column, 1, 2)
+            grid.addWidget(underline, 1, 1 + index)
         rule = QFrame()
         rule.setFrameShape(QFrame.Shape.HLine)
         rule.setFrameShadow(QFrame.Shadow.Plain)
         rule.setStyleSheet(f"color: {style.muted_text()};")
         grid.addWidget(rule, 1, 0)
-        grid.setColumnMinimumWidth(3, 16)
         metrics = QFontMetrics(self._mono)
         for index, chars in enumerate(VALUE_CHARS):
-            grid.setColumnMinimumWidth(1 + 3 * index, metrics.horizontalAdvance("0" * chars))
-            grid.setColumnMinimumWidth(2 + 3 * index, metrics.horizontalAdvance("00 ok"))
+            grid.setColumnMinimumWidth(1 + index, metrics.horizontalAdvance("0" * chars))
         top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-        top_right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
         for row, spec in enumerate(PATH_SPECS, start=2):
             name = QLabel(spec.label)
             name.setObjectName(f"row_{spec.name}")
@@ -115,16 +119,12 @@ class ResultsTable(QFrame):
             name.setToolTip(f"<p>{html.escape(spec.help)}</p>")
             grid.addWidget(name, row, 0, top_left)
             for index, dtype in enumerate(DTYPES):
-                column = 1 + 3 * index
                 cell = self._value_cell(spec.name, dtype)
-                badge = mono_label(f"badge_{spec.name}_{dtype}", self._mono)
-                badge.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-                grid.addWidget(cell, row, column, top_left)
-                grid.addWidget(badge, row, column + 1, top_right)
+                grid.addWidget(cell, row, 1 + index, top_left)
                 self.cells[(spec.name, dtype)] = cell
-                self.badges[(spec.name, dtype)] = badge
-        grid.setColumnStretch(3, 1)
-        grid.setColumnStretch(6, 2)
+        # A wider side column (the splitter dragged) widens the gaps, not the cells.
+        for column, stretch in ((1, 1), (2, 1), (3, 2)):
+            grid.setColumnStretch(column, stretch)
 
     def _value_cell(self, path: PathName, dtype: DType) -> QLabel:
         """A cell's label: selectable, and its context menu copies every digit."""
@@ -174,54 +174,44 @@ class ResultsTable(QFrame):
         size changes its text without asking the side column for a new layout, which
         would cost more than the text (a drag sends a report every frame)."""
         muted = style.muted_text()  # once per render: it blends two palette colours
-        widths = dict.fromkeys(DTYPES, 0)
-        if report is not None:
-            for cell in report.result.cells:
-                if cell.error is None:
-                    digits = report.diagnosis.correct_digits.get((cell.path, cell.dtype))
-                    width = integer_width(shown_value(cell.grad, cell.dtype, digits))
-                    widths[cell.dtype] = max(widths[cell.dtype], width)
-        against = None if report is None else against_words(report)
-        for (path, dtype), label in self.cells.items():
-            badge = self.badges[(path, dtype)]
-            if report is None:
+        if report is None:
+            for label in self.cells.values():
                 label.setText(f"<span style='color:{muted}'>{PLACEHOLDER}</span>")
                 label.setToolTip("")
-                badge.setText("")
-                badge.setToolTip("")
-                continue
+            return
+        widths = dict.fromkeys(DTYPES, 0)
+        for cell in report.result.cells:
+            if cell.error is None:
+                digits = report.diagnosis.correct_digits.get((cell.path, cell.dtype))
+                width = integer_width(shown_value(cell.grad, cell.dtype, digits))
+                widths[cell.dtype] = max(widths[cell.dtype], width)
+        against = against_words(report)
+        limit = report.diagnosis.digits_against == "limit"
+        for (path, dtype), label in self.cells.items():
             cell = report.result.cell(path, dtype)
             digits = report.diagnosis.correct_digits.get((path, dtype))
             html_text = self._cell_html(
-                cell, digits, widths[dtype], stale=stale, muted=muted, show_mu=show_mu
+                cell, digits, widths[dtype], stale=stale, muted=muted, show_mu=show_mu, limit=limit
             )
             _show(label, html_text)
-            label.setToolTip(_cell_tooltip(cell, digits, self._quantity))
-            limit = report.diagnosis.digits_against == "limit"
-            _show(badge, self._badge_html(cell, digits, stale, muted, limit=limit))
-            badge.setToolTip(
-                ""
-                if digits is None
-                else f"{digits:.1f} correct significant digits against {against} "
-                f"({dtype} carries {report.diagnosis.carried_digits.get(dtype, math.nan):.1f})"
-            )
+            carried = report.diagnosis.carried_digits.get(dtype, math.nan)
+            label.setToolTip(_cell_tooltip(cell, digits, self._quantity, against, carried))
 
     def refit(self, show_mu: bool) -> None:
-        """Size every cell for a typical text: a value with every digit a cell shows, mu
-        under it (``show_mu``) and the seed's print where the path has one (the seed's
-        gradient at a dragged x of 17 digits, as the side column's width was measured)."""
+        """Size every cell for a typical text: a value with every digit a cell shows, its
+        count of correct digits, mu under it (``show_mu``) and the seed's print where the
+        path has one (the longest of its dtype)."""
         muted = style.muted_text()
         for (path, dtype), label in self.cells.items():
             index = DTYPES.index(dtype)
             widest = "-" + "8" * (VALUE_CHARS[index] - 6) + "e-100"
-            extra = {extra.key: -1.0044950708191074 for extra in PATH_SPEC[path].extras}
-            cell = Cell(path, dtype, -0.6999544453493307, -19.5, extra=extra)
-            template = self._cell_html(cell, None, 0, stale=False, muted=muted, show_mu=show_mu)
-            shown = shown_value(cell.grad, dtype, None)
+            extra = {extra.key: PRINT_SIZED_AT for extra in PATH_SPEC[path].extras}
+            cell = Cell(path, dtype, -0.6999544453493307, PRINT_SIZED_FOR[dtype], extra=extra)
+            template = self._cell_html(
+                cell, 17.0, 0, stale=False, muted=muted, show_mu=show_mu, limit=True
+            )
+            shown = shown_value(cell.grad, dtype, 17.0)
             _fix(label, template.replace(shown, widest, 1))
-        typical = Cell("tape", "float64", 1.0, 1.0)
-        for badge in self.badges.values():
-            _fix(badge, self._badge_html(typical, 17.0, False, muted, limit=True))
 
     def _small_pt(self) -> float:
         size = self._mono.pointSizeF()
@@ -236,7 +226,10 @@ class ResultsTable(QFrame):
         stale: bool,
         muted: str,
         show_mu: bool,
+        limit: bool,
     ) -> str:
+        """The value (decimal point at ``width`` characters), its count of correct digits
+        ("vs limit" when counted against the jitter limit), mu and the seed's print."""
         small = f"font-size:{self._small_pt():.1f}pt; color:{muted}"
         if cell.failure_kind is not None:
             colour = muted if stale else style.ERROR_COLOR
@@ -254,28 +247,26 @@ class ResultsTable(QFrame):
             lines = [
                 f"{pad}{html.escape(good)}<span style='color:{muted}'>{html.escape(bad)}</span>"
             ]
+        lines.append(self._count_html(digits, stale, muted, limit=limit))
         if show_mu:
             mu = html.escape(shown_value(cell.mu, cell.dtype, digits))
             lines.append(f"<span style='{small}'>{self._quantity.value} = {mu}</span>")
         for extra in PATH_SPEC[cell.path].extras:
             if extra.printed_with_grad and extra.key in cell.extra and cell.grad is not None:
                 value = cell.extra[extra.key]
-                # As the seed prints it, broken after the comma: a float64 x has up to 17
-                # digits, and one line would widen the column.
+                # As the seed prints it, over three lines: "(grad, x)" of two 17-digit
+                # float64s on one line would widen the column by half.
                 grad, at = seed_print(cell.grad, cell.dtype), seed_print(value, cell.dtype)
-                lines.append(f"<span style='{small}'>prints ({html.escape(grad)},</span>")
+                lines.append(f"<span style='{small}'>prints</span>")
+                lines.append(f"<span style='{small}'>({html.escape(grad)},</span>")
                 lines.append(f"<span style='{small}'>&nbsp;{html.escape(at)})</span>")
         text = "<br>".join(lines)
         return f"<i>{text}</i>" if stale else text
 
-    def _badge_html(
-        self, cell: Cell, digits: float | None, stale: bool, muted: str, *, limit: bool
-    ) -> str:
-        """The count of correct digits; "vs limit" under it when they are counted against
-        the jitter limit (the exact answer being undetermined)."""
+    def _count_html(self, digits: float | None, stale: bool, muted: str, *, limit: bool) -> str:
+        """The count of correct digits ("-" without a reference), "vs limit" after it
+        when they are counted against the jitter limit (the exact answer undetermined)."""
         small = f"font-size:{self._small_pt():.1f}pt"
-        if cell.error is not None:
-            return ""
         if digits is None:
             return f"<span style='{small}; color:{muted}'>&ndash;</span>"
         count = math.floor(digits)
@@ -283,7 +274,7 @@ class ResultsTable(QFrame):
         colour_css = f"; color:{colour}" if colour else ""
         text = f"<span style='{small}{colour_css}'>{count}&nbsp;ok</span>"
         if limit:
-            text += f"<br><span style='{small}; color:{muted}'>vs&nbsp;limit</span>"
+            text += f"<span style='{small}; color:{muted}'>&nbsp;vs&nbsp;limit</span>"
         return text
 
 
@@ -322,15 +313,23 @@ def _fix(label: QLabel, typical: str) -> None:
     label.setText(text)
 
 
-def _cell_tooltip(cell: Cell, digits: float | None, quantity: Quantity) -> str:
+def _cell_tooltip(
+    cell: Cell, digits: float | None, quantity: Quantity, against: str, carried: float
+) -> str:
     title = f"<b>{cell.path}</b>, {cell.dtype}"
     if cell.error is not None:
         return f"<p>{title}: no number</p><p>{html.escape(cell.error)}</p>"
+    counted = (
+        "unknown (no reference)"
+        if digits is None
+        else f"{digits:.1f} correct significant digits against {against} "
+        f"({cell.dtype} carries {carried:.1f})"
+    )
     lines = [
         title,
         f"{quantity.slope} = {format_value(cell.grad, cell.dtype)}",
         f"{quantity.value} = {format_value(cell.mu, cell.dtype)}",
-        "correct digits: " + ("unknown (no reference)" if digits is None else f"{digits:.1f}"),
+        f"correct digits: {counted}",
     ]
     for extra in PATH_SPEC[cell.path].extras:
         if extra.key in cell.extra:

@@ -223,11 +223,16 @@ def lines(panel: ResultsPanel, path: str, dtype: str) -> list[str]:
     return [line.strip() for line in plain(label(panel, f"cell_{path}_{dtype}").text()).split("\n")]
 
 
+def count(panel: ResultsPanel, path: str, dtype: str) -> str:
+    """The count of correct digits, the line under a cell's value."""
+    return lines(panel, path, dtype)[1]
+
+
 def printed(panel: ResultsPanel, path: str, dtype: str) -> str:
-    """The seed's "(grad, x)" print as the cell shows it (over two lines), joined."""
+    """The seed's "(grad, x)" print as the cell shows it (over three lines), joined."""
     shown = lines(panel, path, dtype)
-    starts = [i for i, line in enumerate(shown) if line.startswith("prints (")]
-    return " ".join(shown[starts[0] : starts[0] + 2]) if starts else ""
+    starts = [i for i, line in enumerate(shown) if line == "prints"]
+    return " ".join(shown[starts[0] : starts[0] + 3]) if starts else ""
 
 
 def fragments(rich: str) -> list[tuple[str, QColor | None]]:
@@ -289,11 +294,11 @@ def test_every_cell_shows_its_numbers(panel: ResultsPanel) -> None:
         digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
         shown = lines(panel, cell.path, cell.dtype)
         assert shown[0] == compact(cell.grad, cell.dtype, digits)
-        assert shown[1] == f"mu = {compact(cell.mu, cell.dtype, digits)}"
+        assert shown[1] == f"{math.floor(digits)} ok"
+        assert shown[2] == f"mu = {compact(cell.mu, cell.dtype, digits)}"
         tooltip = label(panel, f"cell_{cell.path}_{cell.dtype}").toolTip()
         assert f"d mu/dx = {format_value(cell.grad, cell.dtype)}" in tooltip
-        badge = plain(label(panel, f"badge_{cell.path}_{cell.dtype}").text()).strip()
-        assert badge == f"{math.floor(digits)} ok"
+        assert f"{digits:.1f} correct significant digits against the reference" in tooltip
 
 
 def test_numbers_align_on_the_decimal_point(panel: ResultsPanel) -> None:
@@ -347,9 +352,8 @@ def test_error_cells_show_short_words_and_the_reason(panel: ResultsPanel) -> Non
         colours = [c for text, c in fragments(cell.text()) if text]
         assert colours == [QColor(style.ERROR_COLOR)]
     forward = label(panel, "cell_forward_float64")
-    assert plain(forward.text()).strip() == "NaN or Inf"
+    assert plain(forward.text()).strip() == "NaN or Inf"  # no count under the words
     assert html.escape(NON_FINITE_F64) in forward.toolTip()
-    assert plain(label(panel, "badge_forward_float64").text()) == ""
 
 
 def test_every_failure_kind_has_a_few_words() -> None:
@@ -402,7 +406,7 @@ def test_show_mu_toggle_hides_the_mu_lines(panel: ResultsPanel, qtbot: QtBot) ->
             assert not any(line.startswith("mu =") for line in lines(panel, path, dtype))
     assert printed(panel, "seed_optimizer", "float32") == "prints (-0.6999607, 2.0)"
     toggle.click()
-    assert lines(panel, "tape", "float64")[1].startswith("mu = ")
+    assert lines(panel, "tape", "float64")[2].startswith("mu = ")
 
 
 def test_set_x_and_show_report_do_not_emit(panel: ResultsPanel, qtbot: QtBot) -> None:
@@ -464,23 +468,24 @@ def test_seed_cells_count_digits_against_the_jitter_limit(panel: ResultsPanel) -
     for cell in report.result.cells:
         digits = report.diagnosis.correct_digits[(cell.path, cell.dtype)]
         assert digits is not None  # counted against the limit, never "-"
-        badge = label(panel, f"badge_{cell.path}_{cell.dtype}")
-        assert plain(badge.text()).split() == [str(math.floor(digits)), "ok", "vs", "limit"]
+        assert count(panel, cell.path, cell.dtype).split() == [
+            str(math.floor(digits)), "ok", "vs", "limit"
+        ]  # fmt: skip
         assert "against the jitter 1e-12 limit (the exact answer is undetermined)" in (
-            badge.toolTip()
+            label(panel, f"cell_{cell.path}_{cell.dtype}").toolTip()
         )
     rows = dict(row[:2] for row in csv.reader(io.StringIO(panel.table_text()), delimiter="\t"))
     assert rows["digits against"].startswith("the jitter 1e-12 limit")
     show(panel, well_report())  # an exact reference: plain counts
-    assert plain(label(panel, "badge_tape_float64").text()).split()[1:] == ["ok"]
+    assert count(panel, "tape", "float64").split()[1:] == ["ok"]
 
 
 def test_pending_reference_shows_the_note(panel: ResultsPanel) -> None:
     show(panel, pending_reference_report())
     assert "reference: computing (256 bits)…" in plain(label(panel, "reference").text())
     assert plain(label(panel, "condition").text()) == "cond(K + jitter I): computing"
-    # No reference, no digits: the numbers stay whole and the badge is a dash.
-    assert plain(label(panel, "badge_tape_float32").text()).strip() == "\N{EN DASH}"
+    # No reference, no digits: the numbers stay whole and their count is a dash.
+    assert count(panel, "tape", "float32") == "\N{EN DASH}"
 
 
 def test_table_text_is_tsv(panel: ResultsPanel) -> None:
