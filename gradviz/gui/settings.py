@@ -30,6 +30,10 @@ APPLICATION = "gradviz"
 MAX_BYTES = 2 * SESSION_BYTES
 RECENT_SESSIONS = 8
 MAX_TEXT = 10_000  # characters of one stored value
+# The side column's layout. Every close saves the splitter, so a splitter stored by a
+# version whose column was wider (before 2: ~620 px, the plots 46 % of a 1280x720 window)
+# would keep that width for good; a splitter saved under another layout is not restored.
+LAYOUT_VERSION = 2
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,14 @@ class WindowSettings:
         return self._bytes("geometry")
 
     def splitter(self) -> QByteArray | None:
+        """The splitter as the user left it, or None when none was saved under this
+        LAYOUT_VERSION (the window then gives the side column its default width)."""
+        version = self._settings.value("layout_version")
+        if str(version) != str(LAYOUT_VERSION):
+            if self._settings.value("splitter") is not None:
+                log.info("the stored splitter is of layout %s, not %d: not restored",
+                         version, LAYOUT_VERSION)  # fmt: skip
+            return None
         return self._bytes("splitter")
 
     def band(self) -> bool:
@@ -149,6 +161,7 @@ class WindowSettings:
     def save_layout(self, geometry: QByteArray, splitter: QByteArray) -> None:
         self._settings.setValue("geometry", geometry)
         self._settings.setValue("splitter", splitter)
+        self._settings.setValue("layout_version", LAYOUT_VERSION)
 
     def editor_expanded(self) -> bool:
         """Whether the Problem editor is open (folded on a fresh config: the plots get the

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 
 from conftest import Lab
+from PyQt6.QtCore import QSettings
 from PyQt6.QtGui import QTextDocument
 from PyQt6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QWidget
 from pytestqt.qtbot import QtBot
@@ -153,3 +154,20 @@ def test_a_dragged_splitter_is_remembered(qtbot: QtBot, open_lab: Callable[..., 
     lab.window.close()
     reopened = open_small(qtbot, open_lab)
     assert splitter(reopened.window).sizes() == wider
+
+
+def test_a_splitter_saved_by_an_older_layout_gives_way_to_the_new_default(
+    qtbot: QtBot, open_lab: Callable[..., Lab]
+) -> None:
+    """Before layout 2 every close saved the wide column (plots 46 %), no layout version
+    with it: that splitter is not restored; the saved geometry still is."""
+    old = open_small(qtbot, open_lab)
+    splitter(old.window).setSizes([660, 616])
+    old.window.close()
+    raw = QSettings(str(old.settings_file), QSettings.Format.IniFormat)
+    raw.remove("layout_version")  # as an older version saved it
+    raw.sync()
+    reopened = open_small(qtbot, open_lab).window
+    assert (reopened.width(), reopened.height()) == SMALL_SCREEN
+    assert splitter(reopened).sizes()[1] < 616
+    assert plots_share(reopened, reopened.plots) >= PLOTS_SHARE_MIN
