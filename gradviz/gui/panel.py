@@ -85,10 +85,9 @@ class ResultsPanel(QWidget):
         self._title = FixedText(lines=2)
         self._title.setObjectName("title")
         self._title.setMinimumWidth(TITLE_MIN_WIDTH)
-        # The problem, and which x the answer under it is being computed for: two lines
-        # (at the side column's width a 17-digit x goes to the second), repainted on
-        # every drag step without a new layout.
-        self._summary = FixedText(lines=2)
+        # The problem, or which x the answer under it is being computed for: one line,
+        # repainted on every drag step without a new layout.
+        self._summary = FixedText(lines=1)
         self._summary.setObjectName("summary")
 
         self._x_box = XBox()
@@ -200,13 +199,14 @@ class ResultsPanel(QWidget):
         self._render_summary()
 
     def _render_summary(self) -> None:
-        """The problem's summary, and "computing at x = ..." while the answer under it
-        describes another x (or is held during a drag)."""
+        """The problem's summary, or "answer: computing at x = ..." while the answer under
+        it describes another x (or is held during a drag). One of them: both made two
+        lines at the column's width; the Problem fold's title names the problem anyway,
+        and keeps the column as wide as the summary."""
         model = self._model
         text = html.escape(model.problem.summary())
         if not self._footer.answer_is_for(model.problem, model.x):
-            at = html.escape(model.axis.at(model.x))
-            text += f" &mdash; <i>answer: computing at {at}…</i>"
+            text = f"<i>answer: computing at {html.escape(model.axis.at(model.x))}…</i>"
         self._summary.setText(f"<span style='color:{style.muted_text()}'>{text}</span>")
 
     def _computing_x(self) -> float | None:

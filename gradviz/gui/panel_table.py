@@ -42,6 +42,7 @@ PLACEHOLDER = "…"
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size: no maximum
 _LONGEST = "text_shape"  # a cell's property: the largest text it was measured for
 _TAG = re.compile(r"<[^>]*>")
+_POINT_SIZE = re.compile(r"font-size:([0-9.]+)pt")
 # Widest shown text per dtype, e.g. "-1.234568e-07" and "-1.23456789012e-07".
 VALUE_CHARS = (13, 18)
 # The seed's print a cell is sized for, "(grad," over " x)": the longest shortest-repr
@@ -233,8 +234,11 @@ class ResultsTable(QFrame):
         small = f"font-size:{self._small_pt():.1f}pt; color:{muted}"
         if cell.failure_kind is not None:
             colour = muted if stale else style.ERROR_COLOR
-            words = FAILURE_WORDS[cell.failure_kind]
-            text = f"<span style='color:{colour}'>{html.escape(words)}</span>"
+            words = html.escape(FAILURE_WORDS[cell.failure_kind])
+            if len(words) > VALUE_CHARS[0]:  # over two lines in a column sized for values
+                head, _, tail = words.rpartition(" ")
+                words = f"{head}<br>{tail}"
+            text = f"<span style='color:{colour}'>{words}</span>"
             return f"<i>{text}</i>" if stale else text
         grad = shown_value(cell.grad, cell.dtype, digits)
         pad = "&nbsp;" * max(0, width - integer_width(grad))
@@ -285,7 +289,7 @@ def _show(label: QLabel, text: str) -> None:
     if text == label.text():
         return
     label.setText(text)
-    chars, lines = _shape(text)
+    chars, lines = _shape(text, label.font().pointSizeF())
     seen = label.property(_LONGEST)
     if not isinstance(seen, tuple) or chars > seen[0] or lines > seen[1]:
         if isinstance(seen, tuple):
@@ -296,10 +300,19 @@ def _show(label: QLabel, text: str) -> None:
             label.setFixedSize(hint.expandedTo(label.size()))
 
 
-def _shape(html_text: str) -> tuple[int, int]:
-    """(characters of the longest line, lines) of rich text as shown."""
-    lines = [_TAG.sub("", line).replace("&nbsp;", " ") for line in html_text.split("<br>")]
-    return max(len(html.unescape(line)) for line in lines), len(lines)
+def _shape(html_text: str, point_size: float) -> tuple[float, int]:
+    """(the longest line in characters of the label's ``point_size``, lines) of rich text
+    as shown: a line set in a smaller font counts its characters at their size (the
+    count and mu lines are smaller than the value, and a failure's words on the value's
+    line need more room than as many small characters)."""
+    lines = html_text.split("<br>")
+    widest = 0.0
+    for line in lines:
+        sized = _POINT_SIZE.search(line)
+        scale = float(sized.group(1)) / point_size if sized and point_size > 0 else 1.0
+        shown = html.unescape(_TAG.sub("", line).replace("&nbsp;", " "))
+        widest = max(widest, len(shown) * scale)
+    return widest, len(lines)
 
 
 def _fix(label: QLabel, typical: str) -> None:
@@ -309,7 +322,7 @@ def _fix(label: QLabel, typical: str) -> None:
     label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
     label.setText(typical)
     label.setFixedSize(label.sizeHint())
-    label.setProperty(_LONGEST, _shape(typical))
+    label.setProperty(_LONGEST, _shape(typical, label.font().pointSizeF()))
     label.setText(text)
 
 

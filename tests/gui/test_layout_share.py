@@ -171,3 +171,21 @@ def test_a_splitter_saved_by_an_older_layout_gives_way_to_the_new_default(
     assert (reopened.width(), reopened.height()) == SMALL_SCREEN
     assert splitter(reopened).sizes()[1] < 616
     assert plots_share(reopened, reopened.plots) >= PLOTS_SHARE_MIN
+
+
+def test_a_long_problem_summary_shows_whole(qtbot: QtBot, open_lab: Callable[..., Lab]) -> None:
+    """The Problem fold's title names the problem on one line and widens the column as
+    far as it needs; the summary over the answer (shorter by "Problem: ") then fits too."""
+    problem = Problem(
+        n=40, domain=(-12.5, 17.25), kernel="periodic", length_scale=1.25, signal_variance=2.5,
+        period=3.14159, jitter=1e-6, solver="cholesky", quantity="lml-lengthscale",
+    )  # fmt: skip
+    lab = open_lab(problem, x=1.5, show=False)
+    lab.window.resize(*SMALL_SCREEN)
+    with qtbot.waitExposed(lab.window):
+        lab.window.show()
+    lab.settle(qtbot)
+    settle_layout(qtbot)
+    summary = lab.window.panel.findChild(QLabel, "summary")
+    assert summary is not None and problem.summary() in summary.text() and fits(summary)
+    assert_nothing_clipped(lab.window)
