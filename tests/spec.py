@@ -4,10 +4,12 @@ shared by several test files."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -122,6 +124,60 @@ def gradviz_runs(
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+# One process runs every command through gradviz.cli.main, computing in itself (see
+# in_process.py); each command's file descriptors 1 and 2 go to files of their own, so that
+# what TensorFlow or numpy write below Python is caught as a real process's would be.
+_BATCH = """
+import json, os, sys, tempfile, traceback
+sys.path.insert(0, sys.argv[1])
+from in_process import compute_commands_in_process
+compute_commands_in_process()
+from gradviz.cli import main
+environ, kept = dict(os.environ), (os.dup(1), os.dup(2))
+results = {}
+for name, argv in json.loads(sys.argv[2]).items():
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        try:
+            status = main(argv)
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(kept[0], 1)
+        os.dup2(kept[1], 2)
+        os.environ.clear()
+        os.environ.update(environ)
+        texts = [os.pread(f.fileno(), os.fstat(f.fileno()).st_size, 0).decode() for f in (out, err)]
+        results[name] = [status, *texts]
+os.write(kept[0], json.dumps(results).encode())
+"""
+
+
+def gradviz_batch(
+    runs: Mapping[str, Sequence[str]], env: Mapping[str, str] | None = None, timeout: float = 600
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Like :func:`gradviz_runs`, one after the other in one process that imports
+    TensorFlow once: each run's exit status, stdout and stderr as its own process's. The
+    commands compute in that process rather than in a stoppable child each."""
+    tests = str(Path(__file__).parent)
+    done = subprocess.run(
+        [sys.executable, "-c", _BATCH, tests, json.dumps({k: list(v) for k, v in runs.items()})],
+        capture_output=True,
+        text=True,
+        env=None if env is None else dict(env),
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr[-3000:]
+    return {
+        name: subprocess.CompletedProcess(["gradviz", *runs[name]], status, out, err)
+        for name, (status, out, err) in json.loads(done.stdout).items()
+    }
 
 
 def legend_item(plot: pg.PlotItem, name: str) -> pg.GraphicsObject:

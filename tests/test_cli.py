@@ -1,8 +1,9 @@
-"""``gradviz`` on the command line: reports in subprocesses, bad input in-process and out.
+"""``gradviz`` on the command line: reports in a subprocess, bad input in-process and out.
 
 Bad input must cost milliseconds (validated before TensorFlow is imported), exit with
-status 2 and print one line naming the field. Successful reports run as real subprocesses,
-started together once per module so their TensorFlow start-ups overlap.
+status 2 and print one line naming the field. Successful reports run once per module, one
+after the other in one fresh process that imports TensorFlow once (``spec.gradviz_batch``),
+the first of them with TensorFlow's start-up in it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from spec import (
     REFERENCE_KEYS,
     RESULT_KEYS,
     TOP_KEYS,
-    gradviz_runs,
+    gradviz_batch,
 )
 
 from gradviz.cli import main
@@ -250,11 +251,10 @@ RUNS = {
 
 @pytest.fixture(scope="module")
 def reports() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
-    """Every report at once (each spends ~5 s importing TensorFlow), then collected."""
+    """Every report in one process; the first ("json") imports TensorFlow, without this
+    suite's TF_CPP_MIN_LOG_LEVEL: gradviz silences its start-up chatter itself."""
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL",)}
-    runs = {name: ["report", *argv] for name, argv in RUNS.items()}
-    with gradviz_runs(runs, env) as done:
-        yield done
+    yield gradviz_batch({name: ["report", *argv] for name, argv in RUNS.items()}, env)
 
 
 def check_json(document: dict, x: float) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from spec import DTYPES, contains, flint_reference, gradviz_runs
+from spec import DTYPES, contains, flint_reference, gradviz_batch
 
 from gradviz.cli import main
 from gradviz.core.numerics.results import Ball
@@ -22,6 +22,8 @@ from gradviz.core.problem.spec import Problem
 WELL = Problem(n=30, length_scale=0.7, domain=(-2.0, 3.0), seed=7, jitter=1e-4)
 WELL_ARGS = ["--n", "30", "--length-scale", "0.7", "--domain", "-2", "3", "--seed", "7"]
 WELL_ARGS += ["--jitter", "1e-4"]
+# The commands compute in this process, which imports TensorFlow once (in_process.py).
+pytestmark = pytest.mark.usefixtures("compute_here")
 
 
 @pytest.mark.timeout(240)
@@ -100,8 +102,8 @@ def test_outputs_go_through_a_device_and_a_pipe_and_a_full_disk_fails(tmp_path: 
     reader.start()
     small = ["curves", "--n", "5", "--points", "3", "--no-reference", "--output"]
     runs = {"device": [*small, str(device)], "pipe": [*small, str(pipe)]}
-    with gradviz_runs(runs | {"full": [*small, "/dev/full"]}) as done:
-        reader.join(10)
+    done = gradviz_batch(runs | {"full": [*small, "/dev/full"]})
+    reader.join(10)
     assert [done[name].returncode for name in ("device", "pipe", "full")] == [0, 0, 1]
     full = "gradviz: error: Cannot save /dev/full: no space left on device.\n"
     assert done["full"].stderr == full

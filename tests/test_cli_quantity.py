@@ -1,6 +1,6 @@
 """``--quantity`` on the command line: bad names and combinations in-process (exit 2, one
-line, no TensorFlow), and real reports, curves and sweeps of the other quantities in
-subprocesses started together."""
+line, no TensorFlow), and real reports, curves and sweeps of the other quantities, one after
+the other in one process that imports TensorFlow once."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from spec import (
     REFERENCE_KEYS,
     RESULT_KEYS,
     TOP_KEYS,
-    gradviz_runs,
+    gradviz_batch,
 )
 
 from gradviz.cli import main
@@ -135,8 +135,7 @@ RUNS = {
 
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
-    with gradviz_runs(RUNS) as done:
-        yield done
+    yield gradviz_batch(RUNS)
 
 
 def test_lml_report_json(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:

@@ -15,6 +15,8 @@ from gradviz.cli import main
 from gradviz.core.problem.spec import Problem
 
 SMALL = ["--n", "20", "--x", "1.5"]
+# The commands compute in this process, which imports TensorFlow once (in_process.py).
+pytestmark = pytest.mark.usefixtures("compute_here")
 ROW_KEYS = {
     "jitter",
     "solver",

@@ -3,7 +3,8 @@ in tests/spec.py (not gradviz's kernel forms); the same data in three formats gi
 report bit for bit; a session carries its sample to another BLAS core.
 
 This is the one test module of issue 19 that imports TensorFlow: reports run in-process
-through ``gradviz.cli.main``; only the other BLAS core needs a subprocess.
+through ``gradviz.cli.main`` and compute in this process too (in_process.py: no stoppable
+child importing TensorFlow again for each); only the other BLAS core needs a subprocess.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ KERNEL_OPTIONS: dict[str, list[str]] = {
     "periodic": ["--length-scale", "1.3", "--period", "2.7", "--signal-variance", "2"],
 }
 COMMON = ["--jitter", "1e-6", "--solver", "cholesky", "--format", "json"]
+pytestmark = pytest.mark.usefixtures("compute_here")
 
 
 def uneven_points() -> tuple[np.ndarray, np.ndarray]:
