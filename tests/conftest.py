@@ -17,3 +17,20 @@ def compute_here(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(stoppable, "run_stoppable", compute_in_process)
 
+
+# The test files that take longest (CPU seconds, measured here), longest first. With
+# ``--dist loadfile`` a worker takes the next file when it is done with one; these are put
+# in front (and pyproject's addopts turn off xdist's reordering by test count, which put
+# them last), so that the workers do not end with one long file on one core.
+LONG_FILES = [
+    "test_bench.py",
+    "test_cli_script.py",
+    "test_no_warnings.py",
+    "gui/test_screenshot_cli.py",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = config.rootpath / "tests"
+    order = {tests / name: rank for rank, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: order.get(item.path, len(order)))
