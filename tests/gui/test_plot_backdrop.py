@@ -83,6 +83,22 @@ def test_the_picture_lingers_after_a_release_then_every_item_comes_back(
     assert opacities(stack) == before
 
 
+def test_the_picture_is_taken_ahead_and_a_drag_only_swaps_it_in(
+    qtbot, stack: PlotStack, monkeypatch
+) -> None:
+    graphics = stack.graphics()
+    qtbot.waitUntil(graphics.has_picture, timeout=plot_backdrop.PRETAKE_MS * 10)
+    viewport = graphics.viewport()
+    monkeypatch.setattr(viewport, "grab", lambda: pytest.fail("a full paint at the drag's start"))
+    begin_drag(stack, 1.5)
+    assert graphics.is_pictured()
+    release(stack, 1.5)
+    monkeypatch.undo()
+    stack.plot_items()[0].setXRange(-2.0, 2.0, padding=0)  # a zoom: the picture is old
+    assert not graphics.has_picture()
+    qtbot.waitUntil(graphics.has_picture, timeout=plot_backdrop.PRETAKE_MS * 10)
+
+
 def test_the_probe_items_follow_a_report_during_the_drag(
     qtbot, stack: PlotStack, feed: Feed, records: Records, report_factory
 ) -> None:
