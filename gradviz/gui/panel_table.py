@@ -241,7 +241,10 @@ class ResultsTable(QFrame):
             text = f"<span style='color:{colour}'>{words}</span>"
             return f"<i>{text}</i>" if stale else text
         grad = shown_value(cell.grad, cell.dtype, digits)
-        pad = "&nbsp;" * max(0, width - integer_width(grad))
+        # Aligned on the decimal point where the width reserved for a value allows: a
+        # longer line widened the side column, and re-laid out the plots, mid-drag.
+        room = VALUE_CHARS[DTYPES.index(cell.dtype)] - len(grad)
+        pad = "&nbsp;" * max(0, min(width - integer_width(grad), room))
         if stale:
             lines = [f"{pad}<span style='color:{muted}'>{html.escape(grad)}</span>"]
         else:
