@@ -60,6 +60,7 @@ from gradviz.core.numerics.balls import (
     tight,
     to_ball,
 )
+from gradviz.core.numerics.cond_bound import cond_lower_bound_bits
 from gradviz.core.numerics.lml_reference import LmlReferenceSolver
 from gradviz.core.numerics.results import Ball, Limit, Reference, ReferenceCurve
 from gradviz.core.problem.data import ProblemData
@@ -79,6 +80,11 @@ __all__ = [
 ]
 
 LIMIT_JITTERS: tuple[float, ...] = (1e-12, 1e-10, 1e-8, 1e-6)
+# A step at p bits is not tried when cond(K + jitter I) >= 2^(p + SKIP_MARGIN_BITS) is
+# certified (cond_bound.py): measured on 258 random problems (kernels, n = 10..120, length
+# scales 0.1..3), every p-bit solve that certified had a bound below 2^(p - 36), and every
+# one with a bound above 2^(p - 1) failed. Such a step would cost its O(n^3) for nothing.
+SKIP_MARGIN_BITS = 16
 
 
 @dataclass(frozen=True)
@@ -92,13 +98,16 @@ class _Solved:
 class _Ladder:
     """The certified solves of K + jitter I so far, in rising precision, and how to go on:
     the next index into PRECISIONS, the last precision that could not certify the solve,
-    and why no further step will be taken (None while one may)."""
+    the last one not tried because a certified bound on cond(K + jitter I) put it out of
+    reach (with that bound, in bits), and why no further step will be taken (None while
+    one may)."""
 
     jitter: float
     budget: Budget
     rungs: list[_Solved] = field(default_factory=list)
     next_index: int = 0
     singular_at: int | None = None
+    beyond: tuple[int, float] | None = None
     stop: str | None = None
 
     @property
@@ -112,6 +121,15 @@ class _Ladder:
             return (
                 f"{self.label} at {self.rungs[-1].bits} bits does not fix the value at "
                 f"x = {x:.6g} to 2^-64 (its ball is wider); {self.stop}"
+            )
+        if self.singular_at is None and self.beyond is not None:
+            bits, bound = self.beyond
+            if math.isinf(bound):
+                return f"{self.label} is singular: a repeated point gives it two equal rows"
+            return (
+                f"{self.label} is too ill-conditioned for {bits}-bit ball arithmetic: "
+                f"cond >= 2^{bound:.0f} (a certified lower bound), so no solve up to "
+                f"{bits} bits was tried"
             )
         if self.singular_at is None:
             return self.stop or f"{self.label} was not solved"
@@ -147,7 +165,8 @@ class ReferenceSolver:
         self._problem = data.problem
         self._budget_s = budget_s
         self._on_progress = on_progress
-        self._points = [arb(p) for p in data.grid.tolist()]  # [n]; exact: arb(float) never rounds
+        self._grid: list[float] = data.grid.tolist()  # [n]
+        self._points = [arb(p) for p in self._grid]  # [n]; exact: arb(float) never rounds
         # The x where mu is not differentiable: the data points, if the kernel has a kink.
         kinked = has_kink(self._problem.covariance)
         self._kinks = frozenset(data.grid.tolist() if kinked else ())
@@ -157,6 +176,8 @@ class ReferenceSolver:
         self._build_s: dict[int, float] = {}  # bits -> measured CPU seconds to build K
         self._solve_s: dict[int, float] = {}  # bits -> measured CPU seconds of one solve
         self._approx_s: dict[int, float] = {}  # bits -> CPU seconds of a residual-certified step
+        # jitter -> (target bits, certified lower bound on log2 cond(K + jitter I))
+        self._bounds: dict[float, tuple[int, float]] = {}
         self._main = _Ladder(self._problem.jitter, Budget(budget_s))
         # The limit gets a budget of its own: the failed precisions of an undetermined K
         # (4-5 s at n = 300) must not leave it too little.
@@ -205,6 +226,14 @@ class ReferenceSolver:
             if ladder.stop is not None:
                 break
             ladder.next_index += 1
+            with ladder.budget.charged():
+                bound = self._cond_bound(ladder.jitter, bits + SKIP_MARGIN_BITS)
+            if bound >= bits + SKIP_MARGIN_BITS:
+                ladder.beyond = (bits, bound)
+                self._on_progress(
+                    f"reference: cond({ladder.label}) >= 2^{bound:.0f}, beyond {bits} bits"
+                )
+                continue
             self._on_progress(f"reference: {bits} bits for {ladder.label}{self._note(ladder)}")
             with ladder.budget.charged():
                 alpha = self._try_solve(bits, ladder.jitter)
@@ -221,6 +250,16 @@ class ReferenceSolver:
         if ladder.rungs and ladder.rungs[-1].bits > (ladder.singular_at or 0):
             return f", {ladder.rungs[-1].bits} bits too wide"
         return f", not certified at {ladder.singular_at} bits" if ladder.singular_at else ""
+
+    def _cond_bound(self, jitter: float, target_bits: int) -> float:
+        """A certified lower bound on log2 cond(K + jitter I), sought up to
+        ``target_bits`` (cached per jitter: a bound found for a higher target, or one
+        already past this target, answers without new work)."""
+        cached = self._bounds.get(jitter)
+        if cached is None or (cached[0] < target_bits and cached[1] < target_bits):
+            bound = cond_lower_bound_bits(self._grid, self._problem.covariance, jitter, target_bits)
+            cached = self._bounds[jitter] = (target_bits, bound)
+        return cached[1]
 
     def _try_solve(self, bits: int, jitter: float) -> arb_mat | None:
         """One step: K at ``bits`` (cached), then the certified solve, timed for prediction."""
