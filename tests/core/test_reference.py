@@ -119,6 +119,23 @@ def test_balls_contain_the_1024_bit_value(problem: Problem) -> None:
         assert contains(ref.grad, grad)
 
 
+def test_a_solve_certified_by_its_residual_contains_the_1024_bit_value() -> None:
+    """With jitter > 0 the mean's solve is approximate, certified by its residual
+    (|alpha - a|_2 <= |r|_2 / jitter). At jitter 1e-40 on this K (a 128-bit approximate
+    solve is off by ~1e-10 of d mu/dx, measured) the balls stay too wide at 128 and 256
+    bits; the value that 512 bits fix must contain the 1024-bit one. (Without the bound,
+    the seed's jitter 1e-12 would be "fixed" at 128 bits: test_jitter_1e_12_resolves_directly.)"""
+    problem = ILL_CONDITIONED.replace(jitter=1e-40)
+    solver = ReferenceSolver(problem_data(problem))
+    for x in probe_xs(problem)[:2]:
+        ref = solver.evaluate(x)
+        assert ref.status == "exact" and ref.precision_bits is not None
+        assert ref.precision_bits > 128
+        mu, grad = flint_reference(problem, x, problem.jitter, bits=1024)
+        assert contains(ref.mu, mu)
+        assert contains(ref.grad, grad)
+
+
 def test_ill_conditioned_problem_needs_more_bits() -> None:
     """numpy's cond(K) ~ 1e18 here: 128 bits cannot certify K, 256 bits can but leave the
     value at x = 1 unfixed (relative radius ~1e-15 by the plain solve written here), and
