@@ -17,6 +17,15 @@ import pytest
 WATCHED = ("tensorflow", "PyQt6", "pyqtgraph")
 
 
+def printed_by(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; the lines it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
 def loaded_after(code: str) -> set[str]:
     """Run ``code`` in a fresh interpreter; return which WATCHED modules it left loaded."""
     script = (
@@ -24,11 +33,7 @@ def loaded_after(code: str) -> set[str]:
         "import json as _json, sys as _sys\n"
         f"print(_json.dumps([m for m in {WATCHED!r} if m in _sys.modules]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    return set(json.loads(printed_by(script)[-1]))
 
 
 @pytest.mark.parametrize(
@@ -48,6 +53,19 @@ def test_light_imports_load_neither_tensorflow_nor_qt(code: str) -> None:
 
 def test_probe_loads_tensorflow_but_not_qt() -> None:
     assert loaded_after("import gradviz.core.numerics.probe") == {"tensorflow"}
+
+
+def test_tensorflow_loads_without_keras_which_still_loads_on_use() -> None:
+    """Keras (and the scikit-learn it pulls in) is ~1 s of a cold start that no path
+    uses: TensorFlow is imported without it, and ``tf.keras`` still works afterwards."""
+    code = (
+        "import sys\n"
+        "import gradviz.core.numerics.probe\n"
+        "print(sorted(m for m in ('keras', 'sklearn') if m in sys.modules))\n"
+        "from gradviz.core.numerics.tf_ops import tf\n"
+        "print(tf.keras.layers.Dense.__name__)\n"
+    )
+    assert printed_by(code)[-2:] == ["[]", "Dense"]
 
 
 def test_help_loads_neither_tensorflow_nor_qt() -> None:
