@@ -566,9 +566,15 @@ def _run_screenshot(args: argparse.Namespace) -> int:
 def _run_gui(args: argparse.Namespace) -> int:
     changes = problem_changes(args)  # the data file is read once
     _, x, session = starting_point(args, changes)  # fail fast, before Qt loads
-    from gradviz.gui.app import run_app
+    from gradviz.worker.services import start_paths
 
-    return run_app(changes, x, reset=args.reset, session=session)
+    paths = start_paths()  # TensorFlow loads on one core while Qt loads on the other
+    try:
+        from gradviz.gui.app import run_app
+
+        return run_app(changes, x, reset=args.reset, session=session, paths=paths)
+    finally:
+        paths.close()  # the window's worker adopted it and ended it already, unless it failed
 
 
 def printable(text: str) -> str:

@@ -26,7 +26,7 @@ REQUIRED: dict[str, set[str]] = {
         "dtype_mode",
     },
     "drag": {"max_stall_ms", "slow_frame_share", "lag_p50_ms", "lag_p99_ms"},
-    "startup": {"first_paint_s", "first_panel_s", "tf_import_s"},
+    "startup": {"first_paint_s", "first_panel_s", "complete_panel_s", "tf_import_s"},
     "problem_change": {
         "curves_n300_ms",
         "curves_n2000_ms",

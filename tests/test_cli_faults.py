@@ -63,6 +63,30 @@ def no_heavy_work(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     return ran
 
 
+def test_the_window_command_starts_tensorflow_before_qt_and_ends_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``gradviz gui`` starts TensorFlow's process before importing the window (its
+    import is the long pole of a cold start), hands it over, and ends it afterwards
+    (here the window never adopted it)."""
+    from gradviz.gui import app
+    from gradviz.worker.child import Child
+    from gradviz.worker.services import serve_paths
+
+    handed: list[tuple[Child, bool, bool]] = []
+
+    def run_app(*args: object, paths: Child, **kw: object) -> int:
+        handed.append((paths, paths.target is serve_paths, paths.process.is_alive()))
+        return 0
+
+    monkeypatch.setattr(app, "run_app", run_app)
+    monkeypatch.chdir(tmp_path)
+    assert main(["gui", "--n", "40"]) == 0
+    [(paths, serves, alive)] = handed
+    assert serves and alive
+    assert paths.closed
+
+
 # ------------------------------------------------------------------ values
 @pytest.mark.parametrize(
     "argv",

@@ -42,6 +42,7 @@ from gradviz.gui.main_window import MainWindow
 from gradviz.gui.model import WindowModel
 from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings, open_settings
 from gradviz.resources import resource_path
+from gradviz.worker.child import Child
 
 LAYOUT_PASSES = 4
 SCREENSHOT_TIMEOUT_S = 300.0
@@ -137,13 +138,15 @@ def open_window(
     settings: WindowSettings | None = None,
     compute: ComputeService | None = None,
     sweeps: SweepService | None = None,
+    paths: Child | None = None,
 ) -> MainWindow:
     """The window over ``model``, with its workers (by default the real ones, which start
-    their processes; tests hand in recorded ones)."""
+    their processes, or adopt ``paths``, a TensorFlow process started earlier; tests hand
+    in recorded ones)."""
     if compute is None:
         from gradviz.worker.compute_worker import ComputeWorker
 
-        compute = ComputeWorker()
+        compute = ComputeWorker(paths=paths)
     if sweeps is None:
         from gradviz.worker.sweep_worker import SweepWorker
 
@@ -152,9 +155,15 @@ def open_window(
 
 
 def run_app(
-    changes: Mapping[str, object], x: float | None, reset: bool, session: Session | None = None
+    changes: Mapping[str, object],
+    x: float | None,
+    reset: bool,
+    session: Session | None = None,
+    paths: Child | None = None,
 ) -> int:
-    """Open the window on ``session`` (or the remembered problem) with ``changes`` applied."""
+    """Open the window on ``session`` (or the remembered problem) with ``changes`` applied;
+    ``paths`` is the TensorFlow process if the caller started it already (the caller
+    closes it: a no-op once the window's worker has ended it)."""
     problem_with_display = display_problem()
     if problem_with_display is not None:
         print(f"gradviz: error: {problem_with_display}", file=sys.stderr)
@@ -168,7 +177,7 @@ def run_app(
     if x is None:  # where it was, unless the changes put the probe on another axis
         x = start_at(remembered, problem, settings.x()) if settings is not None else None
     model = WindowModel(problem, problem.default_x if x is None else x)
-    window = open_window(model, settings)
+    window = open_window(model, settings, paths=paths)
     if session is not None:
         window.apply_view(session.view)
     if model.x != x:

@@ -27,6 +27,8 @@ class Child:
     process carries ``name`` (``gradviz paths``, ``gradviz problem``, ``gradviz sweep``)."""
 
     def __init__(self, name: str, target: Callable[..., None], *args: object) -> None:
+        self.target, self.args = target, args
+        self.closed = False
         self.conn, child_end = _SPAWN.Pipe(duplex=True)
         self.process = _SPAWN.Process(
             target=target, args=(child_end, *args), name=name, daemon=True
@@ -64,7 +66,12 @@ class Child:
 
         No polite shutdown: the children hold no state worth saving, and TensorFlow's
         interpreter teardown alone takes longer than a user waits for a window to close.
+        Closing again does nothing (whoever started a child may close it after the driver
+        that adopted it did).
         """
+        if self.closed:
+            return
+        self.closed = True
         if self.process.is_alive():
             self.process.terminate()
             signal_child(self.pid, resume=True)  # a stopped child dies only once continued

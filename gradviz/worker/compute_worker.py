@@ -34,6 +34,7 @@ from gradviz.worker.actions import (
     Stop,
     WindowRecord,
 )
+from gradviz.worker.child import Child
 from gradviz.worker.driver import ProcessDriver
 from gradviz.worker.messages import (
     ChildReply,
@@ -72,11 +73,15 @@ class ComputeWorker(ProcessDriver):
         with_reference: bool = True,
         parent: QObject | None = None,
         paths_service: Callable[[Connection], None] = serve_paths,
+        paths: Child | None = None,
     ) -> None:
         """``paths_service`` is what the TensorFlow process runs (tests hand in one that
-        answers with recorded numbers and never imports TensorFlow)."""
+        answers with recorded numbers and never imports TensorFlow); ``paths``, one
+        already started (``services.start_paths``), becomes the first of them."""
         super().__init__(parent)
         self._paths_service = paths_service
+        if paths is not None:
+            self.adopt(Role.PATHS, paths)
         self._scheduler = Scheduler(reference_budget_s if with_reference else None)
         self._latest: _Request | None = None
         self._dragging = False

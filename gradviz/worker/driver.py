@@ -44,8 +44,15 @@ class ProcessDriver(QThread):
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
         self._children: dict[str, Child] = {}  # the worker thread's from here on
+        self._adopted: dict[str, Child] = {}  # started before this driver (see adopt)
 
     # --- GUI thread --------------------------------------------------------------------
+
+    def adopt(self, role: str, child: Child) -> None:
+        """Use ``child``, started earlier (e.g. before the window was built, so that it
+        loads while Qt does), the first time a child of ``role`` with its target and
+        arguments is to start. Call before ``start()``."""
+        self._adopted[role] = child
 
     def stop(self) -> None:
         """Ask the thread to end; it ends its processes. Follow with ``wait()``."""
@@ -54,6 +61,12 @@ class ProcessDriver(QThread):
         self._wake()
         if not self.isRunning() and not self.isFinished():
             self._close_wake_pipe()  # never started: its run() will not close it
+            self._close_adopted()
+
+    def _close_adopted(self) -> None:
+        for child in self._adopted.values():
+            child.close()
+        self._adopted.clear()
 
     def _close_wake_pipe(self) -> None:
         with self._lock:
@@ -104,6 +117,7 @@ class ProcessDriver(QThread):
         finally:
             for role in list(self._children):
                 self._stop_child(role)
+            self._close_adopted()
             self._close_wake_pipe()
 
     def _step(self) -> None:
@@ -138,8 +152,15 @@ class ProcessDriver(QThread):
                 pass
 
     def _start_child(self, role: str, target: Callable[..., None], *args: object) -> bool:
-        """Start the child of ``role`` (ending the one before); False when it cannot start."""
+        """Start the child of ``role`` (ending the one before), or take the one adopted for
+        it if it runs the same target; False when it cannot start."""
         self._stop_child(role)
+        adopted = self._adopted.pop(role, None)
+        if adopted is not None:
+            if adopted.target is target and adopted.args == args and adopted.process.is_alive():
+                self._children[role] = adopted
+                return True
+            adopted.close()
         try:
             self._children[role] = Child(f"gradviz {role}", target, *args)
         except OSError as error:

@@ -25,6 +25,8 @@ from gradviz.core.numerics.reference import BallSolver, reference_curve, referen
 from gradviz.core.numerics.results import SPREAD_MAX_N, Reference
 from gradviz.core.problem.data import ProblemData, curve_grid, data_from_sample, problem_data
 from gradviz.core.problem.spec import Problem
+from gradviz.worker.actions import Role
+from gradviz.worker.child import Child
 from gradviz.worker.messages import (
     Conditioned,
     CurvesDone,
@@ -66,6 +68,14 @@ def become_child() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             log.debug("prctl(PR_SET_PDEATHSIG) is not available")
+
+
+def start_paths() -> Child:
+    """The TensorFlow process, started before the window is built: its import of
+    TensorFlow is the longest step of a cold start, and it overlaps Qt's import and the
+    window's construction on the other core. Hand it to ``ComputeWorker(paths=...)``, which
+    adopts it as its first TensorFlow process."""
+    return Child(f"gradviz {Role.PATHS}", serve_paths)
 
 
 def serve_paths(conn: Connection) -> None:

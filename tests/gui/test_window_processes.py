@@ -32,6 +32,7 @@ from gradviz.core.problem.spec import DEFAULT_X, Problem
 from gradviz.gui.app import open_window
 from gradviz.gui.main_window import MainWindow
 from gradviz.gui.model import WindowModel
+from gradviz.worker.child import Child
 from gradviz.worker.compute_worker import ComputeWorker
 from gradviz.worker.messages import Failure, Progress
 
@@ -79,12 +80,17 @@ def open_run(qtbot) -> Iterator[Callable[..., Run]]:
     runs: list[Run] = []
     assert multiprocessing.active_children() == []
 
-    def open_(problem: Problem = FAST, recorded: bool = True, reference: bool = True) -> Run:
+    def open_(
+        problem: Problem = FAST,
+        recorded: bool = True,
+        reference: bool = True,
+        early: Child | None = None,
+    ) -> Run:
         paths = serve_recorded_paths if recorded else None
         worker = (
-            ComputeWorker(with_reference=reference, paths_service=paths)
+            ComputeWorker(with_reference=reference, paths_service=paths, paths=early)
             if paths is not None
-            else ComputeWorker(with_reference=reference)
+            else ComputeWorker(with_reference=reference, paths=early)
         )
         window = open_window(WindowModel(problem, DEFAULT_X), None, worker, RecordedSweeps())
         qtbot.addWidget(window)
@@ -167,6 +173,29 @@ def test_failing_three_times_offers_retry_which_brings_the_numbers_back(qtbot, o
     run.complete(qtbot)
     assert run.model.report.result.x == run.model.x
     assert not retry.isVisible() and "failed 3 times" not in run.status()
+
+
+def test_a_paths_process_started_before_the_window_is_adopted(qtbot, open_run) -> None:
+    """``gradviz`` starts TensorFlow's process before Qt loads; the worker takes that very
+    process as its first, and ends it on close (closing it again is a no-op)."""
+    early = Child("gradviz paths", serve_recorded_paths)
+    run = open_run(early=early)
+    run.complete(qtbot)
+    assert [c.pid for c in children("paths")] == [early.pid]
+    assert run.failures == []
+    close(run)
+    assert early.closed
+    early.close()
+
+
+def test_an_early_paths_process_that_died_is_replaced(qtbot, open_run) -> None:
+    early = Child("gradviz paths", serve_recorded_paths)
+    os.kill(early.pid, signal.SIGKILL)
+    early.process.join(5)
+    run = open_run(early=early)
+    run.complete(qtbot)
+    [paths] = children("paths")
+    assert paths.pid != early.pid and early.closed
 
 
 def test_a_problem_process_killed_while_sampling_is_restarted(qtbot, open_run) -> None:
