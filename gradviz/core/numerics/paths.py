@@ -59,6 +59,7 @@ from gradviz.core.numerics.tf_ops import (
     path_error,
     pivots_checked,
     tf,
+    tf_function,
     unrepresentable,
 )
 from gradviz.core.problem.data import ProblemData
@@ -178,7 +179,7 @@ class _Function:
     def __init__(self, data: ProblemData, dtype: DType, model: Program | None = None) -> None:
         model = program(data, dtype, eager=False) if model is None else model
 
-        @tf.function
+        @tf_function
         def prepare() -> Prepared:
             return model.prepare()
 
@@ -197,7 +198,7 @@ class _Function:
 
         self.program = model
         self.operations = operations
-        self.evaluate = tf.function(operations, input_signature=[_probe_spec(model)])
+        self.evaluate = tf_function(operations, input_signature=[_probe_spec(model)])
 
     def many(self, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Values and derivatives at every probe: one call for a batch, else one per probe.
@@ -225,7 +226,7 @@ def _build_forward(model: _Eager, dtype: DType) -> TFFunction:
     """Forward mode over the eager model's cached factor, traced once: an eager
     ForwardAccumulator costs ~6 ms a call here, twice a whole probe's budget."""
 
-    @tf.function(input_signature=[tf.TensorSpec([], TF_DTYPES[dtype])])
+    @tf_function(input_signature=[tf.TensorSpec([], TF_DTYPES[dtype])])
     def forward(x: Tensor) -> tuple[Tensor, Tensor]:
         return _forward_operations(model, x)
 
@@ -249,7 +250,7 @@ class _Traced:
 def _build_traced(function: _Function, model: _Eager, dtype: DType) -> _Traced:
     scalar = tf.TensorSpec([], TF_DTYPES[dtype])
 
-    @tf.function(input_signature=[_probe_spec(function.program), scalar])
+    @tf_function(input_signature=[_probe_spec(function.program), scalar])
     def traced(ts: Tensor, t: Tensor) -> Tensor:
         value, grad = function.operations(ts)
         first = (value[0], grad[0]) if function.program.batched else (value, grad)

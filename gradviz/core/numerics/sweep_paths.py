@@ -34,6 +34,7 @@ from gradviz.core.numerics.tf_ops import (
     path_error,
     pivots_checked,
     tf,
+    tf_function,
     unrepresentable,
 )
 from gradviz.core.problem.data import ProblemData
@@ -55,14 +56,14 @@ class JitterFunction:
             ProblemData(self._problem, data.grid, data.kernel, data.y), dtype, eager=False
         )
 
-        @tf.function(input_signature=[tf.TensorSpec([], tf_dtype)])
+        @tf_function(input_signature=[tf.TensorSpec([], tf_dtype)])
         def prepare(jitter: Tensor) -> tuple[Tensor, ...]:
             return model.prepare(jitter)
 
         outputs = prepare.get_concrete_function().structured_outputs
         specs = [tf.TensorSpec(t.shape, t.dtype) for t in outputs]
 
-        @tf.function(
+        @tf_function(
             input_signature=[tf.TensorSpec([None] if model.batched else [], tf_dtype), *specs]
         )
         def gradient(ts: Tensor, *prepared: Tensor) -> Tensor:
