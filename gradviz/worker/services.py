@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import signal
 import sys
 import time
@@ -53,6 +54,11 @@ _PR_SET_PDEATHSIG = 1
 # CURVE_CHUNK x per ball-arithmetic product (~0.1 s at n = 300) between requests.
 COARSE_STEP = 10
 CURVE_CHUNK = 100
+# Once the reference is solved, the process lowers its own priority: the reference curve
+# (~1.4 s of CPU at n = 300) is background work that must not slow TensorFlow's first
+# probe and curves, or the window, when the cores are busy (it still runs on a free core).
+# Answers at one x cost O(n) and keep up at any priority.
+CURVE_NICENESS = 5
 GONE = (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt)
 
 
@@ -171,6 +177,7 @@ def _problem_loop(conn: Connection, problem: Problem, budget_s: float | None) ->
         )
         solver.solve()
         conn.send(ReferenceSolved(problem))
+        os.nice(CURVE_NICENESS)
         xs = curve_grid(problem).tolist()
         coarse = xs[::COARSE_STEP]
         passes = [(coarse, False), (xs, True)]

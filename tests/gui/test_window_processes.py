@@ -35,6 +35,7 @@ from gradviz.gui.model import WindowModel
 from gradviz.worker.child import Child
 from gradviz.worker.compute_worker import ComputeWorker
 from gradviz.worker.messages import Failure, Progress
+from gradviz.worker.services import CURVE_NICENESS
 
 FIRST_RESULTS_MS = 90_000  # the real TensorFlow's cold start, on a busy machine
 RESULTS_MS = 30_000
@@ -196,6 +197,18 @@ def test_an_early_paths_process_that_died_is_replaced(qtbot, open_run) -> None:
     run.complete(qtbot)
     [paths] = children("paths")
     assert paths.pid != early.pid and early.closed
+
+
+def test_the_reference_curve_runs_at_a_lower_priority(qtbot, open_run) -> None:
+    """Once solved, the problem process yields the CPU to TensorFlow and the window: its
+    reference curve is background work."""
+    run = open_run()
+    run.complete(qtbot)
+    [problem] = children("problem")
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, problem.pid) == min(mine + CURVE_NICENESS, 19)
+    [paths] = children("paths")
+    assert os.getpriority(os.PRIO_PROCESS, paths.pid) == mine
 
 
 def test_a_problem_process_killed_while_sampling_is_restarted(qtbot, open_run) -> None:
