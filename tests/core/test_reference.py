@@ -169,8 +169,7 @@ def test_seed_is_undetermined_with_a_jitter_limit(seed: tuple[Reference, list[st
     # same computation whatever the load), and the 1024-bit step is declined as too costly.
     assert ref.reason is not None
     assert re.fullmatch(
-        r"K is too ill-conditioned for 512-bit ball arithmetic: cond >= 2\^(\d+) \(a certified "
-        r"lower bound\), so no solve up to 512 bits was tried",
+        r"K is too ill-conditioned for 512-bit ball arithmetic \(certified cond >= 2\^\d+\)",
         ref.reason,
     )
     assert not any(re.search(r"bits for K($|,)", m) for m in messages)

@@ -132,9 +132,8 @@ class _Ladder:
             if math.isinf(bound):
                 return f"{self.label} is singular: a repeated point gives it two equal rows"
             return (
-                f"{self.label} is too ill-conditioned for {bits}-bit ball arithmetic: "
-                f"cond >= 2^{bound:.0f} (a certified lower bound), so no solve up to "
-                f"{bits} bits was tried"
+                f"{self.label} is too ill-conditioned for {bits}-bit ball arithmetic "
+                f"(certified cond >= 2^{bound:.0f})"
             )
         if self.singular_at is None:
             return self.stop or f"{self.label} was not solved"
