@@ -282,12 +282,12 @@ def bench_drag(quick: bool) -> dict[str, Any]:
 _STARTUP_CHILD = """
 import json, os, sys, time
 spawned = float(sys.argv[1])
-from gradviz.worker.services import start_paths
-paths = start_paths()  # as ``gradviz`` does: TensorFlow loads while Qt does
 from PyQt6.QtCore import QEvent, QObject
 from gradviz.gui.app import application, dispose, open_window
 from gradviz.gui.model import WindowModel
 from gradviz.core.problem.spec import Problem
+from gradviz.worker.services import start_paths
+paths = start_paths()  # as ``gradviz`` does once the display works: before the window
 marks = {}
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):

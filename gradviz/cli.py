@@ -566,15 +566,9 @@ def _run_screenshot(args: argparse.Namespace) -> int:
 def _run_gui(args: argparse.Namespace) -> int:
     changes = problem_changes(args)  # the data file is read once
     _, x, session = starting_point(args, changes)  # fail fast, before Qt loads
-    from gradviz.worker.services import start_paths
+    from gradviz.gui.app import run_app
 
-    paths = start_paths()  # TensorFlow loads on one core while Qt loads on the other
-    try:
-        from gradviz.gui.app import run_app
-
-        return run_app(changes, x, reset=args.reset, session=session, paths=paths)
-    finally:
-        paths.close()  # the window's worker adopted it and ended it already, unless it failed
+    return run_app(changes, x, reset=args.reset, session=session)
 
 
 def printable(text: str) -> str:

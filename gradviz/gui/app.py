@@ -43,6 +43,7 @@ from gradviz.gui.model import WindowModel
 from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings, open_settings
 from gradviz.resources import resource_path
 from gradviz.worker.child import Child
+from gradviz.worker.services import start_paths
 
 LAYOUT_PASSES = 4
 SCREENSHOT_TIMEOUT_S = 300.0
@@ -155,19 +156,32 @@ def open_window(
 
 
 def run_app(
-    changes: Mapping[str, object],
-    x: float | None,
-    reset: bool,
-    session: Session | None = None,
-    paths: Child | None = None,
+    changes: Mapping[str, object], x: float | None, reset: bool, session: Session | None = None
 ) -> int:
-    """Open the window on ``session`` (or the remembered problem) with ``changes`` applied;
-    ``paths`` is the TensorFlow process if the caller started it already (the caller
-    closes it: a no-op once the window's worker has ended it)."""
+    """Open the window on ``session`` (or the remembered problem) with ``changes`` applied.
+
+    TensorFlow's process starts as soon as the display is known to work, before the
+    window is built: its import is the long pole of a cold start. (Not before the display
+    check: on a busy machine it slowed that check's child past its time limit.) The
+    window's worker adopts it; closing it here as well is a no-op then."""
     problem_with_display = display_problem()
     if problem_with_display is not None:
         print(f"gradviz: error: {problem_with_display}", file=sys.stderr)
         return 1
+    paths = start_paths()
+    try:
+        return _run_window(changes, x, reset, session, paths)
+    finally:
+        paths.close()
+
+
+def _run_window(
+    changes: Mapping[str, object],
+    x: float | None,
+    reset: bool,
+    session: Session | None,
+    paths: Child,
+) -> int:
     app = application()
     settings, settings_problem = open_settings()
     if settings is not None and reset:
