@@ -137,6 +137,9 @@ def test_a_killed_or_stopped_sweep_process_is_replaced_and_the_tab_recovers_with
 def test_a_sweep_process_failing_three_times_waits_and_retry_starts_it(
     qtbot, window: MainWindow
 ) -> None:
+    # The window asks for its advice once its panel is complete; asked after the kills,
+    # that new request would start a process at once (new work is worth a fresh try).
+    qtbot.waitUntil(lambda: window.model.advice.phase != "waiting", timeout=20_000)
     for _ in range(3):
         qtbot.waitUntil(lambda: len(sweep_children()) == 1, timeout=20_000)
         pid = sweep_children()[0].pid
