@@ -43,7 +43,6 @@ from gradviz.gui.model import WindowModel
 from gradviz.gui.settings import APPLICATION, ORGANIZATION, WindowSettings, open_settings
 from gradviz.resources import resource_path
 from gradviz.worker.child import Child
-from gradviz.worker.services import start_paths
 
 LAYOUT_PASSES = 4
 SCREENSHOT_TIMEOUT_S = 300.0
@@ -168,6 +167,8 @@ def run_app(
     if problem_with_display is not None:
         print(f"gradviz: error: {problem_with_display}", file=sys.stderr)
         return 1
+    from gradviz.worker.services import start_paths  # the worker's process code: here only
+
     paths = start_paths()
     try:
         return _run_window(changes, x, reset, session, paths)

@@ -219,5 +219,8 @@ def test_a_long_problem_summary_shows_whole(qtbot: QtBot, open_lab: Callable[...
     lab.settle(qtbot)
     settle_layout(qtbot)
     summary = lab.window.panel.findChild(QLabel, "summary")
-    assert summary is not None and problem.summary() in summary.text() and fits(summary)
+    assert summary is not None
+    # The problem once the answer under it is for this x (it follows within 150 ms).
+    qtbot.waitUntil(lambda: problem.summary() in summary.text(), timeout=3000)
+    assert fits(summary)
     assert_nothing_clipped(lab.window)

@@ -309,7 +309,9 @@ def test_problem_summary_names_the_quantity(qtbot: QtBot, open_lab) -> None:
     lab = open_lab(LML, x=1.5)
     lab.settle(qtbot)
     summary = lab.window.panel.findChild(QLabel, "summary")
-    assert summary is not None and "lml-lengthscale" in summary.text()
+    assert summary is not None
+    # The problem once the answer under it is for this x (it follows within 150 ms).
+    qtbot.waitUntil(lambda: "lml-lengthscale" in summary.text(), timeout=3000)
 
 
 def test_a_session_reopens_with_its_quantity_theta_and_zoom(
