@@ -105,23 +105,22 @@ class BackdropView(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph 
         if self._dragging:
             self._stand_in()
         elif self._picture is None and self.isVisible():
-            self._picture = self._take()
+            self._picture = self._take(self._moving_items())
 
     def _stand_in(self) -> None:
         if self._faded or not self.isVisible():
             return
         moving = self._moving_items()
         if self._picture is None:
-            self._picture = self._take()
+            self._picture = self._take(moving)
         self._faded = {item: item.opacity() for item in _still_roots(self.scene(), moving)}
         for item in self._faded:
             item.setOpacity(0.0)
         self.resetCachedContent()
         self.viewport().update()
 
-    def _take(self) -> QPixmap:
-        """The viewport without the moving items."""
-        moving = self._moving_items()
+    def _take(self, moving: list[QGraphicsItem]) -> QPixmap:
+        """The viewport without the ``moving`` items."""
         hidden = {item: item.opacity() for item in moving}
         for item in moving:
             item.setOpacity(0.0)
