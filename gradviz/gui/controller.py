@@ -277,9 +277,11 @@ class WindowController(QObject):
         self._sweeps.submit(model.problem, model.x)
 
     def _sweep_if_needed(self) -> None:
-        """Sweep the current (problem, x) unless its sweep already runs or is done (a
-        change of the problem's jitter or solver alone needs none)."""
-        if not self._swept() or self._model.sweep.phase not in ("running", "done"):
+        """Sweep the current (problem, x) unless its sweep already runs, is done (a
+        change of the problem's jitter or solver alone needs none), or waits after
+        repeated failures: asking again would skip that wait, which only Retry or new
+        work may do."""
+        if not self._swept() or self._model.sweep.phase not in ("running", "done", "waiting"):
             self.sweep_again()
 
     def measure_advice(self) -> None:

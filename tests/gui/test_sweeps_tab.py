@@ -185,3 +185,23 @@ def test_a_change_of_jitter_or_solver_re_runs_no_sweep_and_the_advice_is_read_of
     window.controller.apply_problem(FAST.replace(length_scale=0.9))
     qtbot.waitUntil(lambda: len(full_sweeps(sweeps)) == 2, timeout=3000)
     assert math.isclose(full_sweeps(sweeps)[-1][0].length_scale, 0.9)
+
+
+def test_a_sweep_waiting_after_failures_is_not_asked_again_by_the_tab(
+    qtbot: QtBot, lab: Lab
+) -> None:
+    # The tab's debounced "sweep if needed" may fire after the process failed three
+    # times: asking again then would skip the back-off that only Retry or new work skip.
+    window, sweeps = lab.window, lab.sweeps
+    window.tabs.setCurrentWidget(window.sweeps)
+    qtbot.waitUntil(lambda: full_sweeps(sweeps) == [(FAST, lab.model.x)], timeout=3000)
+    text = "the sweep process failed 3 times in a row; retrying in 5 s"
+    sweeps.note.emit(SweepNote(FAST, lab.model.x, "waiting", text, retry=True))
+    assert lab.model.sweep.phase == "waiting"
+    window.tabs.setCurrentIndex(0)
+    window.tabs.setCurrentWidget(window.sweeps)  # shown again: the debounce runs
+    qtbot.wait(600)  # longer than the sweep's debounce
+    assert full_sweeps(sweeps) == [(FAST, lab.model.x)] and lab.model.sweep.phase == "waiting"
+    # New work is worth a fresh try.
+    window.controller.move_to(lab.model.x + 0.25)
+    qtbot.waitUntil(lambda: len(full_sweeps(sweeps)) == 2, timeout=3000)
