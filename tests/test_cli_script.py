@@ -15,17 +15,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from spec import DTYPES, gradviz_runs
+from spec import DTYPES, gradviz_batch
 
 from gradviz.cli import main
 
-# gradviz is importable in this environment (an editable install), so the program is run
-# with every gradviz module made unimportable: an import of it would raise ImportError.
-BLOCKED_RUN = (
-    "import runpy, sys\n"
+# gradviz is importable in this environment (an editable install), so the programs are run
+# with every gradviz module made unimportable: an import of it would raise ImportError. One
+# process runs several programs one after the other (each builds its own graph and traced
+# functions), so that TensorFlow is imported once per OpenBLAS core rather than per program;
+# it prints one JSON object: each program's stdout by its path.
+BLOCKED_RUNS = (
+    "import contextlib, io, json, runpy, sys\n"
     "for name in ('gradviz', 'gradviz.core', 'gradviz.cli'):\n"
     "    sys.modules[name] = None\n"
-    "runpy.run_path(sys.argv[1], run_name='__main__')\n"
+    "printed = {}\n"
+    "for path in sys.argv[1:]:\n"
+    "    with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+    "        runpy.run_path(path, run_name='__main__')\n"
+    "    printed[path] = out.getvalue()\n"
+    "print(json.dumps(printed))\n"
 )
 SOLVE = ["--n", "40", "--seed", "11", "--solver", "cholesky", "--jitter", "1e-10", "--x", "0.7"]
 # The user's own data (unsorted, one x twice) with another kernel and signal variance.
@@ -37,8 +45,9 @@ DATA += ["--solver", "solve", "--jitter", "1e-9", "--x", "0.35"]
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """The seed's report (JSON and table) and script, and another problem's, at once; then
-    each program run twice: as it is, and under OPENBLAS_CORETYPE=Haswell."""
+    """The seed's report (JSON and table) and script, and two other problems', in one
+    process that imports TensorFlow once (``spec.gradviz_batch``); then the three programs
+    run as they are and under OPENBLAS_CORETYPE=Haswell: two processes, started together."""
     folder = tmp_path_factory.mktemp("scripts")
     seed_file, solve_file, data_file = folder / "seed.py", folder / "solve.py", folder / "data.py"
     table = folder / "points.csv"
@@ -53,36 +62,37 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "data report": ["report", *data, "--format", "json"],
         "data script": ["script", *data, "--output", str(data_file)],
     }
-    with gradviz_runs(commands, timeout=400) as done:
-        for name, run in done.items():
-            assert run.returncode == 0, (name, run.stderr)
-        solve_file.write_text(done["solve script"].stdout)
-        programs = {"seed": seed_file, "solve": solve_file, "data": data_file}
-        started = {}
-        for name, path in programs.items():
-            for core in (None, "Haswell"):
-                env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-                if core:
-                    env["OPENBLAS_CORETYPE"] = core
-                started[(name, core)] = subprocess.Popen(
-                    [sys.executable, "-c", BLOCKED_RUN, str(path)],
-                    cwd=folder,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-        try:
-            printed = {}
-            for key, process in started.items():
-                out, err = process.communicate(timeout=300)
-                assert process.returncode == 0, (key, err)
-                printed[key] = out
-        finally:
-            for process in started.values():
-                if process.poll() is None:
-                    process.kill()
-        yield {"done": done, "printed": printed, "programs": programs}
+    done = gradviz_batch(commands, timeout=600)
+    for name, run in done.items():
+        assert run.returncode == 0, (name, run.stderr)
+    solve_file.write_text(done["solve script"].stdout)
+    programs = {"seed": seed_file, "solve": solve_file, "data": data_file}
+    started = {}
+    for core in (None, "Haswell"):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        if core:
+            env["OPENBLAS_CORETYPE"] = core
+        started[core] = subprocess.Popen(
+            [sys.executable, "-c", BLOCKED_RUNS, *map(str, programs.values())],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    try:
+        printed = {}
+        for core, process in started.items():
+            out, err = process.communicate(timeout=300)
+            assert process.returncode == 0, (core, err)
+            by_path = json.loads(out.strip().splitlines()[-1])
+            for name, path in programs.items():
+                printed[(name, core)] = by_path[str(path)]
+    finally:
+        for process in started.values():
+            if process.poll() is None:
+                process.kill()
+    yield {"done": done, "printed": printed, "programs": programs}
 
 
 def last_json(text: str) -> dict:
