@@ -23,10 +23,12 @@ def compute_here(monkeypatch: pytest.MonkeyPatch) -> None:
 # in front (and pyproject's addopts turn off xdist's reordering by test count, which put
 # them last), so that the workers do not end with one long file on one core.
 LONG_FILES = [
+    "test_no_warnings.py",
     "test_bench.py",
     "test_cli_script.py",
-    "test_no_warnings.py",
     "gui/test_screenshot_cli.py",
+    "gui/test_window.py",
+    "core/test_kernel_paths.py",
 ]
 
 
