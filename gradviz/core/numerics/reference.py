@@ -45,6 +45,7 @@ from flint import arb, arb_mat
 
 from gradviz.core.numerics.balls import (
     COST_RATIO_PER_DOUBLING,
+    COSTLY_BITS,
     DEFAULT_BUDGET_S,
     MARGIN,
     PRECISIONS,
@@ -224,21 +225,19 @@ class ReferenceSolver:
                 ladder.stop = f"{PRECISIONS[-1]} bits is the highest precision tried"
                 break
             bits = PRECISIONS[ladder.next_index]
-            measured = self._approx_s.get(bits) if self._by_residual(ladder.jitter) else None
-            with ladder.budget.charged():
-                need = self._predict(bits) if measured is None else MARGIN * measured
-            ladder.stop = refusal(ladder.label, bits, need, ladder.budget)
-            if ladder.stop is not None:
+            # Up to COSTLY_BITS the certified bound (~0.05 s there, the same whatever the
+            # load) is asked before the step's cost, a prediction from CPU times measured
+            # now, is weighed against the budget: a step the bound puts out of reach is
+            # skipped, so the reason does not change with the machine's load. Above, the
+            # cost rule comes first: the bound's own cost grows with the precision.
+            bound_first = bits <= COSTLY_BITS and ladder.budget.left() > 0
+            if not bound_first and self._refused(ladder, bits):
                 break
             ladder.next_index += 1
-            with ladder.budget.charged():
-                bound = self._cond_bound(ladder.jitter, bits + SKIP_MARGIN_BITS)
-            if bound >= bits + SKIP_MARGIN_BITS:
-                ladder.beyond = (bits, bound)
-                self._on_progress(
-                    f"reference: cond({ladder.label}) >= 2^{bound:.0f}, beyond {bits} bits"
-                )
+            if self._beyond(ladder, bits):
                 continue
+            if bound_first and self._refused(ladder, bits):
+                break
             self._on_progress(f"reference: {bits} bits for {ladder.label}{self._note(ladder)}")
             with ladder.budget.charged():
                 solved = self._try_solve(bits, ladder.jitter)
@@ -248,6 +247,24 @@ class ReferenceSolver:
                 return solved
             ladder.singular_at = bits
         return None
+
+    def _refused(self, ladder: _Ladder, bits: int) -> bool:
+        """Whether the step at ``bits`` is not affordable; ``ladder.stop`` says why."""
+        measured = self._approx_s.get(bits) if self._by_residual(ladder.jitter) else None
+        with ladder.budget.charged():
+            need = self._predict(bits) if measured is None else MARGIN * measured
+        ladder.stop = refusal(ladder.label, bits, need, ladder.budget)
+        return ladder.stop is not None
+
+    def _beyond(self, ladder: _Ladder, bits: int) -> bool:
+        """Whether a certified bound on cond puts the step at ``bits`` out of reach."""
+        with ladder.budget.charged():
+            bound = self._cond_bound(ladder.jitter, bits + SKIP_MARGIN_BITS)
+        if bound < bits + SKIP_MARGIN_BITS:
+            return False
+        ladder.beyond = (bits, bound)
+        self._on_progress(f"reference: cond({ladder.label}) >= 2^{bound:.0f}, beyond {bits} bits")
+        return True
 
     @staticmethod
     def _note(ladder: _Ladder) -> str:
