@@ -330,8 +330,10 @@ def _fresh_python(code: str, *args: str) -> tuple[float, str]:
     return time.time() - spawned, done.stdout.strip().splitlines()[-1]
 
 
-def bench_startup() -> dict[str, Any]:
-    tf_import_s, _ = _fresh_python("import tensorflow; print('ok')")
+def bench_startup(quick: bool) -> dict[str, Any]:
+    """A cold start in a fresh process; and ``import tensorflow`` alone, for context (a
+    smoke run, ``--quick``, skips that one: null)."""
+    tf_import_s = None if quick else _fresh_python("import tensorflow; print('ok')")[0]
     _, output = _fresh_python(_STARTUP_CHILD, repr(time.time()))
     marks = json.loads(output)
     return {
@@ -472,7 +474,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "probe": bench_probe,
     "sweep": bench_sweep,
     "drag": bench_drag,
-    "startup": lambda quick: bench_startup(),
+    "startup": bench_startup,
     "problem_change": bench_problem_change,
     "soak": bench_soak,
 }

@@ -61,6 +61,7 @@ REQUIRED: dict[str, set[str]] = {
 SKIPPED_WHEN_QUICK = {
     ("problem_change", "curves_n2000_ms"),
     ("problem_change", "reference_undetermined_s"),
+    ("startup", "tf_import_s"),
 }
 TRACES = {"traces_before", "traces_after"}  # tf.function trace counts, per function
 TEXT = {"dtype_mode"}  # a sentence: the mode and why
