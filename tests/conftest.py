@@ -18,17 +18,30 @@ def compute_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stoppable, "run_stoppable", compute_in_process)
 
 
-# The test files that take longest (CPU seconds, measured here), longest first. With
-# ``--dist loadfile`` a worker takes the next file when it is done with one; these are put
-# in front (and pyproject's addopts turn off xdist's reordering by test count, which put
-# them last), so that the workers do not end with one long file on one core.
+# The test files that take longest (seconds of wall time in a full run here), longest first.
+# With ``--dist loadfile`` a worker takes the next file when it is done with one; these go
+# in front (pyproject's addopts turn off xdist's reordering by test count, which put them
+# last) and the short files fill in at the end, so that no worker ends the run alone on a
+# long file (sweep_worker, at the end of the alphabet, did: ~19 s).
 LONG_FILES = [
-    "test_no_warnings.py",
-    "test_bench.py",
-    "test_cli_script.py",
-    "gui/test_screenshot_cli.py",
-    "gui/test_window.py",
-    "core/test_kernel_paths.py",
+    "test_no_warnings.py",  # 68
+    "test_bench.py",  # 42
+    "test_cli_script.py",  # 38
+    "core/test_kernel_paths.py",  # 27
+    "gui/test_window.py",  # 23
+    "gui/test_screenshot_cli.py",  # 23
+    "gui/test_export.py",  # 22
+    "gui/test_window_processes.py",  # 21
+    "worker/test_sweep_worker.py",  # 19
+    "test_cli_faults.py",  # 18
+    "core/test_paths.py",  # 15
+    "gui/test_soak.py",  # 13
+    "core/test_quantities.py",  # 11
+    "gui/test_plots.py",  # 11
+    "test_boundaries.py",  # 10
+    "test_cli_quantity.py",  # 10
+    "test_cli.py",  # 10
+    "test_cli_session.py",  # 9
 ]
 
 
