@@ -10,10 +10,12 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from flint import arb, arb_mat, ctx
+from in_process import compute_in_process, run_commands
 
 from gradviz.core.numerics.results import Ball
 from gradviz.core.problem.data import problem_data
@@ -126,35 +128,15 @@ def gradviz_runs(
                 process.wait()
 
 
-# One process runs every command through gradviz.cli.main, computing in itself (see
-# in_process.py); each command's file descriptors 1 and 2 go to files of their own, so that
-# what TensorFlow or numpy write below Python is caught as a real process's would be.
+# One process runs every command through gradviz.cli.main, computing in itself
+# (in_process.run_commands).
 _BATCH = """
-import json, os, sys, tempfile, traceback
+import json, sys
 sys.path.insert(0, sys.argv[1])
-from in_process import compute_commands_in_process
+from in_process import compute_commands_in_process, run_commands
 compute_commands_in_process()
-from gradviz.cli import main
-environ, kept = dict(os.environ), (os.dup(1), os.dup(2))
-results = {}
-for name, argv in json.loads(sys.argv[2]).items():
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        os.dup2(out.fileno(), 1)
-        os.dup2(err.fileno(), 2)
-        try:
-            status = main(argv)
-        except BaseException:
-            traceback.print_exc()
-            status = 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(kept[0], 1)
-        os.dup2(kept[1], 2)
-        os.environ.clear()
-        os.environ.update(environ)
-        texts = [os.pread(f.fileno(), os.fstat(f.fileno()).st_size, 0).decode() for f in (out, err)]
-        results[name] = [status, *texts]
-os.write(kept[0], json.dumps(results).encode())
+results = run_commands(json.loads(sys.argv[2]))
+sys.stdout.write(json.dumps(results))
 """
 
 
@@ -174,9 +156,31 @@ def gradviz_batch(
         check=False,
     )
     assert done.returncode == 0 and not done.stderr, done.stderr[-3000:]
+    return _completed(runs, json.loads(done.stdout))
+
+
+def gradviz_here(
+    runs: Mapping[str, Sequence[str]],
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Like :func:`gradviz_batch`, in this test process, which has imported TensorFlow
+    already (a batch process imports it again: ~5 s of CPU). For commands whose point is
+    their output under the environment the tests run in."""
+    from gradviz.worker import stoppable
+
+    kept = stoppable.run_stoppable
+    stoppable.run_stoppable = compute_in_process
+    try:
+        return _completed(runs, run_commands(runs))
+    finally:
+        stoppable.run_stoppable = kept
+
+
+def _completed(
+    runs: Mapping[str, Sequence[str]], results: Mapping[str, Sequence[Any]]
+) -> dict[str, subprocess.CompletedProcess[str]]:
     return {
         name: subprocess.CompletedProcess(["gradviz", *runs[name]], status, out, err)
-        for name, (status, out, err) in json.loads(done.stdout).items()
+        for name, (status, out, err) in results.items()
     }
 
 

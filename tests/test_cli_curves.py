@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from spec import DTYPES, contains, flint_reference, gradviz_batch
+from spec import DTYPES, contains, flint_reference, gradviz_here
 
 from gradviz.cli import main
 from gradviz.core.numerics.results import Ball
@@ -102,7 +102,7 @@ def test_outputs_go_through_a_device_and_a_pipe_and_a_full_disk_fails(tmp_path: 
     reader.start()
     small = ["curves", "--n", "5", "--points", "3", "--no-reference", "--output"]
     runs = {"device": [*small, str(device)], "pipe": [*small, str(pipe)]}
-    done = gradviz_batch(runs | {"full": [*small, "/dev/full"]})
+    done = gradviz_here(runs | {"full": [*small, "/dev/full"]})
     reader.join(10)
     assert [done[name].returncode for name in ("device", "pipe", "full")] == [0, 0, 1]
     full = "gradviz: error: Cannot save /dev/full: no space left on device.\n"

@@ -1,6 +1,6 @@
 """``--quantity`` on the command line: bad names and combinations in-process (exit 2, one
 line, no TensorFlow), and real reports, curves and sweeps of the other quantities, one after
-the other in one process that imports TensorFlow once."""
+the other in the test process (``spec.gradviz_here``), which has imported TensorFlow."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from spec import (
     REFERENCE_KEYS,
     RESULT_KEYS,
     TOP_KEYS,
-    gradviz_batch,
+    gradviz_here,
 )
 
 from gradviz.cli import main
@@ -135,7 +135,7 @@ RUNS = {
 
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
-    yield gradviz_batch(RUNS)
+    yield gradviz_here(RUNS)
 
 
 def test_lml_report_json(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:

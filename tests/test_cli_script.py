@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from spec import DTYPES, gradviz_batch
+from spec import DTYPES, gradviz_here
 
 from gradviz.cli import main
 
@@ -46,7 +46,7 @@ DATA += ["--solver", "solve", "--jitter", "1e-9", "--x", "0.35"]
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """The seed's report (JSON and table) and script, and two other problems', in one
-    process that imports TensorFlow once (``spec.gradviz_batch``); then the three programs
+    test process (``spec.gradviz_here``: TensorFlow is imported already); then the programs
     run as they are and under OPENBLAS_CORETYPE=Haswell: two processes, started together."""
     folder = tmp_path_factory.mktemp("scripts")
     seed_file, solve_file, data_file = folder / "seed.py", folder / "solve.py", folder / "data.py"
@@ -62,7 +62,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "data report": ["report", *data, "--format", "json"],
         "data script": ["script", *data, "--output", str(data_file)],
     }
-    done = gradviz_batch(commands, timeout=600)
+    done = gradviz_here(commands)
     for name, run in done.items():
         assert run.returncode == 0, (name, run.stderr)
     solve_file.write_text(done["solve script"].stdout)

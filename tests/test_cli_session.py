@@ -1,7 +1,7 @@
 """``--session FILE`` on the command line, the memory check, and a property test of parsing.
 
-Reports import TensorFlow, so the two real ones run in one subprocess, importing it once; every
-failure path runs in-process (or in one TensorFlow-free subprocess) and must exit 2 with one
+The two real reports run one after the other in the test process (``spec.gradviz_here``);
+every failure path runs in-process (or in one TensorFlow-free subprocess) and must exit 2 with one
 line on stderr before anything heavy is imported.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from spec import gradviz_batch
+from spec import gradviz_here
 
 from gradviz.cli import (
     DEFAULT_SIZE,
@@ -67,7 +67,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
     save_session(path, SESSION)
     base = ["report", "--session", str(path), "--no-reference", "--format", "json"]
     runs = {"session": base, "overridden": [*base, "--n", "41", "--x", "0.5"]}
-    yield gradviz_batch(runs)
+    yield gradviz_here(runs)
 
 
 def parsed(done: object) -> dict:
