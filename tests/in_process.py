@@ -46,7 +46,7 @@ def run_commands(runs: Mapping[str, Sequence[str]]) -> dict[str, tuple[int, str,
             with _written_to(out.fileno(), err.fileno()):
                 try:
                     status = main(list(argv))
-                except BaseException:
+                except Exception:  # a crash is this command's result; Ctrl-C stops the run
                     traceback.print_exc()
                     status = 1
             os.environ.clear()
