@@ -11,6 +11,7 @@ import math
 
 import pytest
 from conftest import FAST, Lab
+from fake_workers import RecordedSweeps
 from PyQt6.QtCore import QEvent, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
 from PyQt6.QtWidgets import QApplication
@@ -22,6 +23,7 @@ from gradviz.core.analysis.advice import advice_from
 from gradviz.core.analysis.sweep import SweepRow, best_per_dtype
 from gradviz.core.problem.spec import SOLVERS, Problem
 from gradviz.gui import model as model_module
+from gradviz.gui.main_window import MainWindow
 from gradviz.gui.model import WindowModel
 from gradviz.gui.sweep_plots import DtypePlot, log_jitter
 from gradviz.gui.sweeps import SweepsView
@@ -161,12 +163,18 @@ def test_done_says_the_wall_time_since_the_sweep_was_asked_for(
     assert model.sweep.text == "done in 21 s"
 
 
-def test_a_change_of_jitter_or_solver_re_runs_no_sweep_and_the_advice_is_read_off_it(
-    qtbot: QtBot, lab: Lab
-) -> None:
+def show_sweeps(qtbot: QtBot, lab: Lab) -> tuple[MainWindow, RecordedSweeps]:
+    """Show the Sweeps tab and wait for its one full sweep of (FAST, x) to be asked."""
     window, sweeps = lab.window, lab.sweeps
     window.tabs.setCurrentWidget(window.sweeps)
     qtbot.waitUntil(lambda: full_sweeps(sweeps) == [(FAST, lab.model.x)], timeout=3000)
+    return window, sweeps
+
+
+def test_a_change_of_jitter_or_solver_re_runs_no_sweep_and_the_advice_is_read_off_it(
+    qtbot: QtBot, lab: Lab
+) -> None:
+    window, sweeps = show_sweeps(qtbot, lab)
     sweeps.answer(final=True)
     swept = lab.model.sweep.jitter
     assert swept is not None
@@ -192,9 +200,7 @@ def test_a_sweep_waiting_after_failures_is_not_asked_again_by_the_tab(
 ) -> None:
     # The tab's debounced "sweep if needed" may fire after the process failed three
     # times: asking again then would skip the back-off that only Retry or new work skip.
-    window, sweeps = lab.window, lab.sweeps
-    window.tabs.setCurrentWidget(window.sweeps)
-    qtbot.waitUntil(lambda: full_sweeps(sweeps) == [(FAST, lab.model.x)], timeout=3000)
+    window, sweeps = show_sweeps(qtbot, lab)
     text = "the sweep process failed 3 times in a row; retrying in 5 s"
     sweeps.note.emit(SweepNote(FAST, lab.model.x, "waiting", text, retry=True))
     assert lab.model.sweep.phase == "waiting"
